@@ -1,0 +1,35 @@
+# Set-up and everyday commands. `make test` and `make demo` work on a fresh machine:
+# they create .venv with Python 3.10 (python3.10 on PATH, else pyenv's newest 3.10.x;
+# override with PYTHON=/path/to/python), install neurosim editable with its dev extra,
+# then run the tests or the main example.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+# Lava (the loihi extra) needs numpy<2 on Python 3.10; the core is tested on numpy 2 by .ci/run.
+CONSTRAINTS ?= numpy<2
+
+.PHONY: venv test demo bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No Python 3.10 found: install one (e.g. pyenv install 3.10) or pass PYTHON=..."; exit 1; }
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	echo "$(CONSTRAINTS)" > $(VENV)/constraints.txt
+	$(PY) -m pip install -q -c $(VENV)/constraints.txt -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+test: venv
+	$(PY) -m pytest -q
+
+demo: venv
+	MPLBACKEND=Agg $(PY) examples/cuba.py --out out
+
+bench: venv
+	$(PY) benchmarks/cuba.py --N 4000 --duration 1.0
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

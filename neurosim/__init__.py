@@ -1,0 +1,27 @@
+"""neurosim: an event-driven spiking neural network simulator for neuromorphic hardware.
+
+Quick start::
+
+    import neurosim as ns
+    from neurosim.units import ms, mV
+    net = ns.Network(dt=0.1*ms, seed=1)
+    exc = net.lif(n=100, tau_m=20*ms, tau_syn=5*ms, v_rest=-49*mV, v_th=-50*mV,
+                  v_reset=-60*mV, t_ref=2*ms)
+    sp = net.spike_monitor(exc)
+    net.run(200*ms)
+"""
+
+from . import units
+from .monitors import SpikeMonitor, StateMonitor
+from .network import Network, NetworkError
+from .populations import LIFPopulation, PoissonPopulation, Population, SpikeSourcePopulation
+from .projections import Projection
+from .validation import ParameterError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Network", "NetworkError", "ParameterError", "Population", "LIFPopulation",
+    "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
+    "StateMonitor", "units", "__version__",
+]

@@ -1,0 +1,48 @@
+"""The Numba engine behind the backend interface (spike buffers grown on demand)."""
+
+import numpy as np
+
+from ..engine.lif import advance
+from .base import Chunk, copy_state
+
+__all__ = ["NumbaRunner"]
+
+
+class NumbaRunner:
+    """Runs a Plan with :func:`neurosim.engine.lif.advance`."""
+
+    name = "numba"
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.state = copy_state(plan.init)
+        self._cap = 0
+        self._spk_step = self._spk_node = None
+
+    def advance(self, step0, n_steps, record):
+        plan = self.plan
+        max_per_step = int(record.spike_mask.sum())
+        need = max(4 * max_per_step, 1 << 16)
+        if self._cap < need:
+            self._grow(need)
+        n_rec = record.var_code.shape[0]
+        samples = np.empty((n_steps, n_rec), dtype=plan.dtype)
+        steps_out, nodes_out = [], []
+        done = 0
+        while done < n_steps:
+            k, n_spk = advance(plan.params, self.state, plan.conn, plan.sources, record,
+                               step0 + done, n_steps - done, max_per_step,
+                               self._spk_step, self._spk_node, samples[done:])
+            if n_spk:
+                steps_out.append(self._spk_step[:n_spk].copy())
+                nodes_out.append(self._spk_node[:n_spk].astype(np.int64))
+            done += k
+            if done < n_steps:
+                self._grow(2 * self._cap)
+        cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64)  # noqa: E731
+        return Chunk(n_steps, cat(steps_out), cat(nodes_out), samples)
+
+    def _grow(self, cap):
+        self._cap = cap
+        self._spk_step = np.empty(cap, dtype=np.int64)
+        self._spk_node = np.empty(cap, dtype=np.int32)

@@ -1,0 +1,111 @@
+"""Reference backend: plain NumPy, one step at a time, written for clarity not speed.
+
+It shares only the Plan (connectivity, parameters) with the engine; the dynamics are
+computed independently: the propagator is the matrix exponential of the linear system
+(scipy.linalg.expm) rather than the closed form, refractoriness is tracked by the step of
+the last spike, and delayed inputs wait in an explicit dict ``step -> [(target, w, inh)]``.
+"""
+
+import numpy as np
+from scipy.linalg import expm
+
+from ..engine.rng import geometric, uniform
+from ..models.lif import refractory_steps
+from .base import Chunk, copy_state
+
+__all__ = ["ReferenceRunner"]
+
+
+def _propagator(spec, dt):
+    """3x3 exact propagator of y = v - v_rest - I_bias, I_exc, I_inh over one step."""
+    a = np.array([[-1.0 / spec.tau_m, 1.0 / spec.tau_m, 1.0 / spec.tau_m],
+                  [0.0, -1.0 / spec.tau_exc, 0.0],
+                  [0.0, 0.0, -1.0 / spec.tau_inh]])
+    return expm(a * dt)
+
+
+class ReferenceRunner:
+    name = "reference"
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.state = copy_state(plan.init)
+        self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
+        self.pending = {}
+        specs = plan.lif_specs
+        bounds = plan.params.pop_start
+        self.pops = [(int(bounds[p]), int(bounds[p + 1]), spec, _propagator(spec, plan.dt),
+                      refractory_steps(spec.t_ref, plan.dt)) for p, spec in enumerate(specs)]
+
+    def advance(self, step0, n_steps, record):
+        st, plan = self.state, self.plan
+        samples = np.empty((n_steps, record.var_code.shape[0]))
+        out_s, out_n = [], []
+        for k in range(n_steps):
+            step = step0 + k
+            variables = (st.v, st.i_exc, st.i_inh)
+            for r, (code, idx) in enumerate(zip(record.var_code, record.var_index)):
+                samples[k, r] = variables[code][idx]
+            fired = []
+            for lo, hi, spec, prop, ref in self.pops:
+                sl = slice(lo, hi)
+                v_inf = spec.v_rest + st.bias[sl].astype(float)
+                y = st.v[sl].astype(float) - v_inf
+                ie = st.i_exc[sl].astype(float)
+                ii = st.i_inh[sl].astype(float)
+                free = (step - self.last_spike[sl]) >= ref
+                y_new = prop[0, 0] * y + prop[0, 1] * ie + prop[0, 2] * ii
+                st.v[sl] = np.where(free, y_new + v_inf, st.v[sl])
+                st.i_exc[sl] = prop[1, 1] * ie
+                st.i_inh[sl] = prop[2, 2] * ii
+                fired.extend((lo + np.flatnonzero(free & (st.v[sl] > spec.v_th))).tolist())
+            for tgt, w, inh in self.pending.pop(step, []):
+                (st.i_inh if inh else st.i_exc)[tgt] += w
+            fired.extend(self._sources(step))
+            self._deliver(step, fired)
+            for node in fired:
+                st.spike_count[node] += 1
+                if node < plan.n_lif:
+                    p = int(np.searchsorted(plan.params.pop_start, node, side="right") - 1)
+                    spec = self.pops[p][2]
+                    if spec.reset == "subtract":
+                        st.v[node] -= spec.v_th - spec.v_reset
+                    else:
+                        st.v[node] = spec.v_reset
+                    self.last_spike[node] = step
+                if record.spike_mask[node]:
+                    out_s.append(step)
+                    out_n.append(node)
+        return Chunk(n_steps, np.array(out_s, np.int64), np.array(out_n, np.int64), samples)
+
+    def _sources(self, step):
+        src, st = self.plan.sources, self.state
+        out = []
+        if step + 1 < src.gen_ptr.shape[0]:
+            out.extend(src.gen_node[src.gen_ptr[step]:src.gen_ptr[step + 1]].tolist())
+        for k in range(src.pois_start.shape[0]):
+            n, start, lp = int(src.pois_n[k]), int(src.pois_start[k]), src.pois_log1m_p[k]
+            if not np.isnan(lp):
+                while st.pois_next[k] < (step + 1) * n:
+                    out.append(start + int(st.pois_next[k]) - step * n)
+                    st.pois_next[k] += 1 + geometric(st.pois_rng, k, lp)
+            else:
+                p = src.pois_p[src.pois_p_start[k]:src.pois_p_start[k] + n]
+                for i in range(n):
+                    if uniform(st.pois_rng, k) <= p[i]:
+                        out.append(start + i)
+        return out
+
+    def _deliver(self, step, fired):
+        conn, st = self.plan.conn, self.state
+        for node in fired:
+            for b in range(conn.block_delay.shape[0]):
+                lo, hi = conn.indptr[b, node], conn.indptr[b, node + 1]
+                inh = bool(conn.block_inh[b])
+                for s in range(lo, hi):
+                    d = conn.block_delay[b] if conn.block_delay[b] >= 0 else conn.syn_delay[s]
+                    tgt, w = int(conn.target[s]), conn.weight[s]
+                    if d == 0:
+                        (st.i_inh if inh else st.i_exc)[tgt] += w
+                    else:
+                        self.pending.setdefault(step + int(d), []).append((tgt, w, inh))

@@ -1,0 +1,201 @@
+"""Network -> Plan: validate once, then lower everything to flat contiguous arrays.
+
+Index spaces
+------------
+* *LIF index*: LIF populations in creation order, ``[0, n_lif)``; state arrays use it.
+* *node index*: every spiking neuron; LIF neurons keep their LIF index, source populations
+  follow in creation order, ``[n_lif, n_nodes)``. CSR rows and spike records use it.
+
+Connectivity is one CSR matrix per *block* = (delay in steps, channel), built by a stable
+counting sort on the presynaptic node, so a spike touches only its own rows. All synapses of
+projections with a scalar delay share that delay (no per-synapse delay is stored); projections
+with per-synapse delays go to blocks with delay -1 and an int32 delay per synapse.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..engine.build import csr_scatter
+from ..engine.lif import Conn, LIFParams, Record, Sources, State
+from ..models.lif import lif_propagator, refractory_steps
+
+__all__ = ["Plan", "build_plan", "build_record", "initial_state"]
+
+
+class Plan(NamedTuple):
+    """Everything the backends need, frozen after build."""
+    dt: float
+    dtype: type
+    n_lif: int
+    n_nodes: int
+    pop_node_start: dict      # population -> first node index
+    lif_specs: tuple          # LIFSpec of each LIF population, in LIF-index order
+    params: LIFParams
+    conn: Conn
+    sources: Sources
+    init: State               # initial state (backends copy it)
+    seed_states: np.ndarray   # uint64 initial streams of the Poisson populations
+
+
+def build_plan(net):
+    """Lower ``net`` (already validated at its constructors) to a :class:`Plan`."""
+    dtype = np.dtype(net.dtype).type
+    lifs = [p for p in net.populations if p.kind == "lif"]
+    others = [p for p in net.populations if p.kind != "lif"]
+    start = {}
+    pos = 0
+    for pop in lifs + others:
+        start[pop] = pos
+        pos += pop.n
+    n_lif = sum(p.n for p in lifs)
+    n_nodes = pos
+
+    params = _lif_params(lifs, net.dt, dtype)
+    conn, n_slots = _connectivity(net.projections, start, n_nodes, dtype)
+    sources, pois_seeds = _sources(others, start, net)
+    init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
+    return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
+                lif_specs=tuple(p.spec for p in lifs), params=params, conn=conn,
+                sources=sources, init=init, seed_states=pois_seeds)
+
+
+def _lif_params(lifs, dt, dtype):
+    props = [lif_propagator(p.spec, dt) for p in lifs]
+    f = lambda key: np.array([pr[key] for pr in props], dtype=dtype)  # noqa: E731
+    g = lambda attr: np.array([getattr(p.spec, attr) for p in lifs], dtype=dtype)  # noqa: E731
+    return LIFParams(
+        pop_start=np.cumsum([0] + [p.n for p in lifs]).astype(np.int64),
+        e_m=f("e_m"), e_e=f("e_e"), e_i=f("e_i"), c_e=f("c_e"), c_i=f("c_i"),
+        v_rest=g("v_rest"), v_th=g("v_th"), v_reset=g("v_reset"),
+        ref_steps=np.array([refractory_steps(p.spec.t_ref, dt) for p in lifs], dtype=np.int64),
+        reset_subtract=np.array([p.spec.reset == "subtract" for p in lifs], dtype=np.uint8),
+    )
+
+
+def _connectivity(projections, start, n_nodes, dtype):
+    """Group synapses into (delay, channel) blocks and build one CSR per block."""
+    groups = {}
+    max_delay = 0
+    for proj in projections:
+        pre = proj.pre_index.astype(np.int64) + start[proj.pre]
+        post = proj.post_index.astype(np.int64) + start[proj.post]
+        w = proj.weight
+        d = proj.delay_steps
+        inh = w < 0
+        for channel in (0, 1):
+            sel = inh if channel else ~inh
+            if not np.any(sel):
+                continue
+            if np.ndim(d) == 0:
+                key = (int(d), channel)
+                part = (pre[sel], post[sel], w[sel], None)
+                max_delay = max(max_delay, int(d))
+            else:
+                key = (-1, channel)
+                part = (pre[sel], post[sel], w[sel], d[sel])
+                max_delay = max(max_delay, int(d.max()) if d.size else 0)
+            groups.setdefault(key, []).append(part)
+
+    keys = sorted(groups)
+    any_hetero = any(k[0] == -1 for k in keys)
+    n_syn = sum(part[0].shape[0] for k in keys for part in groups[k])
+    indptr = np.zeros((len(keys), n_nodes + 1), dtype=np.int64)
+    target = np.empty(n_syn, dtype=np.int32)
+    weight = np.empty(n_syn, dtype=dtype)
+    syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
+    offset = 0
+    for b, key in enumerate(keys):
+        parts = groups[key]
+        pre = np.concatenate([q[0] for q in parts])
+        m = pre.shape[0]
+        counts = np.bincount(pre, minlength=n_nodes)
+        indptr[b, 1:] = np.cumsum(counts) + offset
+        indptr[b, 0] = offset
+        order = np.empty(m, dtype=np.int64)
+        local = indptr[b] - offset
+        csr_scatter(pre, local, order)
+        target[offset:offset + m] = np.concatenate([q[1] for q in parts])[order]
+        weight[offset:offset + m] = np.concatenate([q[2] for q in parts])[order]
+        if key[0] == -1:
+            syn_delay[offset:offset + m] = np.concatenate([q[3] for q in parts])[order]
+        offset += m
+    conn = Conn(indptr=indptr,
+                block_delay=np.array([k[0] for k in keys], dtype=np.int64),
+                block_inh=np.array([k[1] for k in keys], dtype=np.uint8),
+                target=target, weight=weight, syn_delay=syn_delay)
+    return conn, max_delay + 1
+
+
+def _sources(others, start, net):
+    gens = [p for p in others if p.kind == "spike_source"]
+    steps = [p.spec.steps for p in gens]
+    nodes = [p.spec.indices + start[p] for p in gens]
+    steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+    nodes = np.concatenate(nodes) if nodes else np.zeros(0, np.int64)
+    order = np.lexsort((nodes, steps))
+    steps, nodes = steps[order], nodes[order]
+    n_t = int(steps.max()) + 1 if steps.size else 0
+    gen_ptr = np.zeros(n_t + 1, dtype=np.int64)
+    gen_ptr[1:] = np.cumsum(np.bincount(steps, minlength=n_t))
+
+    pois = [p for p in others if p.kind == "poisson"]
+    p_step = [np.clip(p.spec.rate * net.dt, 0.0, 1.0) for p in pois]
+    log1m = []
+    for p, ps in zip(pois, p_step):
+        if p.spec.homogeneous and p.n:
+            log1m.append(np.log1p(-ps[0]) if ps[0] < 1.0 else -np.inf)
+        else:
+            log1m.append(np.nan)
+    seeds = np.array([net._stream_seed("poisson", k) for k in range(len(pois))],
+                     dtype=np.uint64)
+    src = Sources(
+        gen_ptr=gen_ptr, gen_node=nodes.astype(np.int32),
+        pois_start=np.array([start[p] for p in pois], dtype=np.int64),
+        pois_n=np.array([p.n for p in pois], dtype=np.int64),
+        pois_log1m_p=np.array(log1m, dtype=np.float64),
+        pois_p=np.concatenate(p_step).astype(np.float64) if pois else np.zeros(0),
+        pois_p_start=np.cumsum([0] + [p.n for p in pois])[:-1].astype(np.int64),
+    )
+    return src, seeds
+
+
+def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype):
+    """Fresh state: v = v_init, currents 0, no refractoriness, Poisson streams re-seeded."""
+    from ..engine.rng import geometric
+    v = np.concatenate([p.spec.v_init for p in lifs]).astype(dtype) if lifs else np.zeros(0, dtype)
+    bias = np.concatenate([p.spec.bias for p in lifs]).astype(dtype) if lifs else np.zeros(0, dtype)
+    rng = pois_seeds.copy()
+    nxt = np.zeros(rng.shape[0], dtype=np.int64)
+    for k in range(rng.shape[0]):
+        lp = sources.pois_log1m_p[k]
+        if lp == lp:
+            nxt[k] = geometric(rng, k, lp)
+    return State(
+        v=v, i_exc=np.zeros(n_lif, dtype), i_inh=np.zeros(n_lif, dtype), bias=bias,
+        ref_count=np.zeros(n_lif, np.int32), spike_count=np.zeros(n_nodes, np.int64),
+        ring_exc=np.zeros((n_slots, n_lif), dtype), ring_inh=np.zeros((n_slots, n_lif), dtype),
+        pois_rng=rng, pois_next=nxt, fired=np.zeros(n_nodes, np.int32),
+    )
+
+
+def build_record(plan, spike_monitors, state_monitors):
+    """Record arrays for the current monitors, and each state monitor's column slice."""
+    mask = np.zeros(plan.n_nodes, dtype=np.uint8)
+    for m in spike_monitors:
+        s = plan.pop_node_start[m.pop]
+        if m.record_indices is None:
+            mask[s:s + m.pop.n] = 1
+        else:
+            mask[s + m.record_indices] = 1
+    codes, idx, cols = [], [], []
+    code_of = {"v": 0, "I_exc": 1, "I_inh": 2}
+    for m in state_monitors:
+        s = plan.pop_node_start[m.pop]
+        c0 = len(codes)
+        codes.extend([code_of[m.var]] * len(m.indices))
+        idx.extend((s + m.indices).tolist())
+        cols.append(slice(c0, len(codes)))
+    rec = Record(spike_mask=mask, var_code=np.array(codes, dtype=np.int64),
+                 var_index=np.array(idx, dtype=np.int64))
+    return rec, cols

@@ -1,0 +1,267 @@
+"""The event-driven LIF step loop (float32 or float64, chosen by the arrays passed in).
+
+Model per neuron (SI; currents in volts as in Brian2's CUBA example)::
+
+    dv/dt     = (v_rest - v + I_exc + I_inh + I_bias) / tau_m
+    dI_exc/dt = -I_exc / tau_exc,      dI_inh/dt = -I_inh / tau_inh
+
+integrated exactly over one step (the closed-form propagator, as Brian2's method='exact'):
+
+    v'     = v_rest + (I_bias + c_e*I_exc + c_i*I_inh + e_m*v + e_m*(-v_rest - I_bias))
+    I_exc' = e_e * I_exc,   I_inh' = e_i * I_inh
+
+(the same grouping of terms as the code Brian2 generates, so both round alike).
+
+Order of operations within step n, as Brian2's default schedule
+(start, groups, thresholds, synapses, resets):
+
+1. start: state monitors record the values at the start of the step;
+2. groups: integrate every neuron (v only outside its refractory period; the currents
+   always); the ring-buffer slot of step n (inputs sent earlier with a delay) is added to
+   the currents, which is Brian2's "synapses" slot for those inputs;
+3. thresholds: neurons with v > v_th that are not refractory spike; spike sources and
+   Poisson sources emit their spikes of step n;
+4. synapses: every spike of step n is delivered through the CSR rows of its neuron: delay 0
+   straight into the target's current, delay d into ring slot (n + d) mod D;
+5. resets: v = v_reset (or v -= v_th - v_reset), refractory counter set, spikes recorded.
+
+A neuron that spiked at step s is refractory at steps s+1 .. s+R-1 (R = t_ref/dt steps).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from .._config import JIT_OPTIONS
+from .rng import geometric, uniform
+
+__all__ = ["LIFParams", "State", "Conn", "Sources", "Record", "advance"]
+
+
+class LIFParams(NamedTuple):
+    """Per-population constants of the LIF populations (index p)."""
+    pop_start: np.ndarray      # int64[P+1]: neuron ranges in the LIF index space
+    e_m: np.ndarray            # float[P]: exp(-dt/tau_m)
+    e_e: np.ndarray            # float[P]: exp(-dt/tau_exc)
+    e_i: np.ndarray            # float[P]: exp(-dt/tau_inh)
+    c_e: np.ndarray            # float[P]: weight of I_exc in the v propagator
+    c_i: np.ndarray            # float[P]: weight of I_inh in the v propagator
+    v_rest: np.ndarray         # float[P]
+    v_th: np.ndarray           # float[P]
+    v_reset: np.ndarray        # float[P]
+    ref_steps: np.ndarray      # int64[P]
+    reset_subtract: np.ndarray  # uint8[P]: 1 = v -= v_th - v_reset, 0 = v = v_reset
+
+
+class State(NamedTuple):
+    """Everything that changes during a run (mutated in place)."""
+    v: np.ndarray              # float[n_lif]
+    i_exc: np.ndarray          # float[n_lif]
+    i_inh: np.ndarray          # float[n_lif]
+    bias: np.ndarray           # float[n_lif] (I_bias, volts)
+    ref_count: np.ndarray      # int32[n_lif]: refractory steps left
+    spike_count: np.ndarray    # int64[n_nodes]
+    ring_exc: np.ndarray       # float[D, n_lif]
+    ring_inh: np.ndarray       # float[D, n_lif]
+    pois_rng: np.ndarray       # uint64[K]: one random stream per Poisson population
+    pois_next: np.ndarray      # int64[K]: next Bernoulli trial that succeeds (step*n + i)
+    fired: np.ndarray          # int32[n_nodes]: scratch list of this step's spikes
+
+
+class Conn(NamedTuple):
+    """CSR connectivity by presynaptic node, one block per (delay, channel)."""
+    indptr: np.ndarray         # int64[B, n_nodes+1]
+    block_delay: np.ndarray    # int64[B]: delay in steps, -1 = per-synapse delays
+    block_inh: np.ndarray      # uint8[B]: 1 = into I_inh, 0 = into I_exc
+    target: np.ndarray         # int32[S]: LIF index of the target
+    weight: np.ndarray         # float[S]
+    syn_delay: np.ndarray      # int32[S] (empty when no block has per-synapse delays)
+
+
+class Sources(NamedTuple):
+    """Spike sources (given times) and Poisson sources."""
+    gen_ptr: np.ndarray        # int64[T+1]: spike-source events of step t in gen_node[ptr[t]:ptr[t+1]]
+    gen_node: np.ndarray       # int32[E]
+    pois_start: np.ndarray     # int64[K]: first node of Poisson population k
+    pois_n: np.ndarray         # int64[K]
+    pois_log1m_p: np.ndarray   # float64[K]: log(1-p) of a homogeneous population, nan if per-neuron
+    pois_p: np.ndarray         # float64[sum n]: per-neuron p (used when pois_log1m_p is nan)
+    pois_p_start: np.ndarray   # int64[K]: offset of population k in pois_p
+
+
+class Record(NamedTuple):
+    """What the monitors record."""
+    spike_mask: np.ndarray     # uint8[n_nodes]: 1 = record this node's spikes
+    var_code: np.ndarray       # int64[R]: 0 = v, 1 = I_exc, 2 = I_inh
+    var_index: np.ndarray      # int64[R]: LIF index of each recorded column
+
+
+@njit(**JIT_OPTIONS)
+def _record_state(st, rec, row, out):
+    for r in range(rec.var_code.shape[0]):
+        code = rec.var_code[r]
+        idx = rec.var_index[r]
+        if code == 0:
+            out[row, r] = st.v[idx]
+        elif code == 1:
+            out[row, r] = st.i_exc[idx]
+        else:
+            out[row, r] = st.i_inh[idx]
+
+
+@njit(**JIT_OPTIONS)
+def _integrate(prm, st, slot, use_ring, fired):
+    """Groups + thresholds for every LIF neuron; returns the number of spikes."""
+    nf = 0
+    v = st.v
+    ie = st.i_exc
+    ii = st.i_inh
+    bias = st.bias
+    rc = st.ref_count
+    for p in range(prm.pop_start.shape[0] - 1):
+        e_m = prm.e_m[p]
+        e_e = prm.e_e[p]
+        e_i = prm.e_i[p]
+        c_e = prm.c_e[p]
+        c_i = prm.c_i[p]
+        v_rest = prm.v_rest[p]
+        v_th = prm.v_th[p]
+        for n in range(prm.pop_start[p], prm.pop_start[p + 1]):
+            x_e = ie[n]
+            x_i = ii[n]
+            if rc[n] > 0:
+                rc[n] -= 1
+            else:
+                b = bias[n]
+                vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
+                v[n] = vn
+                if vn > v_th:
+                    fired[nf] = n
+                    nf += 1
+            x_e = e_e * x_e
+            x_i = e_i * x_i
+            if use_ring:
+                x_e += st.ring_exc[slot, n]
+                x_i += st.ring_inh[slot, n]
+                st.ring_exc[slot, n] = 0.0
+                st.ring_inh[slot, n] = 0.0
+            ie[n] = x_e
+            ii[n] = x_i
+    return nf
+
+
+@njit(**JIT_OPTIONS)
+def _emit_sources(src, st, step, fired, nf):
+    """Spikes of spike sources and Poisson sources at ``step``, appended to ``fired``."""
+    if step + 1 < src.gen_ptr.shape[0]:
+        for e in range(src.gen_ptr[step], src.gen_ptr[step + 1]):
+            fired[nf] = src.gen_node[e]
+            nf += 1
+    for k in range(src.pois_start.shape[0]):
+        n = src.pois_n[k]
+        start = src.pois_start[k]
+        lp = src.pois_log1m_p[k]
+        if lp == lp:  # homogeneous rate: geometric skips over the trial sequence
+            end = (step + 1) * n
+            pos = st.pois_next[k]
+            while pos < end:
+                fired[nf] = start + (pos - step * n)
+                nf += 1
+                pos += 1 + geometric(st.pois_rng, k, lp)
+            st.pois_next[k] = pos
+        else:
+            off = src.pois_p_start[k]
+            for i in range(n):
+                if uniform(st.pois_rng, k) <= src.pois_p[off + i]:
+                    fired[nf] = start + i
+                    nf += 1
+    return nf
+
+
+@njit(**JIT_OPTIONS)
+def _deliver(conn, st, step, n_slots, fired, nf):
+    """Synapses slot: every spike of this step through its CSR rows."""
+    n_blocks = conn.block_delay.shape[0]
+    for f in range(nf):
+        pre = fired[f]
+        for b in range(n_blocks):
+            lo = conn.indptr[b, pre]
+            hi = conn.indptr[b, pre + 1]
+            if lo == hi:
+                continue
+            d = conn.block_delay[b]
+            inh = conn.block_inh[b] != 0
+            if d == 0:
+                cur = st.i_inh if inh else st.i_exc
+                for s in range(lo, hi):
+                    cur[conn.target[s]] += conn.weight[s]
+            elif d > 0:
+                ring = st.ring_inh if inh else st.ring_exc
+                slot = (step + d) % n_slots
+                for s in range(lo, hi):
+                    ring[slot, conn.target[s]] += conn.weight[s]
+            else:
+                for s in range(lo, hi):
+                    ds = conn.syn_delay[s]
+                    if ds == 0:
+                        if inh:
+                            st.i_inh[conn.target[s]] += conn.weight[s]
+                        else:
+                            st.i_exc[conn.target[s]] += conn.weight[s]
+                    else:
+                        slot = (step + ds) % n_slots
+                        if inh:
+                            st.ring_inh[slot, conn.target[s]] += conn.weight[s]
+                        else:
+                            st.ring_exc[slot, conn.target[s]] += conn.weight[s]
+
+
+@njit(**JIT_OPTIONS)
+def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk):
+    p = 0
+    for f in range(nf):
+        node = fired[f]
+        st.spike_count[node] += 1
+        if node < n_lif:
+            while node >= prm.pop_start[p + 1]:  # LIF spikes come in ascending order
+                p += 1
+            if prm.reset_subtract[p]:
+                st.v[node] -= prm.v_th[p] - prm.v_reset[p]
+            else:
+                st.v[node] = prm.v_reset[p]
+            r = prm.ref_steps[p] - 1
+            st.ref_count[node] = r if r > 0 else 0
+        if rec.spike_mask[node]:
+            spk_step[n_spk] = step
+            spk_node[n_spk] = node
+            n_spk += 1
+    return n_spk
+
+
+@njit(**JIT_OPTIONS)
+def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
+            spk_step, spk_node, rec_buf):
+    """Run steps ``step0 .. step0+n_steps-1``.
+
+    Spikes of recorded nodes go to ``spk_step``/``spk_node``; state samples to
+    ``rec_buf[k]`` for the k-th step. Stops early when the spike buffer could overflow in the
+    next step. Returns ``(steps_done, spikes_written)``.
+    """
+    n_slots = st.ring_exc.shape[0]
+    use_ring = n_slots > 1
+    n_lif = st.v.shape[0]
+    fired = st.fired
+    cap = spk_step.shape[0]
+    n_spk = 0
+    for k in range(n_steps):
+        if cap - n_spk < max_rec_per_step:
+            return k, n_spk
+        step = step0 + k
+        _record_state(st, rec, k, rec_buf)
+        slot = step % n_slots
+        nf = _integrate(prm, st, slot, use_ring, fired)
+        nf = _emit_sources(src, st, step, fired, nf)
+        _deliver(conn, st, step, n_slots, fired, nf)
+        n_spk = _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk)
+    return n_steps, n_spk

@@ -1,0 +1,59 @@
+"""A small counter-free random stream (splitmix64) usable inside kernels.
+
+Each stream is one ``uint64`` word held in a state array, so a stream survives across
+calls and runs (``run(100 ms)`` twice draws exactly what ``run(200 ms)`` draws once), and
+the same seed gives the same numbers on every platform and thread count. splitmix64 passes
+BigCrush and is the seeding generator recommended for xoshiro; its period (2**64) is far
+beyond what a simulation draws.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .._config import JIT_OPTIONS
+
+__all__ = ["next_u64", "uniform", "geometric", "INV_2_53"]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_ONE = np.uint64(1)
+INV_2_53 = 1.0 / 9007199254740992.0
+_NEVER = np.int64(1) << np.int64(62)
+
+
+@njit(**JIT_OPTIONS)
+def next_u64(state, k):
+    """Advance stream ``k`` of ``state`` (uint64 array) and return 64 random bits."""
+    s = state[k] + _GOLDEN
+    state[k] = s
+    z = s
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(**JIT_OPTIONS)
+def uniform(state, k):
+    """A float64 uniform on (0, 1] (never 0, so its log is finite)."""
+    return float((next_u64(state, k) >> _S11) + _ONE) * INV_2_53
+
+
+@njit(**JIT_OPTIONS)
+def geometric(state, k, log1m_p):
+    """Number of failures before the first success of Bernoulli(p) trials.
+
+    ``log1m_p`` is ``log(1 - p)`` (``-inf`` for p = 1, 0 for p = 0, which never succeeds).
+    """
+    if log1m_p == 0.0:
+        return _NEVER
+    g = math.floor(math.log(uniform(state, k)) / log1m_p)
+    if g > 4.0e18:
+        return _NEVER
+    return np.int64(g)

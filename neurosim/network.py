@@ -1,0 +1,375 @@
+"""The user API: a Network of populations, projections and monitors.
+
+``Network.run`` lowers the network once (``build``) to a frozen :class:`~neurosim.compile.Plan`
+and hands it to a backend, which runs the step loop in compiled code, chunk by chunk: between
+chunks the progress bar moves, monitors receive what was recorded, and Ctrl-C stops the run at
+the chunk boundary without losing anything (a second Ctrl-C interrupts at once).
+"""
+
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from .backends import BACKENDS
+from .compile import build_plan, build_record
+from .models import LIFSpec, PoissonSpec, SpikeSourceSpec
+from .monitors import SpikeMonitor, StateMonitor
+from .populations import LIFPopulation, PoissonPopulation, SpikeSourcePopulation
+from .projections import Projection, check_same_network
+from .units import ms
+from .validation import (
+    ParameterError, check_choice, check_int, check_less, check_nonnegative, check_positive,
+    fail, per_neuron, steps_on_grid, check_finite, check_finite_array,
+)
+
+__all__ = ["Network", "NetworkError"]
+
+_STREAMS = {"projection": 1, "poisson": 2}
+
+
+class NetworkError(RuntimeError):
+    """An operation that the network's current state does not allow."""
+
+
+class Network:
+    """A spiking network simulated on a fixed time grid.
+
+    Parameters
+    ----------
+    dt : float
+        Time step (s), > 0. Default 0.1 ms.
+    seed : int or None
+        Seed of every random draw (connectivity, Poisson sources). None draws fresh entropy,
+        kept in ``net.seed`` so the run can be repeated.
+    dtype : {"float64", "float32"}
+        Floating-point type of state and weights. float64 matches Brian2 spike for spike.
+    backend : {"numba", "reference"}
+        Engine that runs the step loop (see :mod:`neurosim.backends`).
+    """
+
+    def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba"):
+        self.dt = check_positive("dt", dt, "s")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (1 << 63))
+        self.seed = check_int("seed", seed, 0)
+        self.dtype = check_choice("dtype", dtype, ("float64", "float32"))
+        self.backend = check_choice("backend", backend, tuple(BACKENDS))
+        self.populations = []
+        self.projections = []
+        self.spike_monitors = []
+        self.state_monitors = []
+        self.interrupted = False
+        self._step = 0
+        self._plan = None
+        self._runner = None
+        self._record = None
+        self._record_cols = None
+
+    # ------------------------------------------------------------------ populations
+    def _name(self, name, prefix):
+        if name is None:
+            name = f"{prefix}{len(self.populations)}"
+        if any(p.name == name for p in self.populations):
+            fail("name", "unique within the network", name)
+        return name
+
+    def _add(self, pop):
+        self._check_not_built("add a population")
+        self.populations.append(pop)
+        return pop
+
+    def lif(self, n, tau_m, tau_syn, v_rest, v_th, v_reset, t_ref=0.0, v_init=None,
+            bias=0.0, reset="value", name=None):
+        """Add LIF neurons (see :mod:`neurosim.models.lif`).
+
+        Parameters
+        ----------
+        n : int
+            Number of neurons (>= 1).
+        tau_m : float
+            Membrane time constant (s), > 0.
+        tau_syn : float or (float, float)
+            Synaptic time constant (s), one for both channels or (tau_exc, tau_inh).
+        v_rest, v_th, v_reset : float
+            Rest, threshold, reset potentials (V); v_th > v_reset.
+        t_ref : float
+            Refractory period (s), >= 0.
+        v_init : float or array, optional
+            Initial membrane potential (V), default v_rest.
+        bias : float or array
+            Constant input I_bias (V) per neuron.
+        reset : {"value", "subtract"}
+            v = v_reset after a spike, or v -= v_th - v_reset.
+        """
+        n = check_int("n", n, 1)
+        tau_m = check_positive("tau_m", tau_m, "s")
+        if np.ndim(tau_syn) == 0:
+            tau_e = tau_i = check_positive("tau_syn", tau_syn, "s")
+        else:
+            ts = np.asarray(tau_syn, dtype=float)
+            if ts.shape != (2,):
+                fail("tau_syn", "a scalar or a pair (tau_exc, tau_inh)", ts)
+            tau_e = check_positive("tau_syn[0]", float(ts[0]), "s")
+            tau_i = check_positive("tau_syn[1]", float(ts[1]), "s")
+        v_rest = check_finite("v_rest", v_rest, "V")
+        v_th = check_finite("v_th", v_th, "V")
+        v_reset = check_finite("v_reset", v_reset, "V")
+        check_less("v_reset", v_reset, "v_th", v_th, "V")
+        t_ref = check_nonnegative("t_ref", t_ref, "s")
+        reset = check_choice("reset", reset, ("value", "subtract"))
+        v0 = per_neuron("v_init", v_rest if v_init is None else v_init, n, "V")
+        b = per_neuron("bias", bias, n, "V")
+        spec = LIFSpec(n=n, tau_m=tau_m, tau_exc=tau_e, tau_inh=tau_i, v_rest=v_rest,
+                       v_th=v_th, v_reset=v_reset, t_ref=t_ref, reset=reset, v_init=v0, bias=b)
+        return self._add(LIFPopulation(self, spec, self._name(name, "lif")))
+
+    def spike_source(self, n, times, indices, name=None):
+        """Add neurons that spike at given times (s, on the dt grid, >= 0)."""
+        n = check_int("n", n, 1)
+        idx = check_finite_array("indices", indices, dtype=np.float64).ravel()
+        steps = steps_on_grid("times", np.asarray(times, dtype=float).ravel(), self.dt)
+        if idx.shape != steps.shape:
+            fail("indices.shape", f"{steps.shape} (same as times)", idx.shape)
+        if idx.size and (idx.min() < 0 or idx.max() >= n or np.any(idx != np.round(idx))):
+            bad = idx[(idx < 0) | (idx >= n) | (idx != np.round(idx))][0]
+            fail("indices", f"integers in [0, {n - 1}]", float(bad))
+        idx = idx.astype(np.int64)
+        key = steps * n + idx
+        if np.unique(key).size != key.size:
+            u, c = np.unique(key, return_counts=True)
+            d = u[c > 1][0]
+            fail("times", "at most one spike per neuron per time step",
+                 float((d // n) * self.dt), f"neuron {int(d % n)} spikes twice")
+        spec = SpikeSourceSpec(n=n, steps=steps, indices=idx)
+        return self._add(SpikeSourcePopulation(self, spec, self._name(name, "source")))
+
+    def poisson(self, n, rate, name=None):
+        """Add independent Poisson spike trains; ``rate`` (Hz) scalar or per neuron.
+
+        Each step a neuron spikes with probability rate*dt, which must be <= 1.
+        """
+        n = check_int("n", n, 1)
+        r = per_neuron("rate", rate, n, "Hz")
+        if r.min() < 0 or r.max() * self.dt > 1.0:
+            bad = r.min() if r.min() < 0 else r.max()
+            fail("rate", f"in [0, 1/dt = {1.0 / self.dt:g}] Hz", float(bad))
+        spec = PoissonSpec(n=n, rate=r)
+        return self._add(PoissonPopulation(self, spec, self._name(name, "poisson")))
+
+    # ------------------------------------------------------------------ connections
+    def connect(self, pre, post, weight, delay=0.0, p=None, indegree=None, autapses=True,
+                multapses=False, name=None):
+        """Connect ``pre`` to ``post`` (see :mod:`neurosim.projections` for the forms).
+
+        Parameters
+        ----------
+        pre, post : Population
+            Source (any population) and target (a LIF population) of this network.
+        weight : float, array (n_pre, n_post) or scipy.sparse matrix
+            Synaptic weight (V): w >= 0 feeds I_exc, w < 0 feeds I_inh.
+        delay : float or array
+            Delay (s), >= 0 and on the dt grid; scalar or one per synapse.
+        p : float, optional
+            Connection probability, with a scalar weight.
+        indegree : int, optional
+            Exact number of distinct sources per target, with a scalar weight.
+        autapses : bool
+            Allow i -> i when pre is post (random and all-to-all forms).
+        multapses : bool
+            Allow the same pair twice with ``indegree``.
+        """
+        self._check_not_built("add a connection")
+        check_same_network(self, pre, "pre")
+        check_same_network(self, post, "post")
+        if post.kind != "lif":
+            fail("post", "a LIF population (sources cannot receive spikes)", post.name)
+        name = name or f"{pre.name}->{post.name}#{len(self.projections)}"
+        proj = Projection(self, pre, post, weight, delay, p, indegree, bool(autapses),
+                          bool(multapses), name, self._stream_seed("projection",
+                                                                  len(self.projections)))
+        self.projections.append(proj)
+        return proj
+
+    # ------------------------------------------------------------------ monitors
+    def _indices(self, pop, indices):
+        if indices is None:
+            return None
+        idx = np.unique(np.asarray(indices).ravel())
+        if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0
+                         or idx.max() >= pop.n):
+            fail("indices", f"integers in [0, {pop.n - 1}]", idx)
+        return idx.astype(np.int64)
+
+    def spike_monitor(self, pop, indices=None):
+        """Record the spikes of ``pop`` (all neurons, or ``indices``) from now on."""
+        check_same_network(self, pop, "pop")
+        mon = SpikeMonitor(pop, self._indices(pop, indices))
+        self.spike_monitors.append(mon)
+        self._record = None
+        return mon
+
+    def state_monitor(self, pop, var, indices=None):
+        """Record ``var`` of ``pop`` at the start of every step from now on.
+
+        ``var`` is one of the population's variables (``"v"``, ``"I_exc"``, ``"I_inh"`` for
+        LIF); ``indices`` defaults to every neuron.
+        """
+        check_same_network(self, pop, "pop")
+        if var not in pop.variables:
+            fail("var", "one of " + (", ".join(repr(v) for v in pop.variables) or
+                                     "(no state variables)") + f" for {pop.kind}", var)
+        idx = self._indices(pop, indices)
+        mon = StateMonitor(pop, var, np.arange(pop.n) if idx is None else idx)
+        self.state_monitors.append(mon)
+        self._record = None
+        return mon
+
+    # ------------------------------------------------------------------ build and run
+    @property
+    def t(self):
+        """Simulated time so far (s)."""
+        return self._step * self.dt
+
+    @property
+    def built(self):
+        return self._plan is not None
+
+    def _check_not_built(self, what):
+        if self._plan is not None:
+            raise NetworkError(f"cannot {what}: the network was already built/run and its "
+                               f"structure is frozen; build a new Network")
+
+    def _stream_seed(self, kind, k):
+        ss = np.random.SeedSequence(self.seed, spawn_key=(_STREAMS[kind], k))
+        return int(ss.generate_state(1, np.uint64)[0])
+
+    def build(self):
+        """Lower the network to its Plan (done by the first ``run``)."""
+        if self._plan is None:
+            if not any(p.kind == "lif" for p in self.populations) and not self.populations:
+                raise NetworkError("the network has no populations")
+            self._plan = build_plan(self)
+            self._runner = BACKENDS[self.backend](self._plan)
+        return self._plan
+
+    @property
+    def plan(self):
+        """The frozen Plan (builds the network if needed)."""
+        return self.build()
+
+    def run(self, duration, progress=None, chunk_steps=None):
+        """Advance the simulation by ``duration`` (s); may be called again to continue.
+
+        Parameters
+        ----------
+        duration : float
+            Time to simulate (s), >= 0; rounded to whole steps.
+        progress : bool, optional
+            Show a tqdm progress bar (default: when stderr is a terminal).
+        chunk_steps : int, optional
+            Steps per compiled call. Default adapts so a chunk takes about 0.2 s.
+
+        Returns
+        -------
+        bool
+            True when the run finished, False when it was stopped by Ctrl-C (then
+            ``net.interrupted`` is True and everything recorded so far is kept).
+        """
+        duration = check_nonnegative("duration", duration, "s")
+        n_steps = int(round(duration / self.dt))
+        if chunk_steps is not None:
+            chunk_steps = check_int("chunk_steps", chunk_steps, 1)
+        self.build()
+        if self._record is None:
+            self._record, self._record_cols = build_record(self._plan, self.spike_monitors,
+                                                           self.state_monitors)
+        from tqdm.auto import tqdm
+        import sys
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        self.interrupted = False
+        chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
+        done = 0
+        with _GracefulInterrupt() as stop, tqdm(total=n_steps, disable=not show, unit="step",
+                                                desc="simulating", leave=False) as bar:
+            while done < n_steps and not stop.requested:
+                k = min(chunk, n_steps - done)
+                t0 = time.perf_counter()
+                out = self._runner.advance(self._step, k, self._record)
+                elapsed = time.perf_counter() - t0
+                self._dispatch(out)
+                self._step += out.steps
+                done += out.steps
+                bar.update(out.steps)
+                if chunk_steps is None:
+                    chunk = int(min(max(k * 0.2 / max(elapsed, 1e-6), 1), 2 * k + 100))
+        if stop.requested:
+            self.interrupted = True
+            warnings.warn(f"run interrupted at t = {self.t:g} s; recordings kept", stacklevel=2)
+        return not self.interrupted
+
+    def _dispatch(self, out):
+        plan = self._plan
+        if out.spike_node.size:
+            for m in self.spike_monitors:
+                s = plan.pop_node_start[m.pop]
+                sel = (out.spike_node >= s) & (out.spike_node < s + m.pop.n)
+                m._add(out.spike_step[sel], out.spike_node[sel] - s)
+        for m, cols in zip(self.state_monitors, self._record_cols):
+            m._add(self._step, out.samples[:out.steps, cols])
+
+    def reset(self):
+        """Back to t = 0 with the initial state (same connectivity and seed); monitors cleared."""
+        if self._plan is not None:
+            self._runner = BACKENDS[self.backend](self._plan)
+        self._step = 0
+        for m in self.spike_monitors + self.state_monitors:
+            m._clear()
+
+    # ------------------------------------------------------------------ state access
+    def _lif_slice(self, pop):
+        s = self._plan.pop_node_start[pop]
+        return slice(s, s + pop.n)
+
+    def _read_state(self, pop, var):
+        if self._plan is None:
+            return np.array({"v": pop.spec.v_init, "bias": pop.spec.bias}.get(
+                var, np.zeros(pop.n)), dtype=float)
+        st = self._runner.state
+        arr = {"v": st.v, "I_exc": st.i_exc, "I_inh": st.i_inh, "bias": st.bias}[var]
+        return np.array(arr[self._lif_slice(pop)], dtype=float)
+
+    def _write_bias(self, pop, values):
+        if self._plan is None:
+            pop.spec.bias[:] = values
+        else:
+            self._runner.state.bias[self._lif_slice(pop)] = values
+
+    def __repr__(self):
+        return (f"Network(dt={self.dt:g}, {len(self.populations)} populations, "
+                f"{len(self.projections)} projections, t={self.t:g})")
+
+
+class _GracefulInterrupt:
+    """First Ctrl-C: finish the current chunk, then stop. Second Ctrl-C: KeyboardInterrupt."""
+
+    def __init__(self):
+        self.requested = False
+        self._old = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False

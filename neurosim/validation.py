@@ -1,0 +1,154 @@
+"""Validation at the boundary: one message format for every bad input.
+
+Every check raises :class:`ParameterError` (a ``ValueError``) whose message names the
+parameter, the allowed range and the value received, e.g.::
+
+    tau_m must be > 0 s; got -0.02
+
+Kernels never validate; public constructors and ``Network.build()`` call these helpers once.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "ParameterError",
+    "check_positive",
+    "check_nonnegative",
+    "check_finite",
+    "check_finite_array",
+    "check_int",
+    "check_choice",
+    "check_less",
+    "check_probability",
+    "steps_on_grid",
+    "per_neuron",
+]
+
+
+class ParameterError(ValueError):
+    """A parameter outside its allowed range (message: name, allowed range, value)."""
+
+
+def _fmt(value):
+    if isinstance(value, np.ndarray):
+        if value.size <= 6:
+            return np.array2string(value, separator=", ")
+        return f"array of shape {value.shape}"
+    return repr(value) if not isinstance(value, float) else f"{value:g}"
+
+
+def fail(name, allowed, value, extra=""):
+    """Raise the standard error: ``{name} must be {allowed}; got {value}``."""
+    msg = f"{name} must be {allowed}; got {_fmt(value)}"
+    if extra:
+        msg += f" ({extra})"
+    raise ParameterError(msg)
+
+
+def _as_float(name, value, unit):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        fail(name, f"a real number{' in ' + unit if unit else ''}", value)
+    value = float(value)
+    if not math.isfinite(value):
+        fail(name, f"finite{' (' + unit + ')' if unit else ''}", value)
+    return value
+
+
+def check_finite(name, value, unit=""):
+    """A finite real scalar, returned as float."""
+    return _as_float(name, value, unit)
+
+
+def check_positive(name, value, unit=""):
+    """A finite scalar > 0."""
+    value = _as_float(name, value, unit)
+    if value <= 0:
+        fail(name, f"> 0{' ' + unit if unit else ''}", value)
+    return value
+
+
+def check_nonnegative(name, value, unit=""):
+    """A finite scalar >= 0."""
+    value = _as_float(name, value, unit)
+    if value < 0:
+        fail(name, f">= 0{' ' + unit if unit else ''}", value)
+    return value
+
+
+def check_probability(name, value):
+    """A finite scalar in [0, 1]."""
+    value = _as_float(name, value, "")
+    if not 0.0 <= value <= 1.0:
+        fail(name, "in [0, 1]", value)
+    return value
+
+
+def check_less(name_lo, lo, name_hi, hi, unit=""):
+    """Require lo < hi for two already-checked scalars."""
+    if not lo < hi:
+        fail(name_hi, f"> {name_lo} = {lo:g}{' ' + unit if unit else ''}", hi)
+
+
+def check_int(name, value, lo=None, hi=None):
+    """An integer in [lo, hi] (either bound may be None)."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        fail(name, "an integer", value)
+    value = int(value)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"in [{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+        fail(name, rng, value)
+    return value
+
+
+def check_choice(name, value, choices):
+    """One of a fixed set of strings."""
+    if value not in choices:
+        fail(name, "one of " + ", ".join(repr(c) for c in choices), value)
+    return value
+
+
+def check_finite_array(name, value, shape=None, dtype=np.float64):
+    """A finite numeric array (NaN and inf rejected), optionally of a given shape."""
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        fail(name, "a numeric array", type(value).__name__)
+    if shape is not None and arr.shape != tuple(shape):
+        fail(f"{name}.shape", f"{tuple(shape)}", arr.shape)
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        bad = np.flatnonzero(~np.isfinite(arr.ravel()))
+        fail(name, "finite everywhere", arr.ravel()[bad[0]],
+             f"{bad.size} non-finite value(s), first at flat index {int(bad[0])}")
+    return arr
+
+
+def per_neuron(name, value, n, unit=""):
+    """A scalar broadcast to ``n`` neurons or an array of length ``n``; finite."""
+    arr = check_finite_array(name, value)
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape != (n,):
+        fail(f"{name}.shape", f"() or ({n},) (one value per neuron)", arr.shape)
+    return arr.astype(np.float64, copy=True)
+
+
+def steps_on_grid(name, values, dt, unit="s"):
+    """Convert times (>= 0) that must lie on the dt grid to integer steps.
+
+    A value is on the grid when ``values/dt`` is within 1e-6 of an integer; the step is
+    ``round(values/dt)`` as Brian2 does for delays and spike generator times.
+    """
+    arr = check_finite_array(name, values)
+    if arr.size and arr.min() < 0:
+        fail(name, f">= 0 {unit}", float(arr.min()))
+    x = arr / dt
+    steps = np.round(x)
+    off = np.abs(x - steps) > 1e-6
+    if np.any(off):
+        first = float(arr.ravel()[np.flatnonzero(off.ravel())[0]])
+        fail(name, f"a multiple of dt = {dt:g} {unit}", first,
+             f"{int(off.sum())} value(s) off the time grid")
+    return steps.astype(np.int64)
