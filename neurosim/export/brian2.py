@@ -32,6 +32,21 @@ taui : second (constant)
 """
 
 
+def _equations(spec, name):
+    """Brian2 equations of one LIF population.
+
+    Brian2's exact solver generates ``.../0.0`` when a synaptic time constant equals tau_m
+    (it divides by taue - taum), so that case is refused here; neurosim itself integrates it
+    exactly (the t*exp(-t/tau) limit).
+    """
+    for label, tau in (("tau_exc", spec.tau_exc), ("tau_inh", spec.tau_inh)):
+        if tau == spec.tau_m:
+            raise ValueError(f"population {name!r}: {label} = tau_m = {tau:g} s cannot be "
+                             f"exported to Brian2 (its method='exact' divides by "
+                             f"{label} - tau_m); use a slightly different value")
+    return _EQS
+
+
 def _brian2():
     try:
         import brian2
@@ -59,7 +74,7 @@ def to_brian2(net, target="numpy"):
         if pop.kind == "lif":
             s = pop.spec
             reset = "v = Vr" if s.reset == "value" else "v -= Vt - Vr"
-            g = b2.NeuronGroup(pop.n, _EQS, threshold="v > Vt", reset=reset,
+            g = b2.NeuronGroup(pop.n, _equations(s, pop.name), threshold="v > Vt", reset=reset,
                                refractory=s.t_ref * second, method="exact",
                                dt=net.dt * second, name=f"ns_{len(objs)}")
             g.El = s.v_rest * volt

@@ -1,0 +1,198 @@
+"""Numba engine vs the NumPy reference, determinism, chunking, float32, counters."""
+
+import numpy as np
+import pytest
+
+import neurosim as ns
+from neurosim.units import Hz, mV, ms
+
+from conftest import random_network, spikes_of
+
+
+def _run(net, duration=150 * ms, **kw):
+    mons = [net.spike_monitor(p) for p in net.populations]
+    vms = [net.state_monitor(p, "v", indices=[0, 3]) for p in net.populations if p.kind == "lif"]
+    net.run(duration, **kw)
+    return [spikes_of(m) for m in mons], [m.values for m in vms]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("poisson", [False, True])
+def test_numba_equals_reference(seed, poisson):
+    s_n, v_n = _run(random_network(seed, "numba", poisson=poisson))
+    s_r, v_r = _run(random_network(seed, "reference", poisson=poisson))
+    total = sum(s.shape[1] for s in s_n)
+    assert total > 50                       # the network is not silent
+    for a, b in zip(s_n, s_r):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(v_n, v_r):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_same_seed_same_result_and_different_seed_differs():
+    a, _ = _run(random_network(5, poisson=True))
+    b, _ = _run(random_network(5, poisson=True))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    net = random_network(5, poisson=True)
+    net2 = ns.Network(seed=6)
+    assert net.seed != net2.seed
+
+
+def test_poisson_depends_on_seed():
+    def counts(seed):
+        net = ns.Network(seed=seed)
+        p = net.poisson(n=100, rate=50 * Hz)
+        m = net.spike_monitor(p)
+        net.run(100 * ms)
+        return spikes_of(m)
+    assert not np.array_equal(counts(1), counts(2))
+    np.testing.assert_array_equal(counts(1), counts(1))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 500])
+def test_run_in_pieces_equals_one_run(chunk):
+    whole, vw = _run(random_network(11, poisson=True), 120 * ms)
+    net = random_network(11, poisson=True)
+    mons = [net.spike_monitor(p) for p in net.populations]
+    vms = [net.state_monitor(p, "v", indices=[0, 3]) for p in net.populations if p.kind == "lif"]
+    net.run(50 * ms, chunk_steps=chunk)
+    net.run(70 * ms, chunk_steps=chunk)
+    assert net.t == pytest.approx(120 * ms)
+    for a, m in zip(whole, mons):
+        np.testing.assert_array_equal(a, spikes_of(m))
+    for a, m in zip(vw, vms):
+        np.testing.assert_array_equal(a, m.values)
+
+
+def test_spike_buffer_growth():
+    """More recorded spikes than the initial buffer: nothing is lost."""
+    net = ns.Network(seed=7)
+    p = net.poisson(n=2000, rate=4000 * Hz)
+    m = net.spike_monitor(p)
+    net.run(20 * ms, chunk_steps=200)
+    full = ns.Network(seed=7)
+    q = full.poisson(n=2000, rate=4000 * Hz)
+    m2 = full.spike_monitor(q)
+    full.run(20 * ms, chunk_steps=1)
+    assert m.num_spikes > (1 << 16)
+    np.testing.assert_array_equal(spikes_of(m), spikes_of(m2))
+
+
+def test_poisson_rate_statistics():
+    for rate in (5 * Hz, 200 * Hz):
+        net = ns.Network(seed=3)
+        p = net.poisson(n=500, rate=rate)
+        h = net.poisson(n=500, rate=np.full(500, rate))
+        m, mh = net.spike_monitor(p), net.spike_monitor(h)
+        net.run(1.0)
+        for mon in (m, mh):
+            expected = 500 * rate * 1.0
+            assert abs(mon.num_spikes - expected) < 5 * np.sqrt(expected)
+        # each neuron's count is Binomial(n_steps, rate*dt): index dispersion ~1
+        c = m.counts
+        assert 0.8 < c.var() / c.mean() < 1.2
+
+
+def test_float32_agrees_with_float64_statistically():
+    from neurosim.nets import cuba
+    rates = {}
+    for dtype in ("float64", "float32"):
+        net = ns.Network(seed=2, dtype=dtype)
+        exc, inh = cuba(net, N=4000)
+        m = net.spike_monitor(exc)
+        net.run(500 * ms)
+        assert net.plan.init.v.dtype == np.dtype(dtype)
+        rates[dtype] = m.rate()
+    assert rates["float64"] > 1.0
+    assert abs(rates["float32"] - rates["float64"]) / rates["float64"] < 0.05
+
+
+def test_spike_counts_in_state_match_monitors():
+    net = random_network(4, poisson=True)
+    mons = {p: net.spike_monitor(p) for p in net.populations}
+    net.run(100 * ms)
+    counts = net._runner.state.spike_count
+    for p, m in mons.items():
+        s = net.plan.pop_node_start[p]
+        np.testing.assert_array_equal(counts[s:s + p.n], m.counts)
+
+
+def test_monitor_subset_and_late_monitor():
+    net = random_network(8)
+    a = net.populations[1]
+    full = net.spike_monitor(a)
+    part = net.spike_monitor(a, indices=[1, 2, 30])
+    net.run(60 * ms)
+    late = net.spike_monitor(a)
+    vm = net.state_monitor(a, "v", indices=[2])
+    net.run(60 * ms)
+    sel = np.isin(full.indices, [1, 2, 30])
+    np.testing.assert_array_equal(part.indices, full.indices[sel])
+    np.testing.assert_array_equal(part.times, full.times[sel])
+    after = full.steps >= 600
+    np.testing.assert_array_equal(late.steps, full.steps[after])
+    assert vm.t[0] == pytest.approx(60 * ms) and vm.values.shape == (600, 1)
+
+
+def test_reset_restarts_identically():
+    net = random_network(9, poisson=True)
+    mons = [net.spike_monitor(p) for p in net.populations]
+    net.run(50 * ms)
+    first = [spikes_of(m) for m in mons]
+    net.reset()
+    assert net.t == 0
+    net.run(50 * ms)
+    for a, m in zip(first, mons):
+        np.testing.assert_array_equal(a, spikes_of(m))
+
+
+def test_bias_can_change_between_runs():
+    net = ns.Network()
+    pop = net.lif(n=2, tau_m=10 * ms, tau_syn=5 * ms, v_rest=-70 * mV, v_th=-50 * mV,
+                  v_reset=-70 * mV)
+    sp = net.spike_monitor(pop)
+    net.run(50 * ms)
+    assert sp.num_spikes == 0
+    pop.bias = [30 * mV, 0.0]
+    net.run(50 * ms)
+    assert sp.counts[0] > 0 and sp.counts[1] == 0
+    np.testing.assert_allclose(pop.bias, [30 * mV, 0.0])
+
+
+def test_random_connectivity_rules():
+    net = ns.Network(seed=4)
+    a = net.lif(n=300, tau_m=10 * ms, tau_syn=5 * ms, v_rest=0.0, v_th=1.0, v_reset=0.0)
+    b = net.lif(n=200, tau_m=10 * ms, tau_syn=5 * ms, v_rest=0.0, v_th=1.0, v_reset=0.0)
+    k = net.connect(a, b, weight=0.1, indegree=25)
+    assert np.all(np.bincount(k.post_index, minlength=200) == 25)
+    pairs = k.pre_index.astype(np.int64) * 200 + k.post_index
+    assert np.unique(pairs).size == pairs.size          # no multapses by default
+    auto = net.connect(a, a, weight=0.1, indegree=299, autapses=False)
+    assert not np.any(auto.pre_index == auto.post_index)
+    pr = net.connect(a, b, weight=0.1, p=0.1)
+    n = 300 * 200
+    assert abs(pr.n_synapses - 0.1 * n) < 5 * np.sqrt(n * 0.1 * 0.9)
+    all2all = net.connect(b, a, weight=0.2)
+    assert all2all.n_synapses == 200 * 300
+    noauto = net.connect(b, b, weight=0.1, p=1.0, autapses=False)
+    assert noauto.n_synapses == 200 * 199
+
+
+def test_sparse_and_dense_weights_equivalent():
+    import scipy.sparse as sp
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 2, (20, 30)) * mV * (rng.random((20, 30)) < 0.3)
+    out = []
+    for form in (w, sp.csr_matrix(w), sp.coo_matrix(w)):
+        net = ns.Network(seed=1)
+        src = net.poisson(n=20, rate=100 * Hz)
+        pop = net.lif(n=30, tau_m=10 * ms, tau_syn=5 * ms, v_rest=-60 * mV, v_th=-55 * mV,
+                      v_reset=-60 * mV)
+        net.connect(src, pop, weight=form)
+        m = net.spike_monitor(pop)
+        net.run(100 * ms)
+        out.append(spikes_of(m))
+    assert out[0].shape[1] > 0
+    for o in out[1:]:
+        np.testing.assert_array_equal(out[0], o)
