@@ -26,7 +26,7 @@ test: venv
 	$(PY) -m pytest -q
 
 demo: venv
-	MPLBACKEND=Agg $(PY) examples/cuba.py --out out
+	MPLBACKEND=Agg $(PY) examples/cuba.py --out out --brian2
 
 bench: venv
 	$(PY) benchmarks/cuba.py --N 4000 --duration 1.0
