@@ -5,7 +5,9 @@
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYTHON ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+# A candidate counts only if it runs and reports 3.10 (pyenv shims may exist and fail).
+PYTHON ?= $(shell for c in "$$(command -v python3.10)" $$(ls -d $$HOME/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
+	[ -n "$$c" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$c"; break; }; done)
 # Lava (the loihi extra) needs numpy<2 on Python 3.10; the core is tested on numpy 2 by .ci/run.
 CONSTRAINTS ?= numpy<2
 
