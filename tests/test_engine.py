@@ -196,3 +196,28 @@ def test_sparse_and_dense_weights_equivalent():
     assert out[0].shape[1] > 0
     for o in out[1:]:
         np.testing.assert_array_equal(out[0], o)
+
+
+def test_ctrl_c_stops_at_chunk_boundary_and_keeps_recordings():
+    import os
+    import signal
+    import threading
+    net = random_network(2, poisson=True)
+    mons = [net.spike_monitor(p) for p in net.populations]
+    vm = net.state_monitor(net.populations[1], "v", indices=[0])
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.warns(UserWarning, match="interrupted"):
+        finished = net.run(1000.0, chunk_steps=50)     # far longer than the test waits
+    timer.cancel()
+    assert not finished and net.interrupted
+    steps = int(round(net.t / net.dt))
+    assert 0 < steps < int(1000.0 / net.dt) and steps % 50 == 0
+    assert vm.values.shape[0] == steps                 # every finished step is kept
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # the recordings equal an uninterrupted run of the same length
+    ref = random_network(2, poisson=True)
+    rmons = [ref.spike_monitor(p) for p in ref.populations]
+    ref.run(steps * ref.dt)
+    for a, b in zip(mons, rmons):
+        np.testing.assert_array_equal(spikes_of(a), spikes_of(b))
