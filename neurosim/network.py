@@ -341,6 +341,18 @@ class Network:
         arr = {"v": st.v, "I_exc": st.i_exc, "I_inh": st.i_inh, "bias": st.bias}[var]
         return np.array(arr[self._lif_slice(pop)], dtype=float)
 
+    def spike_counts(self, pop):
+        """Spikes of each neuron of ``pop`` since t = 0 (int64), monitored or not."""
+        check_same_network(self, pop, "pop")
+        if self._plan is None:
+            return np.zeros(pop.n, np.int64)
+        s = self._plan.pop_node_start[pop]
+        return self._runner.state.spike_count[s:s + pop.n].copy()
+
+    def synaptic_events(self):
+        """Synaptic events delivered or scheduled since t = 0: spikes x fan-out, summed."""
+        return sum(int(np.dot(self.spike_counts(p.pre), p.fan_out())) for p in self.projections)
+
     def _write_bias(self, pop, values):
         if self._plan is None:
             pop.spec.bias[:] = values

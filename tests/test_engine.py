@@ -112,10 +112,10 @@ def test_spike_counts_in_state_match_monitors():
     net = random_network(4, poisson=True)
     mons = {p: net.spike_monitor(p) for p in net.populations}
     net.run(100 * ms)
-    counts = net._runner.state.spike_count
     for p, m in mons.items():
-        s = net.plan.pop_node_start[p]
-        np.testing.assert_array_equal(counts[s:s + p.n], m.counts)
+        np.testing.assert_array_equal(net.spike_counts(p), m.counts)
+    expected = sum(int((mons[pr.pre].counts * pr.fan_out()).sum()) for pr in net.projections)
+    assert net.synaptic_events() == expected > 0
 
 
 def test_monitor_subset_and_late_monitor():
