@@ -173,7 +173,7 @@ def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype):
             nxt[k] = geometric(rng, k, lp)
     return State(
         v=v, i_exc=np.zeros(n_lif, dtype), i_inh=np.zeros(n_lif, dtype), bias=bias,
-        ref_count=np.zeros(n_lif, np.int32), spike_count=np.zeros(n_nodes, np.int64),
+        ref_until=np.zeros(n_lif, np.int64), spike_count=np.zeros(n_nodes, np.int64),
         ring_exc=np.zeros((n_slots, n_lif), dtype), ring_inh=np.zeros((n_slots, n_lif), dtype),
         pois_rng=rng, pois_next=nxt, fired=np.zeros(n_nodes, np.int32),
     )

@@ -25,7 +25,9 @@ Order of operations within step n, as Brian2's default schedule
    straight into the target's current, delay d into ring slot (n + d) mod D;
 5. resets: v = v_reset (or v -= v_th - v_reset), refractory counter set, spikes recorded.
 
-A neuron that spiked at step s is refractory at steps s+1 .. s+R-1 (R = t_ref/dt steps).
+A neuron that spiked at step s is refractory at steps s+1 .. s+R-1 (R = t_ref/dt steps):
+it is free at step n when n >= ref_until = s + R. The update of step 2 is branch-free (a
+select keeps v of refractory neurons) so that it vectorises; the threshold scan follows.
 """
 
 from typing import NamedTuple
@@ -60,7 +62,7 @@ class State(NamedTuple):
     i_exc: np.ndarray          # float[n_lif]
     i_inh: np.ndarray          # float[n_lif]
     bias: np.ndarray           # float[n_lif] (I_bias, volts)
-    ref_count: np.ndarray      # int32[n_lif]: refractory steps left
+    ref_until: np.ndarray      # int64[n_lif]: first step at which the neuron is free again
     spike_count: np.ndarray    # int64[n_nodes]
     ring_exc: np.ndarray       # float[D, n_lif]
     ring_inh: np.ndarray       # float[D, n_lif]
@@ -111,43 +113,59 @@ def _record_state(st, rec, row, out):
 
 
 @njit(**JIT_OPTIONS)
-def _integrate(prm, st, slot, use_ring, fired):
-    """Groups + thresholds for every LIF neuron; returns the number of spikes."""
-    nf = 0
-    v = st.v
-    ie = st.i_exc
-    ii = st.i_inh
-    bias = st.bias
-    rc = st.ref_count
-    for p in range(prm.pop_start.shape[0] - 1):
-        e_m = prm.e_m[p]
-        e_e = prm.e_e[p]
-        e_i = prm.e_i[p]
-        c_e = prm.c_e[p]
-        c_i = prm.c_i[p]
-        v_rest = prm.v_rest[p]
-        v_th = prm.v_th[p]
-        for n in range(prm.pop_start[p], prm.pop_start[p + 1]):
+def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest,
+            ring_e, ring_i, use_ring):
+    """Groups slot for one population, branch-free so that LLVM vectorises it.
+
+    Arguments are views of that population (loops start at 0: Numba then proves indices
+    non-negative and drops its wraparound checks, which would block vectorisation).
+    """
+    if use_ring:
+        for n in range(v.shape[0]):
             x_e = ie[n]
             x_i = ii[n]
-            if rc[n] > 0:
-                rc[n] -= 1
-            else:
-                b = bias[n]
-                vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
-                v[n] = vn
-                if vn > v_th:
-                    fired[nf] = n
-                    nf += 1
-            x_e = e_e * x_e
-            x_i = e_i * x_i
-            if use_ring:
-                x_e += st.ring_exc[slot, n]
-                x_i += st.ring_inh[slot, n]
-                st.ring_exc[slot, n] = 0.0
-                st.ring_inh[slot, n] = 0.0
-            ie[n] = x_e
-            ii[n] = x_i
+            b = bias[n]
+            vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
+            v[n] = vn if step >= until[n] else v[n]
+            ie[n] = e_e * x_e + ring_e[n]
+            ii[n] = e_i * x_i + ring_i[n]
+            ring_e[n] = 0.0
+            ring_i[n] = 0.0
+    else:
+        for n in range(v.shape[0]):
+            x_e = ie[n]
+            x_i = ii[n]
+            b = bias[n]
+            vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
+            v[n] = vn if step >= until[n] else v[n]
+            ie[n] = e_e * x_e
+            ii[n] = e_i * x_i
+
+
+@njit(**JIT_OPTIONS)
+def _threshold(v, until, offset, step, v_th, fired, nf):
+    """Thresholds slot: non-refractory neurons with v > v_th (rarely true: cheap scan)."""
+    for n in range(v.shape[0]):
+        if v[n] > v_th:
+            if step >= until[n]:
+                fired[nf] = offset + n
+                nf += 1
+    return nf
+
+
+@njit(**JIT_OPTIONS)
+def _integrate(prm, st, step, slot, use_ring, fired):
+    """Groups + thresholds for every LIF population; returns the number of spikes."""
+    nf = 0
+    for p in range(prm.pop_start.shape[0] - 1):
+        lo = prm.pop_start[p]
+        hi = prm.pop_start[p + 1]
+        v = st.v[lo:hi]
+        until = st.ref_until[lo:hi]
+        _update(v, st.i_exc[lo:hi], st.i_inh[lo:hi], st.bias[lo:hi], until, step,
+                prm.e_m[p], prm.e_e[p], prm.e_i[p], prm.c_e[p], prm.c_i[p], prm.v_rest[p],
+                st.ring_exc[slot, lo:hi], st.ring_inh[slot, lo:hi], use_ring)
+        nf = _threshold(v, until, lo, step, prm.v_th[p], fired, nf)
     return nf
 
 
@@ -180,6 +198,13 @@ def _emit_sources(src, st, step, fired, nf):
 
 
 @njit(**JIT_OPTIONS)
+def _scatter(dest, target, weight):
+    """dest[target[k]] += weight[k] (row views; unsigned indices skip wraparound checks)."""
+    for k in range(target.shape[0]):
+        dest[np.uint32(target[k])] += weight[k]
+
+
+@njit(**JIT_OPTIONS)
 def _deliver(conn, st, step, n_slots, fired, nf):
     """Synapses slot: every spike of this step through its CSR rows."""
     n_blocks = conn.block_delay.shape[0]
@@ -192,29 +217,21 @@ def _deliver(conn, st, step, n_slots, fired, nf):
                 continue
             d = conn.block_delay[b]
             inh = conn.block_inh[b] != 0
+            tg = conn.target[lo:hi]
+            w = conn.weight[lo:hi]
             if d == 0:
-                cur = st.i_inh if inh else st.i_exc
-                for s in range(lo, hi):
-                    cur[conn.target[s]] += conn.weight[s]
+                _scatter(st.i_inh if inh else st.i_exc, tg, w)
             elif d > 0:
                 ring = st.ring_inh if inh else st.ring_exc
-                slot = (step + d) % n_slots
-                for s in range(lo, hi):
-                    ring[slot, conn.target[s]] += conn.weight[s]
+                _scatter(ring[(step + d) % n_slots], tg, w)
             else:
-                for s in range(lo, hi):
-                    ds = conn.syn_delay[s]
-                    if ds == 0:
-                        if inh:
-                            st.i_inh[conn.target[s]] += conn.weight[s]
-                        else:
-                            st.i_exc[conn.target[s]] += conn.weight[s]
+                ds = conn.syn_delay[lo:hi]
+                for k in range(tg.shape[0]):
+                    if ds[k] == 0:
+                        dest = st.i_inh if inh else st.i_exc
                     else:
-                        slot = (step + ds) % n_slots
-                        if inh:
-                            st.ring_inh[slot, conn.target[s]] += conn.weight[s]
-                        else:
-                            st.ring_exc[slot, conn.target[s]] += conn.weight[s]
+                        dest = (st.ring_inh if inh else st.ring_exc)[(step + ds[k]) % n_slots]
+                    dest[np.uint32(tg[k])] += w[k]
 
 
 @njit(**JIT_OPTIONS)
@@ -230,8 +247,7 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
                 st.v[node] -= prm.v_th[p] - prm.v_reset[p]
             else:
                 st.v[node] = prm.v_reset[p]
-            r = prm.ref_steps[p] - 1
-            st.ref_count[node] = r if r > 0 else 0
+            st.ref_until[node] = step + prm.ref_steps[p]
         if rec.spike_mask[node]:
             spk_step[n_spk] = step
             spk_node[n_spk] = node
@@ -260,7 +276,7 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
         step = step0 + k
         _record_state(st, rec, k, rec_buf)
         slot = step % n_slots
-        nf = _integrate(prm, st, slot, use_ring, fired)
+        nf = _integrate(prm, st, step, slot, use_ring, fired)
         nf = _emit_sources(src, st, step, fired, nf)
         _deliver(conn, st, step, n_slots, fired, nf)
         n_spk = _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk)
