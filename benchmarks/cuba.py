@@ -2,16 +2,22 @@
 
     python benchmarks/cuba.py --N 4000 --duration 1.0 [--dtype float32] [--monitor]
 
-Prints one JSON line: N, synapses, build_s, sim_s, spikes, rate_hz, events_per_s, and the
-compile_s of the first run in this process (0 when Numba's on-disk cache is warm). The
+Prints one JSON line: N, synapses, build_s, sim_s, spikes, rate_hz, events_per_s, the
+compile_s of the first run in this process (near 0 when Numba's on-disk cache is warm),
+process_s (import + build + compile or cache load + run: the time to first result) and
+peak_rss_mb (peak resident memory of the process). The
 in-degree stays at 80 for every N (p = 80/N), as in the issue's scaling study.
 """
 
-import argparse
-import json
-import os
-import sys
 import time
+
+T_PROCESS = time.perf_counter()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -22,9 +28,9 @@ from neurosim.nets import cuba  # noqa: E402
 from neurosim.units import ms  # noqa: E402
 
 
-def run(N=4000, duration=1.0, dtype="float64", seed=1, monitor=False, indegree=80):
+def run(N=4000, duration=1.0, dtype="float64", seed=1, monitor=False, indegree=80, threads=1):
     t_start = time.perf_counter()
-    net = ns.Network(dt=0.1 * ms, seed=seed, dtype=dtype)
+    net = ns.Network(dt=0.1 * ms, seed=seed, dtype=dtype, threads=threads)
     exc, inh = cuba(net, N=N, indegree=indegree)
     mons = [net.spike_monitor(exc), net.spike_monitor(inh)] if monitor else []
     net.build()
@@ -48,18 +54,23 @@ def run(N=4000, duration=1.0, dtype="float64", seed=1, monitor=False, indegree=8
                 sim_s=round(sim_s, 4), spikes=spikes,
                 rate_hz=round(spikes / (N * duration), 3),
                 events_per_s=round(events / sim_s, 1) if sim_s > 0 else None,
-                monitor=monitor)
+                monitor=monitor, threads=threads,
+                process_s=round(time.perf_counter() - T_PROCESS, 3),
+                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--N", type=int, default=4000, help="number of neurons (in-degree 80)")
+    ap.add_argument("--indegree", type=int, default=80)
     ap.add_argument("--duration", type=float, default=1.0, help="simulated time (s)")
     ap.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--monitor", action="store_true", help="record all spikes")
+    ap.add_argument("--threads", type=int, default=1, help="parallel mode with this many threads")
     args = ap.parse_args(argv)
-    print(json.dumps(run(args.N, args.duration, args.dtype, args.seed, args.monitor)))
+    print(json.dumps(run(args.N, args.duration, args.dtype, args.seed, args.monitor,
+                         args.indegree, args.threads)))
 
 
 if __name__ == "__main__":

@@ -48,15 +48,20 @@ class Network:
         Floating-point type of state and weights. float64 matches Brian2 spike for spike.
     backend : {"numba", "reference"}
         Engine that runs the step loop (see :mod:`neurosim.backends`).
+    threads : int
+        Partitions of the numba backend, 1 to 256, run on up to that many threads (at most the
+        cores Numba sees). Each partition owns a contiguous range of target neurons and the
+        synapses into it; results are identical for every value.
     """
 
-    def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba"):
+    def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba", threads=1):
         self.dt = check_positive("dt", dt, "s")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (1 << 63))
         self.seed = check_int("seed", seed, 0)
         self.dtype = check_choice("dtype", dtype, ("float64", "float32"))
         self.backend = check_choice("backend", backend, tuple(BACKENDS))
+        self.threads = check_int("threads", threads, 1, 256)
         self.populations = []
         self.projections = []
         self.spike_monitors = []

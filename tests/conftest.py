@@ -14,7 +14,7 @@ def backend(request):
 
 
 def random_network(seed, backend="numba", dtype="float64", poisson=False, n_lif=(40, 25),
-                   n_src=15):
+                   n_src=15, threads=1):
     """A small deterministic network exercising every feature of the core model.
 
     Two LIF populations with different parameters (two synaptic time constants, bias,
@@ -24,7 +24,7 @@ def random_network(seed, backend="numba", dtype="float64", poisson=False, n_lif=
     """
     import scipy.sparse as sp
     rng = np.random.default_rng(seed)
-    net = ns.Network(dt=0.1 * ms, seed=seed, backend=backend, dtype=dtype)
+    net = ns.Network(dt=0.1 * ms, seed=seed, backend=backend, dtype=dtype, threads=threads)
     n_a, n_b = n_lif
     t_src = rng.permutation(1500)[:120]
     src = net.spike_source(n=n_src, times=t_src * 0.1 * ms, indices=rng.integers(0, n_src, 120),

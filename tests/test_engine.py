@@ -222,3 +222,27 @@ def test_ctrl_c_stops_at_chunk_boundary_and_keeps_recordings():
     ref.run(steps * ref.dt)
     for a, b in zip(mons, rmons):
         np.testing.assert_array_equal(spikes_of(a), spikes_of(b))
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_parallel_identical_to_serial(threads):
+    serial, vs = _run(random_network(21, poisson=True))
+    par, vp = _run(random_network(21, poisson=True, threads=threads))
+    for a, b in zip(serial, par):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(vs, vp):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_parallel_cuba_identical_to_serial():
+    from neurosim.nets import cuba
+    out = []
+    for threads in (1, 2):
+        net = ns.Network(seed=3, threads=threads)
+        exc, inh = cuba(net, N=2000)
+        mons = [net.spike_monitor(exc), net.spike_monitor(inh)]
+        net.run(200 * ms)
+        out.append([spikes_of(m) for m in mons])
+    assert out[0][0].shape[1] > 500
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)

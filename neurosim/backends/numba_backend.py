@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from ..engine.lif import advance
+import numba
+
+from ..engine.lif import advance, advance_parallel
 from .base import Chunk, copy_state
 
 __all__ = ["NumbaRunner"]
@@ -15,6 +17,8 @@ class NumbaRunner:
 
     def __init__(self, plan):
         self.plan = plan
+        self.threads = plan.conn.indptr.shape[0]
+        self._kernel = advance if self.threads == 1 else advance_parallel
         self.state = copy_state(plan.init)
         self._cap = 0
         self._spk_step = self._spk_node = None
@@ -30,7 +34,9 @@ class NumbaRunner:
         steps_out, nodes_out = [], []
         done = 0
         while done < n_steps:
-            k, n_spk = advance(plan.params, self.state, plan.conn, plan.sources, record,
+            if self.threads > 1:
+                numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+            k, n_spk = self._kernel(plan.params, self.state, plan.conn, plan.sources, record,
                                step0 + done, n_steps - done, max_per_step,
                                self._spk_step, self._spk_node, samples[done:])
             if n_spk:

@@ -99,13 +99,13 @@ class ReferenceRunner:
     def _deliver(self, step, fired):
         conn, st = self.plan.conn, self.state
         for node in fired:
-            for b in range(conn.block_delay.shape[0]):
-                lo, hi = conn.indptr[b, node], conn.indptr[b, node + 1]
-                inh = bool(conn.block_inh[b])
-                for s in range(lo, hi):
-                    d = conn.block_delay[b] if conn.block_delay[b] >= 0 else conn.syn_delay[s]
-                    tgt, w = int(conn.target[s]), conn.weight[s]
-                    if d == 0:
-                        (st.i_inh if inh else st.i_exc)[tgt] += w
-                    else:
-                        self.pending.setdefault(step + int(d), []).append((tgt, w, inh))
+            for q in range(conn.indptr.shape[0]):
+                for b in range(conn.block_delay.shape[0]):
+                    inh = bool(conn.block_inh[b])
+                    for s in range(conn.indptr[q, b, node], conn.indptr[q, b, node + 1]):
+                        d = conn.block_delay[b] if conn.block_delay[b] >= 0 else conn.syn_delay[s]
+                        tgt, w = int(conn.target[s]), conn.weight[s]
+                        if d == 0:
+                            (st.i_inh if inh else st.i_exc)[tgt] += w
+                        else:
+                            self.pending.setdefault(step + int(d), []).append((tgt, w, inh))

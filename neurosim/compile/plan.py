@@ -52,7 +52,7 @@ def build_plan(net):
     n_nodes = pos
 
     params = _lif_params(lifs, net.dt, dtype)
-    conn, n_slots = _connectivity(net.projections, start, n_nodes, dtype)
+    conn, n_slots = _connectivity(net.projections, start, n_nodes, n_lif, dtype, net.threads)
     sources, pois_seeds = _sources(others, start, net)
     init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
     return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
@@ -73,8 +73,13 @@ def _lif_params(lifs, dt, dtype):
     )
 
 
-def _connectivity(projections, start, n_nodes, dtype):
-    """Group synapses into (delay, channel) blocks and build one CSR per block."""
+def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
+    """Group synapses into (delay, channel) blocks; one CSR per (partition, block).
+
+    Partition q owns the targets ``part_start[q] .. part_start[q+1]-1`` (equal shares of the
+    LIF neurons). Within a row, synapses keep projection order then their original order, in
+    every partition, so per-target input order does not depend on the number of partitions.
+    """
     groups = {}
     max_delay = 0
     for proj in projections:
@@ -98,29 +103,36 @@ def _connectivity(projections, start, n_nodes, dtype):
             groups.setdefault(key, []).append(part)
 
     keys = sorted(groups)
+    part_start = np.round(np.linspace(0, n_lif, n_parts + 1)).astype(np.int64)
     any_hetero = any(k[0] == -1 for k in keys)
     n_syn = sum(part[0].shape[0] for k in keys for part in groups[k])
-    indptr = np.zeros((len(keys), n_nodes + 1), dtype=np.int64)
+    indptr = np.zeros((n_parts, len(keys), n_nodes + 1), dtype=np.int64)
     target = np.empty(n_syn, dtype=np.int32)
     weight = np.empty(n_syn, dtype=dtype)
     syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
+    cat = [[np.concatenate([q[i] for q in groups[k]]) if i < 3 or k[0] == -1 else None
+            for i in range(4)] for k in keys]
     offset = 0
-    for b, key in enumerate(keys):
-        parts = groups[key]
-        pre = np.concatenate([q[0] for q in parts])
-        m = pre.shape[0]
-        counts = np.bincount(pre, minlength=n_nodes)
-        indptr[b, 1:] = np.cumsum(counts) + offset
-        indptr[b, 0] = offset
-        order = np.empty(m, dtype=np.int64)
-        local = indptr[b] - offset
-        csr_scatter(pre, local, order)
-        target[offset:offset + m] = np.concatenate([q[1] for q in parts])[order]
-        weight[offset:offset + m] = np.concatenate([q[2] for q in parts])[order]
-        if key[0] == -1:
-            syn_delay[offset:offset + m] = np.concatenate([q[3] for q in parts])[order]
-        offset += m
-    conn = Conn(indptr=indptr,
+    for q in range(n_parts):
+        for b, key in enumerate(keys):
+            pre, post, w, d = cat[b]
+            if n_parts > 1:
+                mine = (post >= part_start[q]) & (post < part_start[q + 1])
+                pre, post, w = pre[mine], post[mine], w[mine]
+                d = d[mine] if d is not None else None
+            m = pre.shape[0]
+            counts = np.bincount(pre, minlength=n_nodes)
+            local = np.zeros(n_nodes + 1, dtype=np.int64)
+            local[1:] = np.cumsum(counts)
+            indptr[q, b] = local + offset
+            order = np.empty(m, dtype=np.int64)
+            csr_scatter(pre, local, order)
+            target[offset:offset + m] = post[order]
+            weight[offset:offset + m] = w[order]
+            if d is not None:
+                syn_delay[offset:offset + m] = d[order]
+            offset += m
+    conn = Conn(part_start=part_start, indptr=indptr,
                 block_delay=np.array([k[0] for k in keys], dtype=np.int64),
                 block_inh=np.array([k[1] for k in keys], dtype=np.uint8),
                 target=target, weight=weight, syn_delay=syn_delay)

@@ -33,12 +33,12 @@ select keeps v of refractory neurons) so that it vectorises; the threshold scan 
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .._config import JIT_OPTIONS
+from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
 from .rng import geometric, uniform
 
-__all__ = ["LIFParams", "State", "Conn", "Sources", "Record", "advance"]
+__all__ = ["LIFParams", "State", "Conn", "Sources", "Record", "advance", "advance_parallel"]
 
 
 class LIFParams(NamedTuple):
@@ -72,8 +72,13 @@ class State(NamedTuple):
 
 
 class Conn(NamedTuple):
-    """CSR connectivity by presynaptic node, one block per (delay, channel)."""
-    indptr: np.ndarray         # int64[B, n_nodes+1]
+    """CSR connectivity by presynaptic node, one block per (delay, channel) and partition.
+
+    Partition q holds only the synapses into LIF neurons part_start[q] .. part_start[q+1]-1,
+    so threads that own partitions never write to the same target.
+    """
+    part_start: np.ndarray     # int64[Q+1]: target ranges of the partitions (LIF index)
+    indptr: np.ndarray         # int64[Q, B, n_nodes+1]
     block_delay: np.ndarray    # int64[B]: delay in steps, -1 = per-synapse delays
     block_inh: np.ndarray      # uint8[B]: 1 = into I_inh, 0 = into I_exc
     target: np.ndarray         # int32[S]: LIF index of the target
@@ -154,19 +159,24 @@ def _threshold(v, until, offset, step, v_th, fired, nf):
 
 
 @njit(**JIT_OPTIONS)
-def _integrate(prm, st, step, slot, use_ring, fired):
-    """Groups + thresholds for every LIF population; returns the number of spikes."""
-    nf = 0
+def _integrate(prm, st, step, slot, use_ring, fired, a, b):
+    """Groups + thresholds for LIF neurons a..b-1 (every population they overlap).
+
+    Spikes are written to ``fired[a:]`` in ascending order; returns their number.
+    """
+    nf = a
     for p in range(prm.pop_start.shape[0] - 1):
-        lo = prm.pop_start[p]
-        hi = prm.pop_start[p + 1]
+        lo = max(a, prm.pop_start[p])
+        hi = min(b, prm.pop_start[p + 1])
+        if lo >= hi:
+            continue
         v = st.v[lo:hi]
         until = st.ref_until[lo:hi]
         _update(v, st.i_exc[lo:hi], st.i_inh[lo:hi], st.bias[lo:hi], until, step,
                 prm.e_m[p], prm.e_e[p], prm.e_i[p], prm.c_e[p], prm.c_i[p], prm.v_rest[p],
                 st.ring_exc[slot, lo:hi], st.ring_inh[slot, lo:hi], use_ring)
         nf = _threshold(v, until, lo, step, prm.v_th[p], fired, nf)
-    return nf
+    return nf - a
 
 
 @njit(**JIT_OPTIONS)
@@ -205,14 +215,15 @@ def _scatter(dest, target, weight):
 
 
 @njit(**JIT_OPTIONS)
-def _deliver(conn, st, step, n_slots, fired, nf):
-    """Synapses slot: every spike of this step through its CSR rows."""
+def _deliver(conn, q, st, step, n_slots, fired, nf):
+    """Synapses slot for partition q: every spike of this step through its CSR rows."""
     n_blocks = conn.block_delay.shape[0]
+    indptr = conn.indptr[q]
     for f in range(nf):
         pre = fired[f]
         for b in range(n_blocks):
-            lo = conn.indptr[b, pre]
-            hi = conn.indptr[b, pre + 1]
+            lo = indptr[b, pre]
+            hi = indptr[b, pre + 1]
             if lo == hi:
                 continue
             d = conn.block_delay[b]
@@ -256,9 +267,21 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
 
 
 @njit(**JIT_OPTIONS)
+def _compact(fired, part_start, counts):
+    """Move each partition's spikes (at fired[part_start[q]:]) together, in order."""
+    nf = 0
+    for q in range(counts.shape[0]):
+        src = part_start[q]
+        for j in range(counts[q]):
+            fired[nf + j] = fired[src + j]     # nf <= src: forward copy is safe
+        nf += counts[q]
+    return nf
+
+
+@njit(**JIT_OPTIONS)
 def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
             spk_step, spk_node, rec_buf):
-    """Run steps ``step0 .. step0+n_steps-1``.
+    """Run steps ``step0 .. step0+n_steps-1`` on one thread.
 
     Spikes of recorded nodes go to ``spk_step``/``spk_node``; state samples to
     ``rec_buf[k]`` for the k-th step. Stops early when the spike buffer could overflow in the
@@ -269,6 +292,7 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
     n_lif = st.v.shape[0]
     fired = st.fired
     cap = spk_step.shape[0]
+    n_parts = conn.indptr.shape[0]
     n_spk = 0
     for k in range(n_steps):
         if cap - n_spk < max_rec_per_step:
@@ -276,8 +300,43 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
         step = step0 + k
         _record_state(st, rec, k, rec_buf)
         slot = step % n_slots
-        nf = _integrate(prm, st, step, slot, use_ring, fired)
+        nf = _integrate(prm, st, step, slot, use_ring, fired, 0, n_lif)
         nf = _emit_sources(src, st, step, fired, nf)
-        _deliver(conn, st, step, n_slots, fired, nf)
+        for q in range(n_parts):
+            _deliver(conn, q, st, step, n_slots, fired, nf)
+        n_spk = _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk)
+    return n_steps, n_spk
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def advance_parallel(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
+                     spk_step, spk_node, rec_buf):
+    """As :func:`advance`, with one thread per partition of the target neurons.
+
+    Each thread integrates its own neurons and delivers every spike into its own targets
+    only; per target, inputs arrive in the same order as in the serial loop, so results are
+    identical to :func:`advance` for any number of threads.
+    """
+    n_slots = st.ring_exc.shape[0]
+    use_ring = n_slots > 1
+    n_lif = st.v.shape[0]
+    fired = st.fired
+    cap = spk_step.shape[0]
+    part = conn.part_start
+    n_parts = conn.indptr.shape[0]
+    counts = np.zeros(n_parts, np.int64)
+    n_spk = 0
+    for k in range(n_steps):
+        if cap - n_spk < max_rec_per_step:
+            return k, n_spk
+        step = step0 + k
+        _record_state(st, rec, k, rec_buf)
+        slot = step % n_slots
+        for q in prange(n_parts):
+            counts[q] = _integrate(prm, st, step, slot, use_ring, fired, part[q], part[q + 1])
+        nf = _compact(fired, part, counts)
+        nf = _emit_sources(src, st, step, fired, nf)
+        for q in prange(n_parts):
+            _deliver(conn, q, st, step, n_slots, fired, nf)
         n_spk = _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk)
     return n_steps, n_spk

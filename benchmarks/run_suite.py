@@ -1,0 +1,205 @@
+"""One command for the CUBA speed comparison: neurosim and its peers in the same run.
+
+    python benchmarks/run_suite.py --quick          # N = 4k, 16k (a few minutes; make bench)
+    python benchmarks/run_suite.py                  # N = 4k .. 1M, and in-degree 1000 at 16k
+
+Every simulator runs in its own fresh process (so process time and peak memory are its own):
+neurosim (float64 and float32), Brian2 runtime (Cython) and cpp_standalone, and NEST 3 with 1
+and 2 threads in a Python 3.11 virtual environment made here (benchmarks/.venv-nest; NEST
+ships wheels for 3.11, not 3.10). sim_s is the median of --repeat runs. Results go to
+benchmarks/results.json, benchmarks/results.md and benchmarks/scaling.png, and each row is
+printed as JSON as it finishes.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NEST_VENV = os.path.join(HERE, ".venv-nest")
+
+
+def _python_for(version):
+    for c in [shutil.which(f"python{version}")] + sorted(
+            __import__("glob").glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python")),
+            reverse=True):
+        if c and subprocess.run([c, "-c", "import sys"], capture_output=True).returncode == 0:
+            return c
+    return None
+
+
+def nest_python():
+    """Python of the NEST venv, made on first use; None if NEST cannot be installed."""
+    py = os.path.join(NEST_VENV, "bin", "python")
+    if os.path.exists(py) and subprocess.run([py, "-c", "import nest"],
+                                             capture_output=True).returncode == 0:
+        return py
+    base = _python_for("3.11")
+    if base is None:
+        return None
+    print("making the NEST environment (Python 3.11, pip install nest-simulator) ...",
+          file=sys.stderr)
+    subprocess.run([base, "-m", "venv", NEST_VENV], check=True)
+    r = subprocess.run([py, "-m", "pip", "install", "-q", "nest-simulator"])
+    return py if r.returncode == 0 else None
+
+
+def run_one(cmd, timeout):
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        return dict(error=(r.stderr or r.stdout).strip().splitlines()[-1:] or ["failed"])
+    row = json.loads(r.stdout.strip().splitlines()[-1])
+    row["process_wall_s"] = round(wall, 3)
+    return row
+
+
+def simulators(args):
+    here_py = sys.executable
+    out = {
+        "neurosim": lambda n, d, k: [here_py, os.path.join(HERE, "cuba.py"), "--N", str(n),
+                                     "--duration", str(d), "--indegree", str(k)],
+        "neurosim-f32": lambda n, d, k: [here_py, os.path.join(HERE, "cuba.py"), "--N", str(n),
+                                         "--duration", str(d), "--dtype", "float32",
+                                         "--indegree", str(k)],
+        "neurosim-2t": lambda n, d, k: [here_py, os.path.join(HERE, "cuba.py"), "--N", str(n),
+                                        "--duration", str(d), "--threads", "2",
+                                        "--indegree", str(k)],
+        "neurosim-monitor": lambda n, d, k: [here_py, os.path.join(HERE, "cuba.py"), "--N",
+                                             str(n), "--duration", str(d), "--monitor",
+                                             "--indegree", str(k)],
+        "brian2-cpp_standalone": lambda n, d, k: [here_py, os.path.join(HERE, "peers",
+                                                  "brian2_cuba.py"), "--target", "cpp_standalone",
+                                                  "--N", str(n), "--duration", str(d),
+                                                  "--indegree", str(k)],
+        "brian2-runtime": lambda n, d, k: [here_py, os.path.join(HERE, "peers", "brian2_cuba.py"),
+                                           "--target", "runtime", "--N", str(n), "--duration",
+                                           str(d), "--indegree", str(k)],
+    }
+    if not args.no_nest:
+        py = nest_python()
+        if py:
+            for t in (1, 2):
+                out[f"nest-{t}t"] = (lambda t: lambda n, d, k: [
+                    py, os.path.join(HERE, "peers", "nest_cuba.py"), "--N", str(n),
+                    "--duration", str(d), "--threads", str(t), "--indegree", str(k)])(t)
+        else:
+            print("NEST unavailable: its rows are left out", file=sys.stderr)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="N = 4k and 16k only")
+    ap.add_argument("--sizes", type=int, nargs="*", help="override the list of N")
+    ap.add_argument("--duration", type=float, default=1.0)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per point (median sim_s)")
+    ap.add_argument("--no-nest", action="store_true")
+    ap.add_argument("--out", default=HERE)
+    args = ap.parse_args()
+    sizes = args.sizes or ([4000, 16000] if args.quick else [4000, 16000, 64000, 256000, 1000000])
+    cases = [(n, 80) for n in sizes] + ([] if args.quick else [(16000, 1000)])
+    sims = simulators(args)
+    rows = []
+    for n, k in cases:
+        for name, make in sims.items():
+            if name == "brian2-runtime" and n > 64000:
+                continue                       # minutes per run: left out beyond 64k
+            reps = []
+            for _ in range(args.repeat if n <= 64000 else 1):
+                row = run_one(make(n, args.duration, k), timeout=3600)
+                if "error" in row:
+                    reps = [dict(simulator=name, N=n, indegree=k, error=row["error"])]
+                    break
+                reps.append(row)
+            row = dict(reps[0])
+            if "error" not in row:
+                row["sim_s"] = statistics.median(r["sim_s"] for r in reps)
+                row["sim_s_all"] = [r["sim_s"] for r in reps]
+                row["events_per_s"] = round(statistics.median(r["events_per_s"] for r in reps), 1)
+            row.update(simulator=name, N=n, indegree=k)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    _ratios(rows)
+    meta = dict(machine=f"{platform.machine()} {platform.processor() or ''} "
+                        f"{os.cpu_count()} cores", python=sys.version.split()[0],
+                date=time.strftime("%Y-%m-%d"), duration_s=args.duration, repeat=args.repeat)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(dict(meta=meta, rows=rows), f, indent=1)
+    _markdown(rows, meta, os.path.join(args.out, "results.md"))
+    _plot(rows, os.path.join(args.out, "scaling.png"))
+    print(f"wrote {args.out}/results.md, results.json, scaling.png", file=sys.stderr)
+
+
+def _ratios(rows):
+    """sim_s of neurosim divided by each peer's at the same (N, indegree)."""
+    by = {(r["simulator"], r["N"], r["indegree"]): r for r in rows if "error" not in r}
+    for r in rows:
+        if "error" in r or not r["simulator"].startswith("neurosim"):
+            continue
+        r["ratio_to"] = {s: round(r["sim_s"] / o["sim_s"], 3)
+                         for (s, n, k), o in by.items()
+                         if n == r["N"] and k == r["indegree"] and not s.startswith("neurosim")}
+
+
+def _markdown(rows, meta, path):
+    lines = [f"# CUBA benchmark results", "",
+             f"Machine: {meta['machine']}; Python {meta['python']}; {meta['date']}; "
+             f"{meta['duration_s']} s simulated, dt 0.1 ms; sim s = median of {meta['repeat']} "
+             f"runs (1 run above 64k). Ratio = neurosim sim s / peer sim s (below 1: neurosim "
+             f"faster).", "",
+             "| N | in-degree | simulator | synapses | build s | sim s | process s | peak MB | "
+             "rate Hz | events/s | neurosim/peer |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    ns_rows = {(r["N"], r["indegree"]): r for r in rows if r["simulator"] == "neurosim"
+               and "error" not in r}
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['N']} | {r['indegree']} | {r['simulator']} | failed: "
+                         f"{' '.join(r['error'])[:80]} |||||||| |")
+            continue
+        ref = ns_rows.get((r["N"], r["indegree"]))
+        ratio = ""
+        if ref and not r["simulator"].startswith("neurosim"):
+            ratio = f"{ref['sim_s'] / r['sim_s']:.2f}"
+        lines.append(
+            f"| {r['N']} | {r['indegree']} | {r['simulator']} | {r['synapses']} | "
+            f"{r['build_s']:.2f} | {r['sim_s']:.3f} | {r.get('process_wall_s', 0):.2f} | "
+            f"{r.get('peak_rss_mb', 0):.0f} | {r['rate_hz']:.2f} | {r['events_per_s'] / 1e6:.1f} M | "
+            f"{ratio} |")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def _plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name in sorted({r["simulator"] for r in rows}):
+        pts = sorted((r["N"], r["sim_s"], r["events_per_s"]) for r in rows
+                     if r["simulator"] == name and "error" not in r and r["indegree"] == 80)
+        if not pts:
+            continue
+        n, s, e = zip(*pts)
+        axes[0].loglog(n, s, "o-", label=name)
+        axes[1].semilogx(n, [x / 1e6 for x in e], "o-", label=name)
+    axes[0].set(xlabel="neurons N (in-degree 80)", ylabel="simulation time for 1 s (s)")
+    axes[1].set(xlabel="neurons N (in-degree 80)", ylabel="synaptic events per second (M)")
+    axes[0].legend(fontsize=8)
+    for ax in axes:
+        ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle("CUBA benchmark (dt 0.1 ms)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
