@@ -9,12 +9,12 @@ Cython compilation, cached on disk, are not counted). build_s covers network con
 """
 
 import argparse
-import json
 import os
-import resource
 import sys
 import tempfile
 import time
+
+from _report import report
 
 
 def main():
@@ -71,15 +71,8 @@ def main():
         net.run(args.duration * second)
         sim_s = time.perf_counter() - t1
         n_syn = int(len(Ce) + len(Ci))
-    spikes = int(mon.num_spikes)
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
-    print(json.dumps(dict(simulator=f"brian2-{args.target}", N=N, threads=args.threads,
-                          synapses=n_syn, build_s=round(build_s, 4), sim_s=round(sim_s, 4),
-                          spikes=spikes, rate_hz=round(spikes / (N * args.duration), 3),
-                          events_per_s=round(spikes * n_syn / N / sim_s, 1),
-                          process_s=round(time.perf_counter() - t_proc, 3),
-                          peak_rss_mb=round(rss, 1))))
+    report(f"brian2-{args.target}", N, args.threads, n_syn, build_s, sim_s,
+           int(mon.num_spikes), args.duration, t_proc)
 
 
 if __name__ == "__main__":

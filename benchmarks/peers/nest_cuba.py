@@ -12,9 +12,9 @@ pairwise_bernoulli visits all N^2 pairs.
 """
 
 import argparse
-import json
-import resource
 import time
+
+from _report import report
 
 
 def main():
@@ -63,13 +63,8 @@ def main():
     nest.Cleanup()
     spikes = int(rec.n_events - n0)
     n_syn = int(nest.GetKernelStatus("num_connections")) - N
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps(dict(simulator=f"nest-{args.threads}t", N=N, threads=args.threads,
-                          synapses=n_syn, build_s=round(build_s, 4), sim_s=round(sim_s, 4),
-                          spikes=spikes, rate_hz=round(spikes / (N * args.duration), 3),
-                          events_per_s=round(spikes * n_syn / N / sim_s, 1),
-                          process_s=round(time.perf_counter() - t_proc, 3),
-                          peak_rss_mb=round(rss, 1))))
+    report(f"nest-{args.threads}t", N, args.threads, n_syn, build_s, sim_s, spikes,
+           args.duration, t_proc)
 
 
 if __name__ == "__main__":
