@@ -21,7 +21,6 @@ import sys  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import numpy as np  # noqa: E402
 
 import neurosim as ns  # noqa: E402
 from neurosim.nets import cuba  # noqa: E402

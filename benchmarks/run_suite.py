@@ -150,7 +150,7 @@ def _ratios(rows):
 
 
 def _markdown(rows, meta, path):
-    lines = [f"# CUBA benchmark results", "",
+    lines = ["# CUBA benchmark results", "",
              f"Machine: {meta['machine']}; Python {meta['python']}; {meta['date']}; "
              f"{meta['duration_s']} s simulated, dt 0.1 ms; sim s = median of {meta['repeat']} "
              f"runs (1 run above 64k). Ratio = neurosim sim s / peer sim s (below 1: neurosim "

@@ -21,7 +21,7 @@ from .populations import LIFPopulation, PoissonPopulation, SpikeSourcePopulation
 from .projections import Projection, check_same_network
 from .units import ms
 from .validation import (
-    ParameterError, check_choice, check_int, check_less, check_nonnegative, check_positive,
+    check_choice, check_int, check_less, check_nonnegative, check_positive,
     fail, per_neuron, steps_on_grid, check_finite, check_finite_array,
 )
 

@@ -115,7 +115,7 @@ def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state):
         max_k = n_pre - (1 if skip else 0)
         k = check_int("indegree", indegree, 0, None if multapses else max_k)
         if k > 0 and max_k <= 0:
-            fail("indegree", f"0 (no candidate sources)", k)
+            fail("indegree", "0 (no candidate sources)", k)
         total = k * n_post
         pre_i = np.empty(total, dtype=np.int32)
         post_i = np.empty(total, dtype=np.int32)

@@ -9,7 +9,6 @@ Cython compilation, cached on disk, are not counted). build_s covers network con
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import time
