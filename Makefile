@@ -31,7 +31,7 @@ demo: venv
 	MPLBACKEND=Agg $(PY) examples/cuba.py --out out --brian2
 
 bench: venv
-	$(PY) benchmarks/cuba.py --N 4000 --duration 1.0
+	$(PY) benchmarks/run_suite.py --quick --out out/bench
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

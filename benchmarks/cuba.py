@@ -47,7 +47,13 @@ def run(N=4000, duration=1.0, dtype="float64", seed=1, monitor=False, indegree=8
     spikes = sum(int(net.spike_counts(p).sum()) for p in (exc, inh)) - spikes0
     events = net.synaptic_events() - events0
     del mons
+    c = net.plan.conn
+    n_syn = int(c.target.shape[0])
+    conn_bytes = c.target.nbytes + c.weight.nbytes + c.syn_delay.nbytes + c.indptr.nbytes
     return dict(simulator="neurosim", N=N, dtype=dtype,
+                bytes_per_synapse=round(conn_bytes / max(n_syn, 1), 2),
+                bytes_per_synapse_static=round((c.target.nbytes + c.weight.nbytes
+                                                + c.syn_delay.nbytes) / max(n_syn, 1), 2),
                 synapses=int(sum(p.n_synapses for p in net.projections)),
                 build_s=round(build_s, 4), compile_s=round(compile_s, 4),
                 sim_s=round(sim_s, 4), spikes=spikes,

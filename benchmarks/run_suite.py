@@ -106,6 +106,7 @@ def main():
     args = ap.parse_args()
     sizes = args.sizes or ([4000, 16000] if args.quick else [4000, 16000, 64000, 256000, 1000000])
     cases = [(n, 80) for n in sizes] + ([] if args.quick else [(16000, 1000)])
+    os.makedirs(args.out, exist_ok=True)
     sims = simulators(args)
     rows = []
     for n, k in cases:
