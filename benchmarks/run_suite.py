@@ -55,7 +55,11 @@ def run_one(cmd, timeout):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
-        return dict(error=(r.stderr or r.stdout).strip().splitlines()[-1:] or ["failed"])
+        why = (f"killed by signal {-r.returncode}" if r.returncode < 0
+               else f"exit {r.returncode}")
+        lines = [ln for ln in (r.stderr or r.stdout).strip().splitlines()
+                 if "Error" in ln or "error" in ln]
+        return dict(error=[why] + lines[-1:])
     row = json.loads(r.stdout.strip().splitlines()[-1])
     row["process_wall_s"] = round(wall, 3)
     return row
@@ -103,7 +107,16 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="runs per point (median sim_s)")
     ap.add_argument("--no-nest", action="store_true")
     ap.add_argument("--out", default=HERE)
+    ap.add_argument("--render", action="store_true",
+                    help="only re-render results.md and scaling.png from OUT/results.json")
     args = ap.parse_args()
+    if args.render:
+        with open(os.path.join(args.out, "results.json")) as f:
+            data = json.load(f)
+        _ratios(data["rows"])
+        _markdown(data["rows"], data["meta"], os.path.join(args.out, "results.md"))
+        _plot(data["rows"], os.path.join(args.out, "scaling.png"))
+        return
     sizes = args.sizes or ([4000, 16000] if args.quick else [4000, 16000, 64000, 256000, 1000000])
     cases = [(n, 80) for n in sizes] + ([] if args.quick else [(16000, 1000)])
     os.makedirs(args.out, exist_ok=True)
