@@ -117,21 +117,29 @@ def _record_state(st, rec, row, out):
             out[row, r] = st.i_inh[idx]
 
 
-@njit(**JIT_OPTIONS)
-def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest,
-            ring_e, ring_i, use_ring):
-    """Groups slot for one population, branch-free so that LLVM vectorises it.
+_BLOCK = 512  # neurons per block of the update (their state stays in L1 for the scan)
 
-    Arguments are views of that population (loops start at 0: Numba then proves indices
-    non-negative and drops its wraparound checks, which would block vectorisation).
+
+@njit(**JIT_OPTIONS)
+def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
+            ring_e, ring_i, use_ring):
+    """Groups slot for one block of neurons, branch-free so that LLVM vectorises it.
+
+    Arguments are views (loops start at 0: Numba then proves indices non-negative and drops
+    its wraparound checks, which would block vectorisation). Returns how many neurons have
+    v > v_th afterwards (an integer reduction, also vectorised), so that the threshold scan
+    runs only on blocks that may hold a spike.
     """
+    above = 0
     if use_ring:
         for n in range(v.shape[0]):
             x_e = ie[n]
             x_i = ii[n]
             b = bias[n]
             vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
-            v[n] = vn if step >= until[n] else v[n]
+            vn = vn if step >= until[n] else v[n]
+            v[n] = vn
+            above += vn > v_th
             ie[n] = e_e * x_e + ring_e[n]
             ii[n] = e_i * x_i + ring_i[n]
             ring_e[n] = 0.0
@@ -142,9 +150,12 @@ def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest,
             x_i = ii[n]
             b = bias[n]
             vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
-            v[n] = vn if step >= until[n] else v[n]
+            vn = vn if step >= until[n] else v[n]
+            v[n] = vn
+            above += vn > v_th
             ie[n] = e_e * x_e
             ii[n] = e_i * x_i
+    return above
 
 
 @njit(**JIT_OPTIONS)
@@ -170,12 +181,15 @@ def _integrate(prm, st, step, slot, use_ring, fired, a, b):
         hi = min(b, prm.pop_start[p + 1])
         if lo >= hi:
             continue
-        v = st.v[lo:hi]
-        until = st.ref_until[lo:hi]
-        _update(v, st.i_exc[lo:hi], st.i_inh[lo:hi], st.bias[lo:hi], until, step,
-                prm.e_m[p], prm.e_e[p], prm.e_i[p], prm.c_e[p], prm.c_i[p], prm.v_rest[p],
-                st.ring_exc[slot, lo:hi], st.ring_inh[slot, lo:hi], use_ring)
-        nf = _threshold(v, until, lo, step, prm.v_th[p], fired, nf)
+        for s in range(lo, hi, _BLOCK):
+            e = min(s + _BLOCK, hi)
+            v = st.v[s:e]
+            until = st.ref_until[s:e]
+            if _update(v, st.i_exc[s:e], st.i_inh[s:e], st.bias[s:e], until, step,
+                       prm.e_m[p], prm.e_e[p], prm.e_i[p], prm.c_e[p], prm.c_i[p],
+                       prm.v_rest[p], prm.v_th[p], st.ring_exc[slot, s:e],
+                       st.ring_inh[slot, s:e], use_ring):
+                nf = _threshold(v, until, s, step, prm.v_th[p], fired, nf)
     return nf - a
 
 
