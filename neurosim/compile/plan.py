@@ -187,6 +187,7 @@ def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype):
         v=v, i_exc=np.zeros(n_lif, dtype), i_inh=np.zeros(n_lif, dtype), bias=bias,
         ref_until=np.zeros(n_lif, np.int64), spike_count=np.zeros(n_nodes, np.int64),
         ring_exc=np.zeros((n_slots, n_lif), dtype), ring_inh=np.zeros((n_slots, n_lif), dtype),
+        ring_used=np.zeros(n_slots, np.uint8),
         pois_rng=rng, pois_next=nxt, fired=np.zeros(n_nodes, np.int32),
     )
 

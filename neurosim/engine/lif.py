@@ -66,6 +66,7 @@ class State(NamedTuple):
     spike_count: np.ndarray    # int64[n_nodes]
     ring_exc: np.ndarray       # float[D, n_lif]
     ring_inh: np.ndarray       # float[D, n_lif]
+    ring_used: np.ndarray      # uint8[D]: 1 when slot d holds inputs (else its read is skipped)
     pois_rng: np.ndarray       # uint64[K]: one random stream per Poisson population
     pois_next: np.ndarray      # int64[K]: next Bernoulli trial that succeeds (step*n + i)
     fired: np.ndarray          # int32[n_nodes]: scratch list of this step's spikes
@@ -173,6 +174,8 @@ def _threshold(v, until, offset, step, v_th, fired, nf):
 def _integrate(prm, st, step, slot, use_ring, fired, a, b):
     """Groups + thresholds for LIF neurons a..b-1 (every population they overlap).
 
+    ``use_ring``: ring slot ``slot`` holds inputs (added to the currents and cleared).
+
     Spikes are written to ``fired[a:]`` in ascending order; returns their number.
     """
     nf = a
@@ -248,6 +251,7 @@ def _deliver(conn, q, st, step, n_slots, fired, nf):
                 _scatter(st.i_inh if inh else st.i_exc, tg, w)
             elif d > 0:
                 ring = st.ring_inh if inh else st.ring_exc
+                st.ring_used[(step + d) % n_slots] = 1
                 _scatter(ring[(step + d) % n_slots], tg, w)
             else:
                 ds = conn.syn_delay[lo:hi]
@@ -255,6 +259,7 @@ def _deliver(conn, q, st, step, n_slots, fired, nf):
                     if ds[k] == 0:
                         dest = st.i_inh if inh else st.i_exc
                     else:
+                        st.ring_used[(step + ds[k]) % n_slots] = 1
                         dest = (st.ring_inh if inh else st.ring_exc)[(step + ds[k]) % n_slots]
                     dest[np.uint32(tg[k])] += w[k]
 
@@ -302,7 +307,6 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
     next step. Returns ``(steps_done, spikes_written)``.
     """
     n_slots = st.ring_exc.shape[0]
-    use_ring = n_slots > 1
     n_lif = st.v.shape[0]
     fired = st.fired
     cap = spk_step.shape[0]
@@ -314,7 +318,9 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
         step = step0 + k
         _record_state(st, rec, k, rec_buf)
         slot = step % n_slots
+        use_ring = st.ring_used[slot] != 0
         nf = _integrate(prm, st, step, slot, use_ring, fired, 0, n_lif)
+        st.ring_used[slot] = 0
         nf = _emit_sources(src, st, step, fired, nf)
         for q in range(n_parts):
             _deliver(conn, q, st, step, n_slots, fired, nf)
@@ -332,7 +338,6 @@ def advance_parallel(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
     identical to :func:`advance` for any number of threads.
     """
     n_slots = st.ring_exc.shape[0]
-    use_ring = n_slots > 1
     n_lif = st.v.shape[0]
     fired = st.fired
     cap = spk_step.shape[0]
@@ -346,8 +351,10 @@ def advance_parallel(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
         step = step0 + k
         _record_state(st, rec, k, rec_buf)
         slot = step % n_slots
+        use_ring = st.ring_used[slot] != 0
         for q in prange(n_parts):
             counts[q] = _integrate(prm, st, step, slot, use_ring, fired, part[q], part[q + 1])
+        st.ring_used[slot] = 0
         nf = _compact(fired, part, counts)
         nf = _emit_sources(src, st, step, fired, nf)
         for q in prange(n_parts):
