@@ -132,30 +132,22 @@ def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
     runs only on blocks that may hold a spike.
     """
     above = 0
-    if use_ring:
+    for n in range(v.shape[0]):
+        x_e = ie[n]
+        x_i = ii[n]
+        b = bias[n]
+        vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
+        vn = vn if step >= until[n] else v[n]
+        v[n] = vn
+        above += vn > v_th
+        ie[n] = e_e * x_e
+        ii[n] = e_i * x_i
+    if use_ring:  # inputs that were sent with a delay arrive now (the block is still in L1)
         for n in range(v.shape[0]):
-            x_e = ie[n]
-            x_i = ii[n]
-            b = bias[n]
-            vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
-            vn = vn if step >= until[n] else v[n]
-            v[n] = vn
-            above += vn > v_th
-            ie[n] = e_e * x_e + ring_e[n]
-            ii[n] = e_i * x_i + ring_i[n]
+            ie[n] += ring_e[n]
+            ii[n] += ring_i[n]
             ring_e[n] = 0.0
             ring_i[n] = 0.0
-    else:
-        for n in range(v.shape[0]):
-            x_e = ie[n]
-            x_i = ii[n]
-            b = bias[n]
-            vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
-            vn = vn if step >= until[n] else v[n]
-            v[n] = vn
-            above += vn > v_th
-            ie[n] = e_e * x_e
-            ii[n] = e_i * x_i
     return above
 
 
