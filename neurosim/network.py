@@ -7,11 +7,13 @@ the chunk boundary without losing anything (a second Ctrl-C interrupts at once).
 """
 
 import signal
+import sys
 import threading
 import time
 import warnings
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .backends import BACKENDS
 from .compile import build_plan, build_record
@@ -254,7 +256,7 @@ class Network:
     def build(self):
         """Lower the network to its Plan (done by the first ``run``)."""
         if self._plan is None:
-            if not any(p.kind == "lif" for p in self.populations) and not self.populations:
+            if not self.populations:
                 raise NetworkError("the network has no populations")
             self._plan = build_plan(self)
             self._runner = BACKENDS[self.backend](self._plan)
@@ -291,8 +293,6 @@ class Network:
         if self._record is None:
             self._record, self._record_cols = build_record(self._plan, self.spike_monitors,
                                                            self.state_monitors)
-        from tqdm.auto import tqdm
-        import sys
         show = sys.stderr.isatty() if progress is None else bool(progress)
         self.interrupted = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)

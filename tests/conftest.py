@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import neurosim as ns
-from neurosim.units import mV, ms
+from neurosim.units import Hz, mV, ms
 
 BACKENDS = ["numba", "reference"]
 
@@ -28,7 +28,7 @@ def random_network(seed, backend="numba", dtype="float64", poisson=False, n_lif=
     n_a, n_b = n_lif
     t_src = rng.permutation(1500)[:120]
     src = net.spike_source(n=n_src, times=t_src * 0.1 * ms, indices=rng.integers(0, n_src, 120),
-                           name="src") if _unique(t_src, rng, n_src) else None
+                           name="src")
     a = net.lif(n=n_a, tau_m=rng.uniform(8, 30) * ms,
                 tau_syn=(rng.uniform(1, 8) * ms, rng.uniform(5, 15) * ms),
                 v_rest=-49 * mV, v_th=-50 * mV, v_reset=-60 * mV,
@@ -45,15 +45,11 @@ def random_network(seed, backend="numba", dtype="float64", poisson=False, n_lif=
                                        data_rvs=lambda k: rng.normal(0.5, 1.0, k) * mV))
     net.connect(b, a, weight=1.2 * mV, indegree=4, delay=1.0 * ms)
     if poisson:
-        noise = net.poisson(n=30, rate=rng.uniform(10, 60) * ms ** -1 * 1e-3, name="noise")
+        noise = net.poisson(n=30, rate=rng.uniform(10, 60) * Hz, name="noise")
         het = net.poisson(n=10, rate=rng.uniform(5, 80, 10), name="noise_het")
         net.connect(noise, a, weight=0.6 * mV, p=0.2)
         net.connect(het, b, weight=-0.4 * mV, p=0.3, delay=0.2 * ms)
     return net
-
-
-def _unique(t, rng, n):
-    return True
 
 
 def spikes_of(mon):

@@ -1,8 +1,7 @@
 """The Numba engine behind the backend interface (spike buffers grown on demand)."""
 
-import numpy as np
-
 import numba
+import numpy as np
 
 from ..engine.lif import advance, advance_parallel
 from .base import Chunk, copy_state
@@ -32,10 +31,10 @@ class NumbaRunner:
         n_rec = record.var_code.shape[0]
         samples = np.empty((n_steps, n_rec), dtype=plan.dtype)
         steps_out, nodes_out = [], []
+        if self.threads > 1:
+            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
         done = 0
         while done < n_steps:
-            if self.threads > 1:
-                numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
             k, n_spk = self._kernel(plan.params, self.state, plan.conn, plan.sources, record,
                                step0 + done, n_steps - done, max_per_step,
                                self._spk_step, self._spk_node, samples[done:])

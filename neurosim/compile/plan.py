@@ -35,7 +35,6 @@ class Plan(NamedTuple):
     conn: Conn
     sources: Sources
     init: State               # initial state (backends copy it)
-    seed_states: np.ndarray   # uint64 initial streams of the Poisson populations
 
 
 def build_plan(net):
@@ -57,7 +56,7 @@ def build_plan(net):
     init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
     return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
                 lif_specs=tuple(p.spec for p in lifs), params=params, conn=conn,
-                sources=sources, init=init, seed_states=pois_seeds)
+                sources=sources, init=init)
 
 
 def _lif_params(lifs, dt, dtype):

@@ -290,6 +290,22 @@ def _compact(fired, part_start, counts):
 
 
 @njit(**JIT_OPTIONS)
+def _open_step(st, rec, k, step, rec_buf):
+    """Start slot: record the state; return the ring slot of this step and whether it holds
+    inputs."""
+    _record_state(st, rec, k, rec_buf)
+    slot = step % st.ring_exc.shape[0]
+    return slot, st.ring_used[slot] != 0
+
+
+@njit(**JIT_OPTIONS)
+def _after_integrate(src, st, step, slot, fired, nf):
+    """The ring slot was consumed by the update; sources add their spikes of this step."""
+    st.ring_used[slot] = 0
+    return _emit_sources(src, st, step, fired, nf)
+
+
+@njit(**JIT_OPTIONS)
 def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
             spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1`` on one thread.
@@ -300,23 +316,18 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
-    fired = st.fired
-    cap = spk_step.shape[0]
-    n_parts = conn.indptr.shape[0]
     n_spk = 0
     for k in range(n_steps):
-        if cap - n_spk < max_rec_per_step:
+        if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
         step = step0 + k
-        _record_state(st, rec, k, rec_buf)
-        slot = step % n_slots
-        use_ring = st.ring_used[slot] != 0
-        nf = _integrate(prm, st, step, slot, use_ring, fired, 0, n_lif)
-        st.ring_used[slot] = 0
-        nf = _emit_sources(src, st, step, fired, nf)
-        for q in range(n_parts):
-            _deliver(conn, q, st, step, n_slots, fired, nf)
-        n_spk = _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk)
+        slot, use_ring = _open_step(st, rec, k, step, rec_buf)
+        nf = _integrate(prm, st, step, slot, use_ring, st.fired, 0, n_lif)
+        nf = _after_integrate(src, st, step, slot, st.fired, nf)
+        for q in range(conn.indptr.shape[0]):
+            _deliver(conn, q, st, step, n_slots, st.fired, nf)
+        n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
+                                  n_spk)
     return n_steps, n_spk
 
 
@@ -331,25 +342,20 @@ def advance_parallel(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
-    fired = st.fired
-    cap = spk_step.shape[0]
     part = conn.part_start
-    n_parts = conn.indptr.shape[0]
-    counts = np.zeros(n_parts, np.int64)
+    counts = np.zeros(conn.indptr.shape[0], np.int64)
     n_spk = 0
     for k in range(n_steps):
-        if cap - n_spk < max_rec_per_step:
+        if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
         step = step0 + k
-        _record_state(st, rec, k, rec_buf)
-        slot = step % n_slots
-        use_ring = st.ring_used[slot] != 0
-        for q in prange(n_parts):
-            counts[q] = _integrate(prm, st, step, slot, use_ring, fired, part[q], part[q + 1])
-        st.ring_used[slot] = 0
-        nf = _compact(fired, part, counts)
-        nf = _emit_sources(src, st, step, fired, nf)
-        for q in prange(n_parts):
-            _deliver(conn, q, st, step, n_slots, fired, nf)
-        n_spk = _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk)
+        slot, use_ring = _open_step(st, rec, k, step, rec_buf)
+        for q in prange(counts.shape[0]):
+            counts[q] = _integrate(prm, st, step, slot, use_ring, st.fired, part[q],
+                                   part[q + 1])
+        nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
+        for q in prange(counts.shape[0]):
+            _deliver(conn, q, st, step, n_slots, st.fired, nf)
+        n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
+                                  n_spk)
     return n_steps, n_spk
