@@ -111,7 +111,7 @@ class StateMonitor:
     def _add(self, step0, block):
         if block.shape[0]:
             self._steps.append(step0 + np.arange(block.shape[0], dtype=np.int64))
-            self._vals.append(np.array(block, dtype=np.float64))
+            self._vals.append(np.array(block))   # float (V) or int64 (loihi_lif)
             self._cache = None
 
     def _clear(self):

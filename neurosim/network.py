@@ -6,6 +6,7 @@ chunks the progress bar moves, monitors receive what was recorded, and Ctrl-C st
 the chunk boundary without losing anything (a second Ctrl-C interrupts at once).
 """
 
+import copy
 import signal
 import sys
 import threading
@@ -15,16 +16,20 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from .backends import BACKENDS
+from .backends import BACKENDS, FIXED_BACKENDS
 from .compile import build_plan, build_record
+from .compile.fixed_plan import build_fixed_plan
 from .models import LIFSpec, PoissonSpec, SpikeSourceSpec
+from .models.loihi import LoihiLIFSpec
 from .monitors import SpikeMonitor, StateMonitor
-from .populations import LIFPopulation, PoissonPopulation, SpikeSourcePopulation
+from .populations import (
+    LIFPopulation, LoihiLIFPopulation, PoissonPopulation, SpikeSourcePopulation,
+)
 from .projections import Projection, check_same_network
 from .units import ms
 from .validation import (
     check_choice, check_int, check_less, check_nonnegative, check_positive,
-    fail, per_neuron, steps_on_grid, check_finite, check_finite_array,
+    fail, per_neuron, steps_on_grid, check_finite, check_finite_array, int_per_neuron,
 )
 
 __all__ = ["Network", "NetworkError"]
@@ -133,6 +138,42 @@ class Network:
                        v_th=v_th, v_reset=v_reset, t_ref=t_ref, reset=reset, v_init=v0, bias=b)
         return self._add(LIFPopulation(self, spec, self._name(name, "lif")))
 
+    def loihi_lif(self, n, du, dv, vth, bias_mant=0, bias_exp=0, u_init=0, v_init=0,
+                  name=None):
+        """Add fixed-point LIF neurons, bit-exact with Lava's Loihi model (PyLifModelBitAcc).
+
+        Integer state and arithmetic (see :mod:`neurosim.models.loihi`): a network that has
+        loihi_lif populations runs in the fixed-point engine, and may hold only loihi_lif
+        populations and sources. Time is counted in steps of ``dt``.
+
+        Parameters
+        ----------
+        n : int
+            Number of neurons (>= 1).
+        du, dv : int
+            Current and voltage decay, 0..4095 (12 bits, per 4096 per step; Lava adds 1 to du).
+        vth : int
+            Threshold mantissa, 0..131071 (17 bits); v spikes when v > vth * 64.
+        bias_mant : int or array
+            Bias mantissa per neuron (Lava stores it as int16: -32768..32767; Loihi's
+            register is 13-bit signed).
+        bias_exp : int or array
+            Bias exponent per neuron, -16..16 (negative values shift right, rounding down).
+        u_init, v_init : int or array
+            Initial u and v per neuron (24-bit registers: -2**23..2**23).
+        """
+        n = check_int("n", n, 1)
+        du = check_int("du", du, 0, 4095)
+        dv = check_int("dv", dv, 0, 4095)
+        vth = check_int("vth", vth, 0, 2**17 - 1)
+        spec = LoihiLIFSpec(
+            n=n, du=du, dv=dv, vth=vth,
+            bias_mant=int_per_neuron("bias_mant", bias_mant, n, -2**15, 2**15 - 1),
+            bias_exp=int_per_neuron("bias_exp", bias_exp, n, -16, 16),
+            u_init=int_per_neuron("u_init", u_init, n, -2**23, 2**23),
+            v_init=int_per_neuron("v_init", v_init, n, -2**23, 2**23))
+        return self._add(LoihiLIFPopulation(self, spec, self._name(name, "loihi")))
+
     def spike_source(self, n, times, indices, name=None):
         """Add neurons that spike at given times (s, on the dt grid, >= 0)."""
         n = check_int("n", n, 1)
@@ -168,7 +209,8 @@ class Network:
 
     # ------------------------------------------------------------------ connections
     def connect(self, pre, post, weight, delay=0.0, p=None, indegree=None, autapses=True,
-                multapses=False, name=None):
+                multapses=False, name=None, weight_exp=None, num_weight_bits=None,
+                sign_mode=None):
         """Connect ``pre`` to ``post`` (see :mod:`neurosim.projections` for the forms).
 
         Parameters
@@ -187,16 +229,40 @@ class Network:
             Allow i -> i when pre is post (random and all-to-all forms).
         multapses : bool
             Allow the same pair twice with ``indegree``.
+        weight_exp, num_weight_bits, sign_mode
+            Only for a loihi_lif target, as Lava's Dense: integer weights keep
+            ``num_weight_bits`` (1..8, default 8) bits, each step's summed input is shifted by
+            ``weight_exp`` (-24..24, default 0), and ``sign_mode`` ("excitatory",
+            "inhibitory", "mixed"; inferred from the weights when None) sets the clipping.
+            Delays are Lava's synaptic delays (0..63 steps); every connection into a
+            loihi_lif population adds one step of latency, as in Lava.
         """
         self._check_not_built("add a connection")
         check_same_network(self, pre, "pre")
         check_same_network(self, post, "post")
-        if post.kind != "lif":
-            fail("post", "a LIF population (sources cannot receive spikes)", post.name)
+        if post.kind not in ("lif", "loihi_lif"):
+            fail("post", "a LIF or loihi_lif population (sources cannot receive spikes)",
+                 post.name)
+        fixed = post.kind == "loihi_lif"
+        if pre.kind in ("lif", "loihi_lif") and (pre.kind == "loihi_lif") != fixed:
+            fail("pre", f"a source or a {post.kind} population (float and fixed-point neurons "
+                 "cannot be connected)", pre.name)
+        loihi = None
+        if fixed:
+            loihi = dict(weight_exp=0 if weight_exp is None else weight_exp,
+                         num_weight_bits=8 if num_weight_bits is None else num_weight_bits,
+                         sign_mode=sign_mode)
+        else:
+            for key, val in (("weight_exp", weight_exp), ("num_weight_bits", num_weight_bits),
+                             ("sign_mode", sign_mode)):
+                if val is not None:
+                    fail(key, "None for a float LIF target (it applies to loihi_lif targets)",
+                         val)
         name = name or f"{pre.name}->{post.name}#{len(self.projections)}"
         proj = Projection(self, pre, post, weight, delay, p, indegree, bool(autapses),
                           bool(multapses), name, self._stream_seed("projection",
-                                                                  len(self.projections)))
+                                                                  len(self.projections)),
+                          loihi)
         self.projections.append(proj)
         return proj
 
@@ -219,10 +285,12 @@ class Network:
         return mon
 
     def state_monitor(self, pop, var, indices=None):
-        """Record ``var`` of ``pop`` at the start of every step from now on.
+        """Record ``var`` of ``pop`` at every step from now on.
 
-        ``var`` is one of the population's variables (``"v"``, ``"I_exc"``, ``"I_inh"`` for
-        LIF); ``indices`` defaults to every neuron.
+        ``var`` is one of the population's variables: ``"v"``, ``"I_exc"``, ``"I_inh"`` for
+        LIF (sampled at the start of each step), ``"u"``, ``"v"`` for loihi_lif (integers,
+        sampled after the step's reset, as Lava's Monitor). ``indices`` defaults to every
+        neuron.
         """
         check_same_network(self, pop, "pop")
         if var not in pop.variables:
@@ -233,6 +301,30 @@ class Network:
         self.state_monitors.append(mon)
         self._record = None
         return mon
+
+    def population(self, name):
+        """The population called ``name``."""
+        for p in self.populations:
+            if p.name == name:
+                return p
+        fail("name", "one of " + ", ".join(repr(p.name) for p in self.populations), name)
+
+    def copy(self):
+        """A fresh, unbuilt network with the same populations and synapses (no monitors).
+
+        Same dt, seed, dtype, backend and threads, so it runs exactly as this network did
+        from t = 0. Populations keep their names (``copy.population(name)``).
+        """
+        new = Network(dt=self.dt, seed=self.seed, dtype=self.dtype, backend=self.backend,
+                      threads=self.threads)
+        pops = {}
+        for p in self.populations:
+            pops[p] = new._add(type(p)(new, copy.deepcopy(p.spec), p.name))
+        for proj in self.projections:
+            c = copy.copy(proj)
+            c.net, c.pre, c.post = new, pops[proj.pre], pops[proj.post]
+            new.projections.append(c)
+        return new
 
     # ------------------------------------------------------------------ build and run
     @property
@@ -258,9 +350,28 @@ class Network:
         if self._plan is None:
             if not self.populations:
                 raise NetworkError("the network has no populations")
-            self._plan = build_plan(self)
-            self._runner = BACKENDS[self.backend](self._plan)
+            self._plan = self._lower()
+            self._runner = self._backends()[self.backend](self._plan)
         return self._plan
+
+    @property
+    def fixed_point(self):
+        """True when the network holds loihi_lif populations (the fixed-point engine runs it)."""
+        return any(p.kind == "loihi_lif" for p in self.populations)
+
+    def _backends(self):
+        return FIXED_BACKENDS if self.fixed_point else BACKENDS
+
+    def _lower(self):
+        if not self.fixed_point:
+            return build_plan(self)
+        if any(p.kind == "lif" for p in self.populations):
+            raise NetworkError("a network cannot mix float LIF and loihi_lif populations; "
+                               "build the fixed-point part in its own Network")
+        if self.threads != 1:
+            raise NetworkError(f"fixed-point (loihi_lif) networks run on one thread; "
+                               f"got threads={self.threads}")
+        return build_fixed_plan(self)
 
     @property
     def plan(self):
@@ -328,7 +439,7 @@ class Network:
     def reset(self):
         """Back to t = 0 with the initial state (same connectivity and seed); monitors cleared."""
         if self._plan is not None:
-            self._runner = BACKENDS[self.backend](self._plan)
+            self._runner = self._backends()[self.backend](self._plan)
         self._step = 0
         for m in self.spike_monitors + self.state_monitors:
             m._clear()
@@ -339,6 +450,13 @@ class Network:
         return slice(s, s + pop.n)
 
     def _read_state(self, pop, var):
+        if pop.kind == "loihi_lif":
+            if var == "bias_mant":
+                return np.array(pop.spec.bias_mant if self._plan is None
+                                else self._runner.bias_mant[self._lif_slice(pop)])
+            if self._plan is None:
+                return np.array(pop.spec.u_init if var == "u" else pop.spec.v_init)
+            return np.array(getattr(self._runner.state, var)[self._lif_slice(pop)])
         if self._plan is None:
             return np.array({"v": pop.spec.v_init, "bias": pop.spec.bias}.get(
                 var, np.zeros(pop.n)), dtype=float)
@@ -363,6 +481,14 @@ class Network:
             pop.spec.bias[:] = values
         else:
             self._runner.state.bias[self._lif_slice(pop)] = values
+
+    def _write_bias_mant(self, pop, mant):
+        if self._plan is None:
+            pop.spec.bias_mant[:] = mant
+        else:
+            sl = self._lif_slice(pop)
+            self._runner.bias_mant[sl] = mant
+            self._runner.state.bias[sl] = pop.spec.bias(mant)
 
     def __repr__(self):
         return (f"Network(dt={self.dt:g}, {len(self.populations)} populations, "

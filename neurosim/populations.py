@@ -4,7 +4,8 @@ import numpy as np
 
 from .validation import per_neuron
 
-__all__ = ["Population", "LIFPopulation", "SpikeSourcePopulation", "PoissonPopulation"]
+__all__ = ["Population", "LIFPopulation", "LoihiLIFPopulation", "SpikeSourcePopulation",
+           "PoissonPopulation"]
 
 
 class Population:
@@ -65,6 +66,33 @@ class LIFPopulation(Population):
     @bias.setter
     def bias(self, value):
         self.net._write_bias(self, per_neuron("bias", value, self.n, "V"))
+
+
+class LoihiLIFPopulation(Population):
+    """Fixed-point LIF neurons as Lava's Loihi models (see :mod:`neurosim.models.loihi`)."""
+    kind = "loihi_lif"
+    variables = ("u", "v")
+
+    @property
+    def u(self):
+        """Synaptic current register now (int64 copy)."""
+        return self.net._read_state(self, "u")
+
+    @property
+    def v(self):
+        """Membrane voltage register now (int64 copy)."""
+        return self.net._read_state(self, "v")
+
+    @property
+    def bias_mant(self):
+        """Bias mantissa per neuron (int64); settable between runs (takes effect next step)."""
+        return self.net._read_state(self, "bias_mant")
+
+    @bias_mant.setter
+    def bias_mant(self, value):
+        from .validation import int_per_neuron
+        self.net._write_bias_mant(self, int_per_neuron("bias_mant", value, self.n,
+                                                       -2**15, 2**15 - 1))
 
 
 class SpikeSourcePopulation(Population):

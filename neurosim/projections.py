@@ -18,6 +18,9 @@ import numbers
 import numpy as np
 
 from .engine.build import fixed_indegree, fixed_probability
+from .models.loihi import (
+    MAX_LOIHI_DELAY, SIGN_MODES, LoihiSynapseSpec, effective_weights, infer_sign_mode,
+)
 from .validation import (
     ParameterError, check_finite, check_finite_array, check_int, check_probability, fail,
     steps_on_grid,
@@ -42,10 +45,12 @@ class Projection:
         float64 weight of each synapse (V).
     delay_steps : int or numpy.ndarray
         Delay in steps, one scalar for the whole projection or int64 per synapse.
+    loihi : LoihiSynapseSpec or None
+        Integer synapse parameters when the target is a loihi_lif population.
     """
 
     def __init__(self, net, pre, post, weight, delay, p, indegree, autapses, multapses, name,
-                 rng_state):
+                 rng_state, loihi=None):
         self.net = net
         self.pre = pre
         self.post = post
@@ -56,6 +61,7 @@ class Projection:
         self.post_index = post_i
         self.weight = w
         self.delay_steps = _delays(delay, weight, pre_i, post_i, net.dt)
+        self.loihi = None if loihi is None else _loihi_synapses(self, **loihi)
 
     @property
     def n_synapses(self):
@@ -140,6 +146,33 @@ def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state):
                     break
                 cap *= 2
     return pre_i, post_i, np.full(pre_i.shape[0], w)
+
+
+def _loihi_synapses(proj, weight_exp, num_weight_bits, sign_mode):
+    """Validate integer weights and Lava's Dense parameters; quantize as PyDenseModelBitAcc."""
+    w = proj.weight
+    if w.size and np.any(w != np.round(w)):
+        fail("weight", "integers for a loihi_lif target (see neurosim.loihi.quantize for float "
+             "networks)", float(w[w != np.round(w)][0]))
+    if w.size and (w.min() < -2**31 or w.max() > 2**31 - 1):
+        fail("weight", "integers in [-2**31, 2**31 - 1]", float(np.abs(w).max()))
+    weight_exp = check_int("weight_exp", weight_exp, -24, 24)
+    num_weight_bits = check_int("num_weight_bits", num_weight_bits, 1, 8)
+    if sign_mode is None:
+        sign_mode = infer_sign_mode(w)
+    else:
+        if not isinstance(sign_mode, str) or sign_mode.lower() not in SIGN_MODES:
+            fail("sign_mode", "None or one of " + ", ".join(repr(k) for k in SIGN_MODES),
+                 sign_mode)
+        sign_mode = sign_mode.lower()
+    d = np.asarray(proj.delay_steps)
+    if d.size and d.max() > MAX_LOIHI_DELAY:
+        fail("delay", f"<= {MAX_LOIHI_DELAY} steps ({MAX_LOIHI_DELAY * proj.net.dt:g} s) for a "
+             "loihi_lif target (6-bit delays)", float(d.max() * proj.net.dt))
+    return LoihiSynapseSpec(weight_exp=weight_exp, num_weight_bits=num_weight_bits,
+                            sign_mode=sign_mode,
+                            weight=effective_weights(w.astype(np.int64), num_weight_bits,
+                                                     sign_mode))
 
 
 def _delays(delay, weight, pre_i, post_i, dt):

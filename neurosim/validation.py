@@ -25,6 +25,7 @@ __all__ = [
     "check_probability",
     "steps_on_grid",
     "per_neuron",
+    "int_per_neuron",
 ]
 
 
@@ -152,3 +153,17 @@ def steps_on_grid(name, values, dt, unit="s"):
         fail(name, f"a multiple of dt = {dt:g} {unit}", first,
              f"{int(off.sum())} value(s) off the time grid")
     return steps.astype(np.int64)
+
+
+def int_per_neuron(name, value, n, lo, hi):
+    """Integers in [lo, hi]: a scalar broadcast to ``n`` neurons or an array of length ``n``."""
+    arr = check_finite_array(name, value)
+    if arr.ndim == 0:
+        arr = np.full(n, arr)
+    elif arr.shape != (n,):
+        fail(f"{name}.shape", f"() or ({n},) (one value per neuron)", arr.shape)
+    if arr.size and np.any(arr != np.round(arr)):
+        fail(name, "integers", float(arr[arr != np.round(arr)][0]))
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        fail(name, f"integers in [{lo}, {hi}]", float(arr.min() if arr.min() < lo else arr.max()))
+    return arr.astype(np.int64)

@@ -9,7 +9,8 @@ Every backend runs the same Plan with the same semantics and exposes
 """
 
 from .base import Chunk
-from .numba_backend import NumbaRunner
+from .loihi_reference import FixedReferenceRunner
+from .numba_backend import FixedNumbaRunner, NumbaRunner
 from .reference import ReferenceRunner
 
 BACKENDS = {
@@ -17,4 +18,11 @@ BACKENDS = {
     "reference": ReferenceRunner,
 }
 
-__all__ = ["BACKENDS", "Chunk", "NumbaRunner", "ReferenceRunner"]
+#: The same backends for networks of fixed-point (loihi_lif) populations.
+FIXED_BACKENDS = {
+    "numba": FixedNumbaRunner,
+    "reference": FixedReferenceRunner,
+}
+
+__all__ = ["BACKENDS", "FIXED_BACKENDS", "Chunk", "NumbaRunner", "ReferenceRunner",
+           "FixedNumbaRunner", "FixedReferenceRunner"]

@@ -4,9 +4,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..engine.lif import State
 
-__all__ = ["Chunk", "copy_state"]
+__all__ = ["Chunk", "copy_state", "fixed_bias_mant"]
 
 
 class Chunk(NamedTuple):
@@ -17,5 +16,11 @@ class Chunk(NamedTuple):
 
 
 def copy_state(state):
-    """A deep copy of a State (every array copied)."""
-    return State(*[np.array(a, copy=True) for a in state])
+    """A deep copy of a State or FixedState (every array copied)."""
+    return type(state)(*[np.array(a, copy=True) for a in state])
+
+
+def fixed_bias_mant(plan):
+    """The bias mantissas of a FixedPlan's neurons (int64, LIF index), a fresh copy."""
+    return (np.concatenate([s.bias_mant for s in plan.specs]).astype(np.int64)
+            if plan.specs else np.zeros(0, np.int64))

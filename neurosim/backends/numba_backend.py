@@ -4,9 +4,10 @@ import numba
 import numpy as np
 
 from ..engine.lif import advance, advance_parallel
-from .base import Chunk, copy_state
+from ..engine.loihi import advance_fixed
+from .base import Chunk, copy_state, fixed_bias_mant
 
-__all__ = ["NumbaRunner"]
+__all__ = ["NumbaRunner", "FixedNumbaRunner"]
 
 
 class NumbaRunner:
@@ -18,6 +19,7 @@ class NumbaRunner:
         self.plan = plan
         self.threads = plan.conn.indptr.shape[0]
         self._kernel = advance if self.threads == 1 else advance_parallel
+        self._sample_dtype = plan.dtype
         self.state = copy_state(plan.init)
         self._cap = 0
         self._spk_step = self._spk_node = None
@@ -29,7 +31,7 @@ class NumbaRunner:
         if self._cap < need:
             self._grow(need)
         n_rec = record.var_code.shape[0]
-        samples = np.empty((n_steps, n_rec), dtype=plan.dtype)
+        samples = np.empty((n_steps, n_rec), dtype=self._sample_dtype)
         steps_out, nodes_out = [], []
         if self.threads > 1:
             numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
@@ -51,3 +53,18 @@ class NumbaRunner:
         self._cap = cap
         self._spk_step = np.empty(cap, dtype=np.int64)
         self._spk_node = np.empty(cap, dtype=np.int32)
+
+
+class FixedNumbaRunner(NumbaRunner):
+    """Runs a FixedPlan (loihi_lif populations) with :func:`neurosim.engine.loihi.advance_fixed`
+    on one thread; state samples are int64."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.threads = 1
+        self._kernel = advance_fixed
+        self._sample_dtype = np.int64
+        self.state = copy_state(plan.init)
+        self.bias_mant = fixed_bias_mant(plan)
+        self._cap = 0
+        self._spk_step = self._spk_node = None

@@ -13,7 +13,7 @@ from ..engine.rng import geometric, uniform
 from ..models.lif import refractory_steps
 from .base import Chunk, copy_state
 
-__all__ = ["ReferenceRunner"]
+__all__ = ["ReferenceRunner", "source_spikes"]
 
 
 def _propagator(spec, dt):
@@ -22,6 +22,27 @@ def _propagator(spec, dt):
                   [0.0, -1.0 / spec.tau_exc, 0.0],
                   [0.0, 0.0, -1.0 / spec.tau_inh]])
     return expm(a * dt)
+
+
+def source_spikes(plan, st, step):
+    """Nodes of the spike sources and Poisson sources that spike at ``step`` (advances the
+    Poisson streams in ``st``)."""
+    src = plan.sources
+    out = []
+    if step + 1 < src.gen_ptr.shape[0]:
+        out.extend(src.gen_node[src.gen_ptr[step]:src.gen_ptr[step + 1]].tolist())
+    for k in range(src.pois_start.shape[0]):
+        n, start, lp = int(src.pois_n[k]), int(src.pois_start[k]), src.pois_log1m_p[k]
+        if not np.isnan(lp):
+            while st.pois_next[k] < (step + 1) * n:
+                out.append(start + int(st.pois_next[k]) - step * n)
+                st.pois_next[k] += 1 + geometric(st.pois_rng, k, lp)
+        else:
+            p = src.pois_p[src.pois_p_start[k]:src.pois_p_start[k] + n]
+            for i in range(n):
+                if uniform(st.pois_rng, k) <= p[i]:
+                    out.append(start + i)
+    return out
 
 
 class ReferenceRunner:
@@ -61,7 +82,7 @@ class ReferenceRunner:
                 fired.extend((lo + np.flatnonzero(free & (st.v[sl] > spec.v_th))).tolist())
             for tgt, w, inh in self.pending.pop(step, []):
                 (st.i_inh if inh else st.i_exc)[tgt] += w
-            fired.extend(self._sources(step))
+            fired.extend(source_spikes(plan, st, step))
             self._deliver(step, fired)
             for node in fired:
                 st.spike_count[node] += 1
@@ -77,24 +98,6 @@ class ReferenceRunner:
                     out_s.append(step)
                     out_n.append(node)
         return Chunk(n_steps, np.array(out_s, np.int64), np.array(out_n, np.int64), samples)
-
-    def _sources(self, step):
-        src, st = self.plan.sources, self.state
-        out = []
-        if step + 1 < src.gen_ptr.shape[0]:
-            out.extend(src.gen_node[src.gen_ptr[step]:src.gen_ptr[step + 1]].tolist())
-        for k in range(src.pois_start.shape[0]):
-            n, start, lp = int(src.pois_n[k]), int(src.pois_start[k]), src.pois_log1m_p[k]
-            if not np.isnan(lp):
-                while st.pois_next[k] < (step + 1) * n:
-                    out.append(start + int(st.pois_next[k]) - step * n)
-                    st.pois_next[k] += 1 + geometric(st.pois_rng, k, lp)
-            else:
-                p = src.pois_p[src.pois_p_start[k]:src.pois_p_start[k] + n]
-                for i in range(n):
-                    if uniform(st.pois_rng, k) <= p[i]:
-                        out.append(start + i)
-        return out
 
     def _deliver(self, step, fired):
         conn, st = self.plan.conn, self.state

@@ -20,7 +20,8 @@ from ..engine.build import csr_scatter
 from ..engine.lif import Conn, LIFParams, Record, Sources, State
 from ..models.lif import lif_propagator, refractory_steps
 
-__all__ = ["Plan", "build_plan", "build_record", "initial_state"]
+__all__ = ["Plan", "build_plan", "build_record", "initial_state", "poisson_streams",
+           "node_layout", "source_arrays"]
 
 
 class Plan(NamedTuple):
@@ -35,28 +36,33 @@ class Plan(NamedTuple):
     conn: Conn
     sources: Sources
     init: State               # initial state (backends copy it)
+    var_codes: dict           # state variable name -> Record.var_code
 
 
 def build_plan(net):
     """Lower ``net`` (already validated at its constructors) to a :class:`Plan`."""
     dtype = np.dtype(net.dtype).type
-    lifs = [p for p in net.populations if p.kind == "lif"]
-    others = [p for p in net.populations if p.kind != "lif"]
+    lifs, others, start, n_lif, n_nodes = node_layout(net, "lif")
+
+    params = _lif_params(lifs, net.dt, dtype)
+    conn, n_slots = _connectivity(net.projections, start, n_nodes, n_lif, dtype, net.threads)
+    sources, pois_seeds = source_arrays(others, start, net)
+    init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
+    return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
+                lif_specs=tuple(p.spec for p in lifs), params=params, conn=conn,
+                sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2})
+
+
+def node_layout(net, neuron_kind):
+    """Neurons of ``neuron_kind`` first, then sources: (neurons, sources, start, n, n_nodes)."""
+    lifs = [p for p in net.populations if p.kind == neuron_kind]
+    others = [p for p in net.populations if p.kind != neuron_kind]
     start = {}
     pos = 0
     for pop in lifs + others:
         start[pop] = pos
         pos += pop.n
-    n_lif = sum(p.n for p in lifs)
-    n_nodes = pos
-
-    params = _lif_params(lifs, net.dt, dtype)
-    conn, n_slots = _connectivity(net.projections, start, n_nodes, n_lif, dtype, net.threads)
-    sources, pois_seeds = _sources(others, start, net)
-    init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
-    return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
-                lif_specs=tuple(p.spec for p in lifs), params=params, conn=conn,
-                sources=sources, init=init)
+    return lifs, others, start, sum(p.n for p in lifs), pos
 
 
 def _lif_params(lifs, dt, dtype):
@@ -138,7 +144,8 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     return conn, max_delay + 1
 
 
-def _sources(others, start, net):
+def source_arrays(others, start, net):
+    """Spike-source and Poisson arrays of the source populations, and Poisson seeds."""
     gens = [p for p in others if p.kind == "spike_source"]
     steps = [p.spec.steps for p in gens]
     nodes = [p.spec.indices + start[p] for p in gens]
@@ -173,15 +180,9 @@ def _sources(others, start, net):
 
 def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype):
     """Fresh state: v = v_init, currents 0, no refractoriness, Poisson streams re-seeded."""
-    from ..engine.rng import geometric
     v = np.concatenate([p.spec.v_init for p in lifs]).astype(dtype) if lifs else np.zeros(0, dtype)
     bias = np.concatenate([p.spec.bias for p in lifs]).astype(dtype) if lifs else np.zeros(0, dtype)
-    rng = pois_seeds.copy()
-    nxt = np.zeros(rng.shape[0], dtype=np.int64)
-    for k in range(rng.shape[0]):
-        lp = sources.pois_log1m_p[k]
-        if lp == lp:
-            nxt[k] = geometric(rng, k, lp)
+    rng, nxt = poisson_streams(sources, pois_seeds)
     return State(
         v=v, i_exc=np.zeros(n_lif, dtype), i_inh=np.zeros(n_lif, dtype), bias=bias,
         ref_until=np.zeros(n_lif, np.int64), spike_count=np.zeros(n_nodes, np.int64),
@@ -189,6 +190,18 @@ def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype):
         ring_used=np.zeros(n_slots, np.uint8),
         pois_rng=rng, pois_next=nxt, fired=np.zeros(n_nodes, np.int32),
     )
+
+
+def poisson_streams(sources, pois_seeds):
+    """Fresh random streams of the Poisson populations and their first successful trials."""
+    from ..engine.rng import geometric
+    rng = pois_seeds.copy()
+    nxt = np.zeros(rng.shape[0], dtype=np.int64)
+    for k in range(rng.shape[0]):
+        lp = sources.pois_log1m_p[k]
+        if lp == lp:
+            nxt[k] = geometric(rng, k, lp)
+    return rng, nxt
 
 
 def build_record(plan, spike_monitors, state_monitors):
@@ -201,7 +214,7 @@ def build_record(plan, spike_monitors, state_monitors):
         else:
             mask[s + m.record_indices] = 1
     codes, idx, cols = [], [], []
-    code_of = {"v": 0, "I_exc": 1, "I_inh": 2}
+    code_of = plan.var_codes
     for m in state_monitors:
         s = plan.pop_node_start[m.pop]
         c0 = len(codes)
