@@ -11,10 +11,12 @@ Quick start::
     net.run(200*ms)
 """
 
-from . import units
+from . import loihi, units
 from .monitors import SpikeMonitor, StateMonitor
 from .network import Network, NetworkError
-from .populations import LIFPopulation, PoissonPopulation, Population, SpikeSourcePopulation
+from .populations import (
+    LIFPopulation, LoihiLIFPopulation, PoissonPopulation, Population, SpikeSourcePopulation,
+)
 from .projections import Projection
 from .validation import ParameterError
 
@@ -22,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Network", "NetworkError", "ParameterError", "Population", "LIFPopulation",
+    "LoihiLIFPopulation",
     "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
-    "StateMonitor", "units", "__version__",
+    "StateMonitor", "units", "loihi", "__version__",
 ]
