@@ -7,10 +7,12 @@ t = n + 1):
    in earlier steps; Lava's Dense sends its buffer first), integrates u then v, spikes and
    resets v; spike sources and Poisson sources emit their spikes of step n;
 2. state monitors record u and v after the reset (as Lava's Monitor probes);
-3. every spike of step n goes through each projection's CSR rows. A projection with
+3. every spike of step n goes through each projection. A projection with
    ``weight_exp >= 0`` adds its (pre-shifted) weights straight into ring slot n + 1 + d;
    one with a negative exponent first sums per (delay, target) this step, then adds the
-   floor-shifted sum (Lava shifts the sum, not each weight).
+   floor-shifted sum (Lava shifts the sum, not each weight). Dense projections with one
+   delay (at least a quarter of all pairs connected) keep a (pre, post) block and add whole
+   rows; the others use CSR rows.
 
 All arithmetic is int64 with explicit two's-complement wraps where Lava's int32 wraps.
 """
@@ -47,15 +49,27 @@ class FixedState(NamedTuple):
     pois_rng: np.ndarray       # uint64[K] (shared with the float engine's source kernel)
     pois_next: np.ndarray      # int64[K]
     fired: np.ndarray          # int32[n_nodes]
+    flag: np.ndarray           # uint8[n_lif]: spiked this step
+    dense_acc: np.ndarray      # int32[max post_n]: per-step sums of a dense projection
 
 
 class FixedConn(NamedTuple):
-    """One CSR (by presynaptic node) per projection over shared synapse arrays."""
-    indptr: np.ndarray         # int64[P, n_nodes+1]
+    """Per projection either one CSR (by presynaptic node) over shared synapse arrays, or a
+    dense (pre, post) weight block whose rows are added with vector instructions."""
+    indptr: np.ndarray         # int64[P, n_nodes+1] (empty rows for dense projections)
     target: np.ndarray         # int32[S]: LIF index
     weight: np.ndarray         # int64[S]: effective weight (times 2**weight_exp when >= 0)
     delay: np.ndarray          # int64[S]: 0..63
     rshift: np.ndarray         # int64[P]: -weight_exp when negative, else 0
+    proj_delay: np.ndarray     # int64[P]: the projection's delay if it is one value, else -1
+    dense_off: np.ndarray      # int64[P]: offset of the dense block in dense_w, -1 = CSR
+    pre_start: np.ndarray      # int64[P]: first presynaptic node
+    pre_n: np.ndarray          # int64[P]
+    post_start: np.ndarray     # int64[P]: first target (LIF index)
+    post_n: np.ndarray         # int64[P]
+    dense_w: np.ndarray        # int16[sum pre_n*post_n of dense projections], row = pre:
+                               # the effective 8-bit weights, not shifted
+    lshift: np.ndarray         # int64[P]: weight_exp when >= 0 (applied to dense sums)
 
 
 _I32_OFF = 2147483648
@@ -69,35 +83,64 @@ def _wrap32(x):
 
 @njit(**JIT_OPTIONS)
 def _decay(x, keep):
+    """x * keep / 4096 rounded toward zero (branch-free: add 4095 before shifting when
+    the product is negative)."""
     p = x * keep
-    return (p >> 12) if p >= 0 else -((-p) >> 12)
+    return (p + ((p >> 63) & 4095)) >> 12
 
 
 @njit(**JIT_OPTIONS)
 def _lif_step(prm, st, slot, fired):
-    """Integrate every neuron with the input of ring slot ``slot``; return the spike count."""
-    nf = 0
+    """Integrate every neuron with the input of ring slot ``slot``; return the spike count.
+
+    The first loop is branch-free so that it vectorises; the second collects the spikes.
+    """
     ring = st.ring[slot]
-    for i in range(st.u.shape[0]):
+    u_arr, v_arr, flag = st.u, st.v, st.flag
+    for i in range(u_arr.shape[0]):
         a = _wrap32(ring[i])
         ring[i] = 0
-        u = _wrap32(_decay(st.u[i], prm.keep_u[i]) + _wrap32(a << 6))
-        if u > 8388608:
-            u -= 16777216
-        elif u <= -8388608:
-            u += 16777216
-        v = _wrap32(_decay(st.v[i], prm.keep_v[i]) + u + st.bias[i])
-        if v > 8388607:
-            v = 8388607
-        elif v < -8388607:
-            v = -8388607
-        st.u[i] = u
-        if v > prm.vth[i]:
-            v = 0
+        u = _wrap32(_decay(u_arr[i], prm.keep_u[i]) + _wrap32(a << 6))
+        u = u - 16777216 if u > 8388608 else u
+        u = u + 16777216 if u <= -8388608 else u
+        v = _wrap32(_decay(v_arr[i], prm.keep_v[i]) + u + st.bias[i])
+        v = min(max(v, -8388607), 8388607)
+        s = v > prm.vth[i]
+        u_arr[i] = u
+        v_arr[i] = 0 if s else v
+        flag[i] = s
+    nf = 0
+    for i in range(u_arr.shape[0]):
+        if flag[i]:
             fired[nf] = i
             nf += 1
-        st.v[i] = v
     return nf
+
+
+@njit(**JIT_OPTIONS)
+def _deliver_dense(conn, st, p, step, fired, nf):
+    """A dense projection: sum the int16 weight rows of this step's presynaptic spikes in
+    int32 (vectorised; exact, as pre_n * 256 < 2**31), then shift the sums by weight_exp."""
+    ps, pn = conn.pre_start[p], conn.pre_n[p]
+    qs, qn = conn.post_start[p], conn.post_n[p]
+    off = conn.dense_off[p]
+    acc = st.dense_acc[:qn]
+    used = False
+    for f in range(nf):
+        j = fired[f] - ps
+        if j < 0 or j >= pn:
+            continue
+        if not used:
+            acc[:] = 0
+            used = True
+        row = conn.dense_w[off + j * qn:off + (j + 1) * qn]
+        for t in range(qn):
+            acc[t] += row[t]
+    if used:
+        dest = st.ring[(step + 1 + conn.proj_delay[p]) % st.ring.shape[0], qs:qs + qn]
+        sh, lsh = conn.rshift[p], conn.lshift[p]
+        for t in range(qn):
+            dest[t] += (np.int64(acc[t]) << lsh) >> sh
 
 
 @njit(**JIT_OPTIONS)
@@ -105,8 +148,18 @@ def _deliver_fixed(conn, st, step, fired, nf):
     n_slots = st.ring.shape[0]
     n_lif = st.u.shape[0]
     for p in range(conn.indptr.shape[0]):
+        if conn.dense_off[p] >= 0:
+            _deliver_dense(conn, st, p, step, fired, nf)
+            continue
         indptr = conn.indptr[p]
         sh = conn.rshift[p]
+        if sh == 0 and conn.proj_delay[p] >= 0:
+            dest = st.ring[(step + 1 + conn.proj_delay[p]) % n_slots]
+            for f in range(nf):
+                j = fired[f]
+                for s in range(indptr[j], indptr[j + 1]):
+                    dest[conn.target[s]] += conn.weight[s]
+            continue
         if sh == 0:
             for f in range(nf):
                 j = fired[f]
