@@ -18,9 +18,9 @@ def to_lava(net, steps, **kwargs):
     return _f(net, steps, **kwargs)
 
 
-def run_in_lava(net, steps):
+def run_in_lava(net, steps, **kwargs):
     from .lava import run_in_lava as _f
-    return _f(net, steps)
+    return _f(net, steps, **kwargs)
 
 
 def write_loihi_bundle(net, out_dir, steps, **kwargs):

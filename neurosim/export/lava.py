@@ -143,7 +143,7 @@ class LavaRun(NamedTuple):
     """What :func:`run_in_lava` returns."""
     spikes: dict       # LIF population name -> (steps, n) int8, 1 where the neuron spiked
     traces: dict       # (population name, "u" | "v") -> (steps, n) int64, after the reset
-    timings: dict      # build_s, run_s, readback_s (seconds)
+    timings: dict      # build_s, startup_s, run_s, readback_s (seconds)
 
 
 def to_lava(net, steps, hw=False):
@@ -157,14 +157,15 @@ def to_lava(net, steps, hw=False):
     return LavaGraph(*build_graph(manifest, arrays, hw=hw), manifest)
 
 
-def run_in_lava(net, steps):
+def run_in_lava(net, steps, warmup=0):
     """Run ``net`` from its initial state for ``steps`` steps in Lava's CPU simulator
     (Loihi2SimCfg, fixed_pt); returns a :class:`LavaRun`. State monitors of the network
-    become Lava Monitor probes."""
+    become Lava Monitor probes. ``warmup`` steps run as a first call, timed apart (Lava
+    compiles and starts its processes there)."""
     require_lava()
     from .lava_graph import run_graph
     manifest, arrays = lava_manifest(net, steps)
-    return LavaRun(*run_graph(manifest, arrays))
+    return LavaRun(*run_graph(manifest, arrays, warmup=warmup))
 
 
 _RUN_SCRIPT = '''\
