@@ -118,3 +118,14 @@ def test_bundle_runs_with_lava_and_agrees(tmp_path):
     assert "NameError" not in hw.stderr
     with pytest.raises(ns.ParameterError, match="out_dir must be a path that does not exist"):
         write_loihi_bundle(net, out, STEPS)
+
+
+def test_loihi_example_runs_and_agrees(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run([sys.executable, os.path.join(root, "examples", "loihi.py"),
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = (tmp_path / "report.md").read_text()
+    assert report.count("identical to Lava's") == 2 and "DIFFERENT" not in report
+    assert (tmp_path / "raster.png").stat().st_size > 10_000
+    assert (tmp_path / "bundle" / "run_lava.py").exists()
