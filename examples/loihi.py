@@ -61,14 +61,14 @@ def with_recorded_input(fixed, steps):
                                     name=p.name)
     for q in fixed.projections:
         net.connect(pops[q.pre], pops[q.post],
-                    weight=_dense(q), delay=_dense(q, q.delays), weight_exp=q.loihi.weight_exp,
+                    weight=q.to_dense(), delay=_dense_delays(q), weight_exp=q.loihi.weight_exp,
                     num_weight_bits=q.loihi.num_weight_bits, sign_mode=q.loihi.sign_mode)
     return net
 
 
-def _dense(q, values=None):
+def _dense_delays(q):
     out = np.zeros((q.pre.n, q.post.n))
-    out[q.pre_index, q.post_index] = q.weight if values is None else values
+    out[q.pre_index, q.post_index] = q.delays
     return out
 
 

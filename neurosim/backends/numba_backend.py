@@ -17,12 +17,16 @@ class NumbaRunner:
 
     def __init__(self, plan):
         self.plan = plan
-        self.threads = plan.conn.indptr.shape[0]
-        self._kernel = advance if self.threads == 1 else advance_parallel
-        self._sample_dtype = plan.dtype
+        self.threads, self._kernel, self._sample_dtype = self._configure(plan)
         self.state = copy_state(plan.init)
         self._cap = 0
         self._spk_step = self._spk_node = None
+
+    @staticmethod
+    def _configure(plan):
+        """(threads, kernel, dtype of state samples) for this plan."""
+        threads = plan.conn.indptr.shape[0]
+        return threads, (advance if threads == 1 else advance_parallel), plan.dtype
 
     def advance(self, step0, n_steps, record):
         plan = self.plan
@@ -60,11 +64,9 @@ class FixedNumbaRunner(NumbaRunner):
     on one thread; state samples are int64."""
 
     def __init__(self, plan):
-        self.plan = plan
-        self.threads = 1
-        self._kernel = advance_fixed
-        self._sample_dtype = np.int64
-        self.state = copy_state(plan.init)
+        super().__init__(plan)
         self.bias_mant = fixed_bias_mant(plan)
-        self._cap = 0
-        self._spk_step = self._spk_node = None
+
+    @staticmethod
+    def _configure(plan):
+        return 1, advance_fixed, np.int64

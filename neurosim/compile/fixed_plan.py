@@ -1,8 +1,10 @@
 """Network -> FixedPlan: the lowering of a network of loihi_lif populations (fixed point).
 
 Index spaces as in :mod:`neurosim.compile.plan`: loihi_lif neurons first (LIF index), then
-source populations (node index). Each projection keeps its own CSR over the presynaptic
-node, because Lava applies a negative ``weight_exp`` to each connection's per-step sum.
+source populations (node index). Each projection keeps its own connectivity, because Lava
+applies a negative ``weight_exp`` to each connection's per-step sum: a dense (pre, post)
+int16 block when it has one delay value and at least DENSE_ABOVE of all pairs, else a CSR
+over the presynaptic node.
 """
 
 from typing import NamedTuple
