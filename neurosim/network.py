@@ -21,6 +21,7 @@ from .compile import build_plan, build_record
 from .compile.fixed_plan import build_fixed_plan
 from .models import LIFSpec, PoissonSpec, SpikeSourceSpec
 from .models.loihi import LoihiLIFSpec
+from .counters import CountMonitor, collect
 from .monitors import SpikeMonitor, StateMonitor
 from .populations import (
     LIFPopulation, LoihiLIFPopulation, PoissonPopulation, SpikeSourcePopulation,
@@ -73,12 +74,15 @@ class Network:
         self.projections = []
         self.spike_monitors = []
         self.state_monitors = []
+        self.count_monitors = []
         self.interrupted = False
         self._step = 0
         self._plan = None
         self._runner = None
         self._record = None
         self._record_cols = None
+        self._active = None          # (pop_last, pop_active) kept across record rebuilds
+        self._fan_outs = {}
 
     # ------------------------------------------------------------------ populations
     def _name(self, name, prefix):
@@ -259,6 +263,8 @@ class Network:
                     fail(key, "None for a float LIF target (it applies to loihi_lif targets)",
                          val)
         name = name or f"{pre.name}->{post.name}#{len(self.projections)}"
+        if any(p.name == name for p in self.projections):
+            fail("name", "unique among the network's projections", name)
         proj = Projection(self, pre, post, weight, delay, p, indegree, bool(autapses),
                           bool(multapses), name, self._stream_seed("projection",
                                                                   len(self.projections)),
@@ -301,6 +307,32 @@ class Network:
         self.state_monitors.append(mon)
         self._record = None
         return mon
+
+    def count_monitor(self, bin):
+        """Count spikes, neuron updates and synaptic events per time bin of width ``bin``
+        (s, a whole number of steps); see :mod:`neurosim.counters`. Add it before the first
+        run: bins start at t = 0."""
+        bin_steps = steps_on_grid("bin", bin, self.dt)
+        if bin_steps < 1:
+            fail("bin", f"at least one step ({self.dt:g} s)", bin)
+        if self._step:
+            raise NetworkError("add count monitors before the first run (bins start at t = 0)"
+                               "; call net.reset() first")
+        mon = CountMonitor(self, int(bin_steps))
+        self.count_monitors.append(mon)
+        return mon
+
+    def counts(self):
+        """Operation counts since t = 0 (:class:`neurosim.counters.Counts`): per population
+        neuron updates, spikes and active steps, per projection synaptic events."""
+        if self._plan is None:
+            return collect(self, None, None, 0)
+        return collect(self, self._runner.state.spike_count, self._active[1], self._step)
+
+    def _fan_out(self, proj):
+        if proj not in self._fan_outs:
+            self._fan_outs[proj] = proj.fan_out()
+        return self._fan_outs[proj]
 
     def population(self, name):
         """The population called ``name``."""
@@ -352,7 +384,12 @@ class Network:
                 raise NetworkError("the network has no populations")
             self._plan = self._lower()
             self._runner = self._backends()[self.backend](self._plan)
+            self._new_active()
         return self._plan
+
+    def _new_active(self):
+        n = len(self._plan.pop_node_start)
+        self._active = (np.full(n, -1, np.int64), np.zeros(n, np.int64))
 
     @property
     def fixed_point(self):
@@ -404,6 +441,8 @@ class Network:
         if self._record is None:
             self._record, self._record_cols = build_record(self._plan, self.spike_monitors,
                                                            self.state_monitors)
+            self._record = self._record._replace(pop_last=self._active[0],
+                                                 pop_active=self._active[1])
         show = sys.stderr.isatty() if progress is None else bool(progress)
         self.interrupted = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
@@ -412,11 +451,14 @@ class Network:
                                                 desc="simulating", leave=False) as bar:
             while done < n_steps and not stop.requested:
                 k = min(chunk, n_steps - done)
+                for m in self.count_monitors:   # chunks end on bin boundaries
+                    k = min(k, m.bin_steps - self._step % m.bin_steps)
                 t0 = time.perf_counter()
                 out = self._runner.advance(self._step, k, self._record)
                 elapsed = time.perf_counter() - t0
                 self._dispatch(out)
                 self._step += out.steps
+                self._count_bins()
                 done += out.steps
                 bar.update(out.steps)
                 if chunk_steps is None:
@@ -436,12 +478,22 @@ class Network:
         for m, cols in zip(self.state_monitors, self._record_cols):
             m._add(self._step, out.samples[:out.steps, cols])
 
+    def _count_bins(self):
+        due = [m for m in self.count_monitors if self._step % m.bin_steps == 0]
+        if due:
+            total = self.counts()
+            for m in due:
+                m._snapshot(total)
+
     def reset(self):
-        """Back to t = 0 with the initial state (same connectivity and seed); monitors cleared."""
+        """Back to t = 0 with the initial state (same connectivity and seed); monitors and
+        counters cleared."""
         if self._plan is not None:
             self._runner = self._backends()[self.backend](self._plan)
+            self._new_active()
+            self._record = None
         self._step = 0
-        for m in self.spike_monitors + self.state_monitors:
+        for m in self.spike_monitors + self.state_monitors + self.count_monitors:
             m._clear()
 
     # ------------------------------------------------------------------ state access
@@ -474,7 +526,7 @@ class Network:
 
     def synaptic_events(self):
         """Synaptic events delivered or scheduled since t = 0: spikes x fan-out, summed."""
-        return sum(int(np.dot(self.spike_counts(p.pre), p.fan_out())) for p in self.projections)
+        return self.counts().synaptic_events
 
     def _write_bias(self, pop, values):
         if self._plan is None:

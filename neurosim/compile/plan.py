@@ -204,6 +204,12 @@ def poisson_streams(sources, pois_seeds):
     return rng, nxt
 
 
+def count_order(plan):
+    """Populations in node order: index p of ``Record.pop_active`` (empty ones first on ties,
+    as laid out by :func:`node_layout`)."""
+    return sorted(plan.pop_node_start, key=plan.pop_node_start.get)
+
+
 def build_record(plan, spike_monitors, state_monitors):
     """Record arrays for the current monitors, and each state monitor's column slice."""
     mask = np.zeros(plan.n_nodes, dtype=np.uint8)
@@ -221,6 +227,10 @@ def build_record(plan, spike_monitors, state_monitors):
         codes.extend([code_of[m.var]] * len(m.indices))
         idx.extend((s + m.indices).tolist())
         cols.append(slice(c0, len(codes)))
+    starts = [plan.pop_node_start[p] for p in count_order(plan)]
+    n_pops = len(starts)
     rec = Record(spike_mask=mask, var_code=np.array(codes, dtype=np.int64),
-                 var_index=np.array(idx, dtype=np.int64))
+                 var_index=np.array(idx, dtype=np.int64),
+                 pop_bounds=np.array(starts + [plan.n_nodes], dtype=np.int64),
+                 pop_last=np.full(n_pops, -1, np.int64), pop_active=np.zeros(n_pops, np.int64))
     return rec, cols

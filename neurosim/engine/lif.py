@@ -103,6 +103,18 @@ class Record(NamedTuple):
     spike_mask: np.ndarray     # uint8[n_nodes]: 1 = record this node's spikes
     var_code: np.ndarray       # int64[R]: 0 = v, 1 = I_exc, 2 = I_inh
     var_index: np.ndarray      # int64[R]: LIF index of each recorded column
+    pop_bounds: np.ndarray     # int64[P+1]: node ranges of all populations, in node order
+    pop_last: np.ndarray       # int64[P]: last step in which population p spiked (-1: never)
+    pop_active: np.ndarray     # int64[P]: steps in which population p spiked at least once
+
+
+@njit(**JIT_OPTIONS)
+def count_active(rec, node, step):
+    """Count ``step`` as an active step of the population of ``node`` (once per step)."""
+    p = np.searchsorted(rec.pop_bounds, node, side="right") - 1
+    if rec.pop_last[p] != step:
+        rec.pop_last[p] = step
+        rec.pop_active[p] += 1
 
 
 @njit(**JIT_OPTIONS)
@@ -262,6 +274,7 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
     for f in range(nf):
         node = fired[f]
         st.spike_count[node] += 1
+        count_active(rec, node, step)
         if node < n_lif:
             while node >= prm.pop_start[p + 1]:  # LIF spikes come in ascending order
                 p += 1

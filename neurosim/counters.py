@@ -1,0 +1,196 @@
+"""Operation counters: what the engine did, for energy estimates.
+
+The engine counts every spike of every node and, per population, the steps in which it
+spiked at least once (``active_steps``: a crossbar reads its columns only in those steps).
+From these, exactly:
+
+- neuron updates of a LIF or loihi_lif population = neurons x steps (the update is
+  clock-driven: every neuron is integrated at every step, refractory or not); sources do
+  no updates;
+- synaptic events of a projection = sum over its presynaptic neurons of spikes x fan-out
+  (each spike is charged once for every synapse it is sent through, including spikes whose
+  delayed delivery is still in flight at the end of the run).
+
+``net.counts()`` returns the totals since t = 0 as a :class:`Counts`; counts of several runs
+(one per inference, with ``net.reset()`` in between) add up with ``+``.
+``net.count_monitor(bin)`` records the same quantities per time bin.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Counts", "PopulationCounts", "ProjectionCounts", "CountMonitor"]
+
+NEURON_KINDS = ("lif", "loihi_lif")
+
+
+@dataclass(frozen=True)
+class PopulationCounts:
+    name: str
+    kind: str                 # "lif", "loihi_lif", "spike_source", "poisson"
+    n: int
+    neuron_updates: int
+    spikes: int
+    active_steps: int         # steps with at least one spike of this population
+
+
+@dataclass(frozen=True)
+class ProjectionCounts:
+    name: str
+    pre: str
+    post: str
+    n_pre: int
+    n_post: int
+    n_synapses: int
+    events: int               # synaptic events: spikes x fan-out
+    pre_active_steps: int     # steps in which at least one presynaptic neuron spiked
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Operation counts of one run (or the sum of several runs).
+
+    Attributes
+    ----------
+    dt : float
+        Time step (s).
+    steps : int
+        Steps simulated (summed over runs).
+    runs : int
+        Number of runs summed (1 for ``net.counts()``); an energy estimate divides by it to
+        give a figure per inference when each run is one inference.
+    populations, projections : dict
+        :class:`PopulationCounts` / :class:`ProjectionCounts` by name.
+    """
+    dt: float
+    steps: int
+    runs: int
+    populations: dict = field(default_factory=dict)
+    projections: dict = field(default_factory=dict)
+
+    @property
+    def neuron_updates(self):
+        return sum(p.neuron_updates for p in self.populations.values())
+
+    @property
+    def spikes(self):
+        return sum(p.spikes for p in self.populations.values())
+
+    @property
+    def synaptic_events(self):
+        return sum(p.events for p in self.projections.values())
+
+    def __add__(self, other):
+        if not isinstance(other, Counts):
+            return NotImplemented
+        if (self.dt != other.dt or self.populations.keys() != other.populations.keys()
+                or self.projections.keys() != other.projections.keys()):
+            raise ValueError("counts can only be added for the same network (same dt, "
+                             "populations and projections)")
+        return Counts(
+            dt=self.dt, steps=self.steps + other.steps, runs=self.runs + other.runs,
+            populations={k: _add(v, other.populations[k]) for k, v in self.populations.items()},
+            projections={k: _add(v, other.projections[k]) for k, v in self.projections.items()})
+
+    def __radd__(self, other):
+        return self if other == 0 else self.__add__(other)   # sum([...]) starts from 0
+
+    def to_dict(self):
+        return dict(dt=self.dt, steps=self.steps, runs=self.runs,
+                    populations={k: vars(v) for k, v in self.populations.items()},
+                    projections={k: vars(v) for k, v in self.projections.items()})
+
+
+def _add(a, b):
+    """Field-wise sum of two count records (integers add, names stay)."""
+    return type(a)(**{k: (v + getattr(b, k) if k in _SUMMED else v) for k, v in vars(a).items()})
+
+
+_SUMMED = ("neuron_updates", "spikes", "active_steps", "events", "pre_active_steps")
+
+
+def collect(net, spike_count, active, steps):
+    """Counts of ``net`` from the engine's per-node spike counts and per-population active
+    steps (indexed as ``compile.plan.count_order``)."""
+    plan = net._plan
+    pop_active = {}
+    if plan is not None:
+        from .compile.plan import count_order
+        pop_active = dict(zip(count_order(plan), active.tolist()))
+    pops, spikes_of = {}, {}
+    for pop in net.populations:
+        if plan is None:
+            sc = np.zeros(pop.n, np.int64)
+        else:
+            s = plan.pop_node_start[pop]
+            sc = spike_count[s:s + pop.n]
+        spikes_of[pop] = sc
+        pops[pop.name] = PopulationCounts(
+            name=pop.name, kind=pop.kind, n=pop.n,
+            neuron_updates=pop.n * steps if pop.kind in NEURON_KINDS else 0,
+            spikes=int(sc.sum()), active_steps=int(pop_active.get(pop, 0)))
+    projs = {}
+    for proj in net.projections:
+        projs[proj.name] = ProjectionCounts(
+            name=proj.name, pre=proj.pre.name, post=proj.post.name, n_pre=proj.pre.n,
+            n_post=proj.post.n, n_synapses=proj.n_synapses,
+            events=int(np.dot(spikes_of[proj.pre], net._fan_out(proj))),
+            pre_active_steps=int(pop_active.get(proj.pre, 0)))
+    return Counts(dt=net.dt, steps=int(steps), runs=1, populations=pops, projections=projs)
+
+
+class CountMonitor:
+    """Counts per time bin (bins start at t = 0 and are whole steps long).
+
+    Attributes
+    ----------
+    bin : float
+        Bin width (s), a whole number of steps.
+    bins : list of Counts
+        One :class:`Counts` per completed bin (a bin still open when a run ends is completed
+        by the next run).
+    """
+
+    def __init__(self, net, bin_steps):
+        self.net = net
+        self.bin_steps = bin_steps
+        self.bin = bin_steps * net.dt
+        self.bins = []
+        self._last = None
+
+    def _snapshot(self, total):
+        if self._last is None:
+            self.bins.append(total)
+        else:
+            self.bins.append(_diff(total, self._last))
+        self._last = total
+
+    def _clear(self):
+        self.bins, self._last = [], None
+
+    @property
+    def t(self):
+        """Start time of each bin (s)."""
+        return np.arange(len(self.bins)) * self.bin
+
+    def series(self, quantity, name=None):
+        """Per-bin array of ``quantity`` ("spikes", "neuron_updates", "active_steps" of the
+        population ``name``; "events" of the projection ``name``; without ``name``, the
+        network's total spikes, neuron_updates or synaptic events)."""
+        if name is None:
+            attr = {"events": "synaptic_events"}.get(quantity, quantity)
+            return np.array([getattr(b, attr) for b in self.bins], dtype=np.int64)
+        table = "projections" if quantity in ("events", "pre_active_steps") else "populations"
+        return np.array([getattr(getattr(b, table)[name], quantity) for b in self.bins],
+                        dtype=np.int64)
+
+
+def _diff(a, b):
+    neg = lambda r: type(r)(**{k: (-v if k in _SUMMED else v)  # noqa: E731
+                               for k, v in vars(r).items()})
+    return Counts(dt=a.dt, steps=a.steps - b.steps, runs=1,
+                  populations={k: _add(v, neg(b.populations[k]))
+                               for k, v in a.populations.items()},
+                  projections={k: _add(v, neg(b.projections[k]))
+                               for k, v in a.projections.items()})
