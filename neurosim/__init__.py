@@ -11,7 +11,8 @@ Quick start::
     net.run(200*ms)
 """
 
-from . import loihi, units
+from . import convert, energy, hardware, loihi, units
+from .counters import Counts, CountMonitor
 from .monitors import SpikeMonitor, StateMonitor
 from .network import Network, NetworkError
 from .populations import (
@@ -26,5 +27,6 @@ __all__ = [
     "Network", "NetworkError", "ParameterError", "Population", "LIFPopulation",
     "LoihiLIFPopulation",
     "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
-    "StateMonitor", "units", "loihi", "__version__",
+    "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",
+    "hardware", "__version__",
 ]

@@ -3,7 +3,10 @@
 Search order for a profile ``hardware/<kind>/<name>.toml``: folders given with ``path=``,
 then the folders in the environment variable ``NEUROSIM_HARDWARE_PATH`` (separated by
 ``os.pathsep``; each is a folder with the same ``<kind>/`` subfolders), then the
-repository's own ``hardware/`` folder (a source checkout or editable install).
+profiles shipped with neurosim: ``neurosim/_hardware`` in an installed wheel, or the
+repository's own ``hardware/`` folder in a source checkout or editable install.
+
+``list()`` and ``load(name)`` are the short forms for energy profiles (``kind="energy"``).
 """
 
 import os
@@ -16,10 +19,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["search_path", "list_profiles", "load_profile", "HardwareProfileError"]
+__all__ = ["search_path", "list_profiles", "load_profile", "HardwareProfileError", "list",
+           "load", "KINDS"]
 
-_REPO_HARDWARE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              "hardware")
+KINDS = ("energy", "chips", "memristor")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGED = os.path.join(_HERE, "_hardware")                       # installed wheel
+_REPO_HARDWARE = os.path.join(os.path.dirname(_HERE), "hardware")  # source checkout
 
 
 class HardwareProfileError(ParameterError):
@@ -29,13 +35,17 @@ class HardwareProfileError(ParameterError):
 def search_path(path=None):
     """Folders searched for profiles, in order."""
     extra = [] if path is None else ([path] if isinstance(path, (str, os.PathLike)) else
-                                     list(path))
+                                     [*path])
     env = [p for p in os.environ.get("NEUROSIM_HARDWARE_PATH", "").split(os.pathsep) if p]
-    return [os.fspath(p) for p in extra + env] + [_REPO_HARDWARE]
+    shipped = _PACKAGED if os.path.isdir(_PACKAGED) else _REPO_HARDWARE
+    return [os.fspath(p) for p in extra + env] + [shipped]
 
 
 def list_profiles(kind, path=None):
     """Names of the profiles of ``kind`` ("chips", "energy", "memristor"), first hit wins."""
+    if kind not in KINDS:
+        raise HardwareProfileError(f"kind must be one of {', '.join(map(repr, KINDS))}; "
+                                   f"got {kind!r}")
     names = []
     for root in search_path(path):
         folder = os.path.join(root, kind)
@@ -67,3 +77,22 @@ def load_profile(kind, name, path=None):
             raise HardwareProfileError(f"{file}: not valid TOML ({err})") from err
     data["_file"] = file
     return data
+
+
+def list(kind="energy", path=None):  # noqa: A001 - the public name the API promises
+    """Names of the available profiles of ``kind`` (default: energy profiles)."""
+    return list_profiles(kind, path)
+
+
+def load(name, kind="energy", path=None):
+    """A checked profile: an :class:`~neurosim.energy.EnergyProfile` for ``kind="energy"``,
+    the limits dict of :func:`neurosim.loihi.load_chip` for ``"chips"``, the parsed TOML
+    otherwise."""
+    if kind == "energy":
+        from .energy.profiles import load_energy_profile
+        return load_energy_profile(name, path)
+    if kind == "chips":
+        from .loihi.mapping import load_chip
+        return load_chip(name, path)
+    list_profiles(kind, path)  # checks kind
+    return load_profile(kind, name, path)

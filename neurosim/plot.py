@@ -47,3 +47,28 @@ def traces(monitor, ax=None, t_unit=1e-3, y_unit=1e-3, y_label=None):
     ax.set_ylabel(y_label or f"{monitor.pop.name}.{monitor.var}" + (" (mV)" if y_unit == 1e-3
                                                                      else ""))
     return ax
+
+
+def energy_bars(values, ax=None, title="Energy per inference", colors=None):
+    """Horizontal bars of energy (J) per label, log scale, each bar labelled with its value.
+
+    ``values``: dict label -> joules (None or nan bars are drawn as 'n/a')."""
+    from .energy.estimate import fmt_energy
+    ax = _axes(ax)
+    labels = [*values]
+    vals = [values[k] for k in labels]
+    ok = [v is not None and v == v and v > 0 for v in vals]
+    y = np.arange(len(labels))
+    ax.barh(y[ok], [v for v, o in zip(vals, ok) if o],
+            color=None if colors is None else [c for c, o in zip(colors, ok) if o])
+    ax.set_xscale("log")
+    lo = min([v for v, o in zip(vals, ok) if o] or [1e-12])
+    for yi, v, o in zip(y, vals, ok):
+        ax.text(v if o else lo, yi, f" {fmt_energy(v) if o else 'n/a'}", va="center",
+                fontsize=8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("energy per inference (J)")
+    ax.set_title(title)
+    return ax

@@ -1,0 +1,416 @@
+"""Energy of a simulated SNN on a hardware profile, from the engine's exact counts.
+
+``estimate(net, hardware="loihi")`` multiplies what the engine counted (synaptic events,
+spikes, neuron updates, active steps; see :mod:`neurosim.counters`) by the profile's energy
+per operation. Only the dynamic energy of the charged operations is included; every report
+lists what was charged and what was not.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from ..counters import Counts, CountMonitor
+from ..hardware import HardwareProfileError
+from ..validation import fail
+from .profiles import load_energy_profile
+
+__all__ = ["estimate", "compare", "EnergyReport", "Comparison", "PRECISIONS", "precision_bits"]
+
+PRECISIONS = ("fp32", "fp16", "int32", "int8")
+
+COMMON_ASSUMPTIONS = (
+    "Dynamic energy of the charged operations only: static (leakage) power, chip I/O, host "
+    "communication and off-chip traffic are not charged.",
+)
+
+
+def precision_bits(precision):
+    if precision not in PRECISIONS:
+        fail("precision", "one of " + ", ".join(map(repr, PRECISIONS)), precision)
+    return int(precision[-2:]) if precision[-2:].isdigit() else int(precision[-1])
+
+
+@dataclass
+class Item:
+    """One line of a report: ``count`` operations of ``operation`` in ``component``."""
+    component: str        # population or projection (or layer) name
+    kind: str             # "population", "projection", "layer"
+    operation: str
+    count: float
+    energy_per_op: float  # J
+    status: str
+
+    @property
+    def energy(self):
+        return self.count * self.energy_per_op
+
+
+@dataclass
+class EnergyReport:
+    """Energy of one run (or inference set) on one hardware profile.
+
+    Attributes
+    ----------
+    hardware : str
+        Profile key (file name), ``name`` its display name.
+    total : float
+        Energy of everything counted (J).
+    inferences : int
+        Inferences the counts cover; ``per_inference`` = total / inferences (J).
+    items : list of Item
+        Every charged operation: component, count, energy per op, status of the figure.
+    assumptions : list of str
+        What is charged, what is not, and where each figure comes from.
+    per_inference_series : list of float
+        Energy of each inference when the counts were given per inference (a list of Counts
+        or a CountMonitor with one bin per inference), else empty.
+    """
+    hardware: str
+    name: str
+    execution: str
+    inferences: int
+    items: list = field(default_factory=list)
+    assumptions: list = field(default_factory=list)
+    per_inference_series: list = field(default_factory=list)
+
+    @property
+    def total(self):
+        return float(sum(i.energy for i in self.items))
+
+    @property
+    def per_inference(self):
+        return self.total / self.inferences
+
+    def breakdown(self, kind=None):
+        """Energy (J) by component (optionally only ``kind``: population/projection/layer)."""
+        out = {}
+        for i in self.items:
+            if kind is None or i.kind == kind:
+                out[i.component] = out.get(i.component, 0.0) + i.energy
+        return out
+
+    @property
+    def per_population(self):
+        return self.breakdown("population")
+
+    @property
+    def per_projection(self):
+        return self.breakdown("projection")
+
+    def by_operation(self):
+        out = {}
+        for i in self.items:
+            out[i.operation] = out.get(i.operation, 0.0) + i.energy
+        return out
+
+    def to_dict(self):
+        return dict(hardware=self.hardware, name=self.name, execution=self.execution,
+                    total_J=self.total, inferences=self.inferences,
+                    per_inference_J=self.per_inference,
+                    items=[dict(vars(i), energy=i.energy) for i in self.items],
+                    by_operation_J=self.by_operation(), assumptions=list(self.assumptions),
+                    per_inference_series_J=list(self.per_inference_series))
+
+    def to_markdown(self):
+        rows = [f"### {self.name} ({self.hardware})", "",
+                f"Total {fmt_energy(self.total)} over {self.inferences} inference(s): "
+                f"**{fmt_energy(self.per_inference)} per inference**.", "",
+                "| component | operation | count | energy/op | energy | status |",
+                "|---|---|---|---|---|---|"]
+        for i in self.items:
+            rows.append(f"| {i.component} | {i.operation} | {i.count:,.0f} | "
+                        f"{fmt_energy(i.energy_per_op)} | {fmt_energy(i.energy)} | {i.status} |")
+        rows += ["", "Assumptions:", ""] + [f"- {a}" for a in self.assumptions]
+        return "\n".join(rows)
+
+    def __repr__(self):
+        return (f"EnergyReport({self.hardware}: {fmt_energy(self.per_inference)} per inference, "
+                f"{len(self.items)} items)")
+
+
+def fmt_energy(j):
+    """'23.6 pJ', '1.49 mJ', ... (three significant digits)."""
+    if j is None or (isinstance(j, float) and math.isnan(j)):
+        return "n/a"
+    if j == 0:
+        return "0 J"
+    for scale, unit in ((1, "J"), (1e-3, "mJ"), (1e-6, "uJ"), (1e-9, "nJ"), (1e-12, "pJ"),
+                        (1e-15, "fJ")):
+        if abs(j) >= scale:
+            return f"{j / scale:.3g} {unit}"
+    return f"{j / 1e-18:.3g} aJ"
+
+
+# ---------------------------------------------------------------------------- counts input
+def _as_counts(source):
+    """(summed Counts, list of per-inference Counts or [])."""
+    from ..network import Network
+    if isinstance(source, Network):
+        counts, series = source.counts(), []
+    elif isinstance(source, CountMonitor):
+        series = list(source.bins)
+        if not series:
+            raise HardwareProfileError("the count monitor holds no completed bin: run the "
+                                       "network for at least one bin before estimating")
+        counts = sum(series)
+    elif isinstance(source, Counts):
+        counts, series = source, []
+    elif isinstance(source, (list, tuple)) and source and all(isinstance(c, Counts)
+                                                              for c in source):
+        series = list(source)
+        counts = sum(series)
+    else:
+        fail("source", "a Network, a Counts, a list of Counts or a CountMonitor",
+             type(source).__name__)
+    if counts.steps == 0:
+        raise HardwareProfileError("the network was never run (0 steps counted): run it "
+                                   "before estimating its energy")
+    return counts, series
+
+
+def _projects(counts):
+    """Populations whose spikes are sent somewhere (they are routed)."""
+    return {p.pre for p in counts.projections.values()}
+
+
+# ---------------------------------------------------------------------------- charging rules
+def _charge_per_op(prof, counts):
+    items, charged, skipped = [], [], []
+    senders = _projects(counts)
+    for op in prof.ops.values():
+        if op.per == "synaptic_event":
+            for p in counts.projections.values():
+                items.append(Item(p.name, "projection", op.name, p.events, op.value, op.status))
+        elif op.per == "spike":
+            for p in counts.populations.values():
+                if p.name in senders:
+                    items.append(Item(p.name, "population", op.name, p.spikes, op.value,
+                                      op.status))
+        elif op.per == "neuron_update":
+            for p in counts.populations.values():
+                if p.neuron_updates:
+                    items.append(Item(p.name, "population", op.name, p.neuron_updates,
+                                      op.value, op.status))
+        else:
+            skipped.append(f"{op.name} (per {op.per}) is not charged: "
+                           + ("no learning ran" if op.per == "synaptic_update"
+                              else "it applies to dense networks (see dense_ann)"))
+            continue
+        charged.append(f"{op.name} = {fmt_energy(op.value)} per {op.per} ({op.status}; "
+                       f"{op.source})" + (f"; {op.note.rstrip('.')}" if op.note else ""))
+    notes = [f"Charged: {c}." for c in charged] + [f"{s}." for s in skipped]
+    if not prof.op("neuron_update"):
+        notes.append("The profile has no per-neuron-update figure, so neuron updates are not "
+                     "charged separately.")
+    if not prof.op("spike"):
+        notes.append("The profile has no per-spike routing figure; spike traffic is not "
+                     "charged separately.")
+    if prof.execution == "dense":
+        notes.append("An SNN on this processor is charged as an event-driven simulation: one "
+                     "op per synaptic event and one per neuron update (KerasSpiking's "
+                     "per-op figures).")
+    return items, notes
+
+
+def _primitive(prof, kind, precision):
+    return prof.energy_of(f"{precision}_{kind}")
+
+
+def _charge_digital(prof, counts, precision):
+    bits = precision_bits(precision)
+    add, mult = _primitive(prof, "add", precision), _primitive(prof, "mult", precision)
+    word = bits / 64 * prof.energy_of("sram_read_64b")
+    syn = add + word
+    neuron = 2 * mult + 2 * add + 2 * word
+    items = [Item(p.name, "projection", f"accumulate + weight read ({precision})", p.events,
+                  syn, "derived") for p in counts.projections.values()]
+    items += [Item(p.name, "population", f"neuron update ({precision})", p.neuron_updates,
+                   neuron, "derived") for p in counts.populations.values() if p.neuron_updates]
+    notes = [f"Synaptic event = one {precision} add ({fmt_energy(add)}) + one {bits}-bit "
+             f"weight read from SRAM ({fmt_energy(word)}): {fmt_energy(syn)}.",
+             f"Neuron update = 2 mult + 2 add + state read and write ({precision}): "
+             f"{fmt_energy(neuron)}.",
+             f"Figures: Horowitz 2014 ({prof.file}); SRAM writes charged as reads."]
+    return items, notes
+
+
+def crossbar_adc_energy(prof, bits=None):
+    """ADC energy per conversion at ``bits`` (profile default), from the profile's table
+    (linear interpolation between listed resolutions)."""
+    bits = int(prof.param("adc_bits") if bits is None else bits)
+    table = sorted(prof.adc_by_bits.items())
+    lo, hi = table[0][0], table[-1][0]
+    if not lo <= bits <= hi:
+        fail("adc_bits", f"within the profile's table [{lo}, {hi}]", bits)
+    for (b0, e0), (b1, e1) in zip(table, table[1:] + [table[-1]]):
+        if b0 <= bits <= b1:
+            return e0 if b1 == b0 else e0 + (e1 - e0) * (bits - b0) / (b1 - b0)
+    return table[-1][1]
+
+
+def _charge_crossbar(prof, counts, adc_bits):
+    v, g, t = prof.param("v_read"), prof.param("g_mean"), prof.param("t_read")
+    rows, cols = int(prof.param("array_rows")), int(prof.param("array_cols"))
+    cells = int(prof.param("cells_per_weight"))
+    cell = v * v * g * t
+    e_adc = crossbar_adc_energy(prof, adc_bits)
+    bits = int(prof.param("adc_bits") if adc_bits is None else adc_bits)
+    dac = prof.op("row_activation")
+    items, bound = [], []
+    for p in counts.projections.values():
+        row_tiles = math.ceil(p.n_pre / rows)
+        col_tiles = math.ceil(p.n_post * cells / cols)
+        spikes = counts.populations[p.pre].spikes
+        items.append(Item(p.name, "projection", "cell read (V^2 G t)", p.events * cells, cell,
+                          "derived"))
+        for op in dac:
+            items.append(Item(p.name, "projection", op.name, spikes * col_tiles, op.value,
+                              op.status))
+        items.append(Item(p.name, "projection", f"ADC conversion ({bits} b)",
+                          p.pre_active_steps * p.n_post * row_tiles, e_adc, "published"))
+        if row_tiles > 1:
+            bound.append(p.name)
+    for op in prof.op("neuron_update"):
+        items += [Item(p.name, "population", op.name, p.neuron_updates, op.value, op.status)
+                  for p in counts.populations.values() if p.neuron_updates]
+    notes = [
+        f"Every projection is a crossbar of {rows} x {cols} arrays with {cells} cells per "
+        f"weight; a presynaptic spike drives its row in each column tile "
+        f"({fmt_energy(dac[0].value) if dac else 'no'} DAC/driver energy per row and tile).",
+        f"Cell read energy V^2 G t = ({v:g} V)^2 x {g:g} S x {t:g} s = {fmt_energy(cell)} per "
+        f"cell per synaptic event, at the profile's mean conductance ({prof.params['g_mean'].status}"
+        f"; the crossbar model charges actual conductances).",
+        f"One {bits}-bit ADC conversion ({fmt_energy(e_adc)}; {prof.adc_source}) per weight "
+        f"column (the differential pair subtracted in analog) in every step in which a "
+        f"presynaptic neuron spiked; silent steps cost nothing.",
+    ]
+    if bound:
+        notes.append("Projections with more rows than one array (" + ", ".join(bound) + "): "
+                     "conversions are an upper bound (every row tile converts in each active "
+                     "step).")
+    return items, notes
+
+
+def _report(prof, counts, precision, adc_bits, inferences):
+    if prof.unavailable:
+        raise HardwareProfileError(f"{prof.name} ({prof.file}) has no energy figures: "
+                                   f"{prof.unavailable}")
+    if prof.execution == "digital-model":
+        items, notes = _charge_digital(prof, counts, precision)
+    elif prof.execution == "crossbar":
+        items, notes = _charge_crossbar(prof, counts, adc_bits)
+    else:
+        items, notes = _charge_per_op(prof, counts)
+    notes = list(COMMON_ASSUMPTIONS) + notes + [
+        f"Counts: {counts.steps:,} steps of {counts.dt:g} s, {counts.spikes:,} spikes, "
+        f"{counts.synaptic_events:,} synaptic events, {counts.neuron_updates:,} neuron updates "
+        f"(exact engine counts); spike sources' spikes enter as input and their generation is "
+        f"not charged."]
+    return EnergyReport(hardware=prof.key, name=prof.name, execution=prof.execution,
+                        inferences=inferences, items=items, assumptions=notes)
+
+
+def _hardware_list(hardware):
+    if isinstance(hardware, str):
+        names = [h.strip() for h in hardware.split(",") if h.strip()]
+    else:
+        names = [*hardware]
+    if not names:
+        fail("hardware", "a profile name or a list of names", hardware)
+    return names
+
+
+def estimate(source, hardware="loihi", inferences=None, precision="fp32", adc_bits=None,
+             path=None):
+    """Energy of what ``source`` simulated, on one or several hardware profiles.
+
+    Parameters
+    ----------
+    source : Network, Counts, list of Counts or CountMonitor
+        A network that was run (its counts since t = 0), counts of one or several runs, or a
+        count monitor (each bin taken as one inference).
+    hardware : str or list of str
+        Energy profile name(s) from ``neurosim.hardware.list()`` (or .toml paths);
+        several names (a list or "loihi,cpu") give a :class:`Comparison`.
+    inferences : int, optional
+        Inferences the counts cover (default: the number of runs or bins summed).
+    precision : {"fp32", "fp16", "int32", "int8"}
+        Arithmetic of the digital-model profile (ignored by others).
+    adc_bits : int, optional
+        ADC resolution of a crossbar profile (default: the profile's).
+    path : str, optional
+        Extra folder(s) searched for profiles (as ``NEUROSIM_HARDWARE_PATH``).
+    """
+    names = _hardware_list(hardware)
+    precision_bits(precision)
+    counts, series = _as_counts(source)
+    if inferences is None:
+        inferences = len(series) if series else counts.runs
+    if isinstance(inferences, bool) or not isinstance(inferences, int) or inferences < 1:
+        fail("inferences", "an integer >= 1", inferences)
+    if len(names) > 1:
+        return compare(counts if not series else series, names, inferences=inferences,
+                       precision=precision, adc_bits=adc_bits, path=path)
+    prof = load_energy_profile(names[0], path)
+    rep = _report(prof, counts, precision, adc_bits, inferences)
+    if series:
+        rep.per_inference_series = [_report(prof, c, precision, adc_bits, 1).total
+                                    for c in series]
+    return rep
+
+
+@dataclass
+class Comparison:
+    """Several reports side by side; profiles without figures are listed with the reason."""
+    reports: list
+    unavailable: dict = field(default_factory=dict)   # profile key -> reason
+
+    def __getitem__(self, key):
+        for r in self.reports:
+            if r.hardware == key:
+                return r
+        raise KeyError(key)
+
+    def to_markdown(self):
+        rows = ["| hardware | execution | energy per inference | synapses (incl. ADC/DAC) | "
+                "neuron updates | spike routing | figures |", "|---|---|---|---|---|---|---|"]
+        for r in self.reports:
+            syn = neu = other = 0.0
+            for i in r.items:
+                if i.kind == "projection":
+                    syn += i.energy / r.inferences
+                elif "update" in i.operation:
+                    neu += i.energy / r.inferences
+                else:
+                    other += i.energy / r.inferences
+            status = ", ".join(sorted({i.status for i in r.items}))
+            rows.append(f"| {r.name} | {r.execution} | {fmt_energy(r.per_inference)} | "
+                        f"{fmt_energy(syn)} | {fmt_energy(neu)} | {fmt_energy(other)} | "
+                        f"{status} |")
+        for key, why in self.unavailable.items():
+            rows.append(f"| {key} | - | n/a | | | | {why} |")
+        return "\n".join(rows)
+
+    def to_dict(self):
+        return dict(reports=[r.to_dict() for r in self.reports], unavailable=self.unavailable)
+
+    def plot(self, ax=None, title="Energy per inference"):
+        from ..plot import energy_bars
+        return energy_bars({r.name: r.per_inference for r in self.reports}, ax=ax,
+                           title=title)
+
+
+def compare(source, hardware, inferences=None, precision="fp32", adc_bits=None, path=None):
+    """Reports for several profiles (see :func:`estimate`); profiles without published
+    figures (Loihi 2) appear in ``unavailable`` with the reason instead of a number."""
+    reports, missing = [], {}
+    for name in _hardware_list(hardware):
+        try:
+            reports.append(estimate(source, name, inferences=inferences, precision=precision,
+                                    adc_bits=adc_bits, path=path))
+        except HardwareProfileError as err:
+            prof = load_energy_profile(name, path)  # unknown names still raise
+            if not prof.unavailable:
+                raise
+            missing[prof.key] = str(err)
+    return Comparison(reports, missing)

@@ -1,0 +1,148 @@
+"""Energy profiles: the TOML files of ``hardware/energy/``, checked against their schema.
+
+Schema (every number carries its source)::
+
+    [profile]
+    name = "..."                 # display name
+    execution = "spiking" | "dense" | "digital-model" | "crossbar"
+    unavailable = "..."          # optional: why no energy figures exist (e.g. Loihi 2)
+
+    [ops.<name>]                 # one per charged operation
+    value = 23.6e-12             # >= 0
+    unit = "J"
+    per = "synaptic_event" | "spike" | "neuron_update" | "synaptic_update" | "mac"
+          | "activation" | "row_activation" | "column_read" | "primitive"
+    status = "published" | "derived" | "unconfirmed" | "estimate"
+    source = "..."
+
+    [params.<name>]              # crossbar physics (v_read, g_mean, t_read, array size, bits)
+    value, unit, status, source as above
+
+    [adc_energy_by_bits]         # crossbar: ADC energy per conversion vs resolution
+    bits = [...], value = [...], unit, per = "column_read", status, source
+"""
+
+from dataclasses import dataclass, field
+
+from ..hardware import HardwareProfileError, load_profile
+
+__all__ = ["EnergyProfile", "Op", "load_energy_profile", "EXECUTIONS", "PER", "STATUSES"]
+
+EXECUTIONS = ("spiking", "dense", "digital-model", "crossbar")
+PER = ("synaptic_event", "spike", "neuron_update", "synaptic_update", "mac", "activation",
+       "row_activation", "column_read", "primitive")
+STATUSES = ("published", "derived", "unconfirmed", "estimate")
+#: crossbar parameters and their units
+CROSSBAR_PARAMS = {"v_read": "V", "g_mean": "S", "t_read": "s", "array_rows": "rows",
+                   "array_cols": "columns", "adc_bits": "bits", "cells_per_weight": "cells"}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One charged operation (or a physical parameter): value in SI units and its source."""
+    name: str
+    value: float
+    unit: str
+    per: str
+    status: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EnergyProfile:
+    key: str                     # file name without .toml
+    name: str
+    execution: str
+    file: str
+    ops: dict = field(default_factory=dict)        # name -> Op
+    params: dict = field(default_factory=dict)     # name -> Op (per = "")
+    adc_by_bits: dict = field(default_factory=dict)  # bits -> J per conversion
+    adc_source: str = ""
+    unavailable: str = ""
+    description: str = ""
+
+    def op(self, per):
+        """The ops charged per ``per`` (a list; empty when none)."""
+        return [o for o in self.ops.values() if o.per == per]
+
+    def energy_of(self, name):
+        try:
+            return self.ops[name].value
+        except KeyError:
+            raise HardwareProfileError(f"{self.file}: missing field ops.{name}") from None
+
+    def param(self, name):
+        try:
+            return self.params[name].value
+        except KeyError:
+            raise HardwareProfileError(f"{self.file}: missing field params.{name}") from None
+
+
+def _entry(file, table, name, entry, need_per):
+    if not isinstance(entry, dict):
+        raise HardwareProfileError(f"{file}: {table}.{name} must be a table")
+    keys = ("value", "unit", "status", "source") + (("per",) if need_per else ())
+    for key in keys:
+        if key not in entry:
+            raise HardwareProfileError(f"{file}: missing field {table}.{name}.{key}")
+    v = entry["value"]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+        raise HardwareProfileError(f"{file}: {table}.{name}.value must be a number >= 0; "
+                                   f"got {v!r}")
+    if entry["status"] not in STATUSES:
+        raise HardwareProfileError(f"{file}: {table}.{name}.status must be one of "
+                                   f"{', '.join(STATUSES)}; got {entry['status']!r}")
+    if need_per:
+        if entry["per"] not in PER:
+            raise HardwareProfileError(f"{file}: {table}.{name}.per must be one of "
+                                       f"{', '.join(PER)}; got {entry['per']!r}")
+        if entry["unit"] != "J":
+            raise HardwareProfileError(f"{file}: {table}.{name}.unit must be 'J'; "
+                                       f"got {entry['unit']!r}")
+    elif name in CROSSBAR_PARAMS and entry["unit"] != CROSSBAR_PARAMS[name]:
+        raise HardwareProfileError(f"{file}: {table}.{name}.unit must be "
+                                   f"{CROSSBAR_PARAMS[name]!r}; got {entry['unit']!r}")
+    return Op(name=name, value=float(v), unit=entry["unit"], per=entry.get("per", ""),
+              status=entry["status"], source=entry["source"], note=entry.get("note", ""))
+
+
+def load_energy_profile(name, path=None):
+    """Load and check ``hardware/energy/<name>.toml`` (or a .toml file path)."""
+    data = load_profile("energy", name, path)
+    file = data["_file"]
+    prof = data.get("profile")
+    if not isinstance(prof, dict):
+        raise HardwareProfileError(f"{file}: missing field profile")
+    for key in ("name", "execution"):
+        if key not in prof:
+            raise HardwareProfileError(f"{file}: missing field profile.{key}")
+    if prof["execution"] not in EXECUTIONS:
+        raise HardwareProfileError(f"{file}: profile.execution must be one of "
+                                   f"{', '.join(EXECUTIONS)}; got {prof['execution']!r}")
+    ops = {k: _entry(file, "ops", k, e, True) for k, e in data.get("ops", {}).items()}
+    params = {k: _entry(file, "params", k, e, False) for k, e in data.get("params", {}).items()}
+    adc, adc_source = {}, ""
+    if prof["execution"] == "crossbar":
+        for key in CROSSBAR_PARAMS:
+            if key not in params:
+                raise HardwareProfileError(f"{file}: missing field params.{key}")
+        table = data.get("adc_energy_by_bits")
+        if not isinstance(table, dict):
+            raise HardwareProfileError(f"{file}: missing field adc_energy_by_bits")
+        for key in ("bits", "value", "unit", "status", "source"):
+            if key not in table:
+                raise HardwareProfileError(f"{file}: missing field adc_energy_by_bits.{key}")
+        if len(table["bits"]) != len(table["value"]) or not table["bits"]:
+            raise HardwareProfileError(f"{file}: adc_energy_by_bits.bits and .value must be "
+                                       f"non-empty lists of the same length")
+        adc = {int(b): float(v) for b, v in zip(table["bits"], table["value"])}
+        adc_source = table["source"]
+    if not ops and not prof.get("unavailable"):
+        raise HardwareProfileError(f"{file}: a profile without ops must say why in "
+                                   f"profile.unavailable")
+    key = name[:-5].rsplit("/", 1)[-1] if name.endswith(".toml") else name
+    return EnergyProfile(key=key, name=prof["name"], execution=prof["execution"], file=file,
+                         ops=ops, params=params, adc_by_bits=adc, adc_source=adc_source,
+                         unavailable=prof.get("unavailable", ""),
+                         description=prof.get("description", ""))
