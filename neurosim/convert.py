@@ -29,7 +29,7 @@ counts give its energy (:func:`neurosim.energy.estimate`).
 """
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -168,13 +168,16 @@ class SNNResult:
 
     ``accuracy[steps]``: fraction correct after that many steps; ``predictions[steps]``;
     ``counts``: engine counts summed over every inference (``counts.runs`` inferences of
-    ``max(steps)`` steps); ``rates``: mean rate (spikes per step) of each layer.
+    ``max(steps)`` steps); ``counts_at[steps]``: the counts of the first ``steps`` steps of
+    every inference (the energy at that budget); ``rates``: mean rate (spikes per step) of
+    each layer over ``max(steps)`` steps.
     """
     accuracy: dict
     predictions: dict
     counts: Counts
     rates: dict = field(default_factory=dict)
     interrupted: bool = False
+    counts_at: dict = field(default_factory=dict)   # steps -> Counts of the first steps
 
 
 @dataclass
@@ -237,7 +240,8 @@ class ConvertedSNN:
         budgets = sorted({check_int("steps", int(s), 1) for s in np.atleast_1d(steps)})
         t_max = budgets[-1]
         preds = {b: [] for b in budgets}
-        counts = None
+        gcd = int(np.gcd.reduce(budgets))
+        counts = {b: None for b in budgets}
         spikes = {}
         done = 0
         interrupted = False
@@ -246,6 +250,7 @@ class ConvertedSNN:
                            disable=not (progress if progress is not None
                                         else len(x) > 50 and sys.stderr.isatty())):
                 net, mons, vmon = self.network(xi)
+                cm = net.count_monitor(gcd * self.dt)
                 net.run(t_max * self.dt, progress=False)
                 out = mons[-1]
                 v = vmon.values        # (steps, n_out): v at the start of each step
@@ -255,9 +260,10 @@ class ConvertedSNN:
                     score = (v_b if self.readout == "membrane"
                              else k + np.clip(v_b, -0.999, 0.999) / 2)
                     preds[b].append(int(np.argmax(score)))
-                c = net.counts()
-                counts = c if counts is None else counts + c
-                for name, pc in c.populations.items():
+                for b in budgets:
+                    c = replace(sum(cm.bins[:b // gcd]), runs=1)  # one inference
+                    counts[b] = c if counts[b] is None else counts[b] + c
+                for name, pc in net.counts().populations.items():
                     spikes[name] = spikes.get(name, 0) + pc.spikes
                 done += 1
         except KeyboardInterrupt:
@@ -269,7 +275,7 @@ class ConvertedSNN:
                if y is not None else {})
         sizes = {p.name: p.n for p in net.populations}
         rates = {k: spikes[k] / (sizes[k] * t_max * done) for k in spikes}
-        return SNNResult(acc, preds, counts, rates, interrupted)
+        return SNNResult(acc, preds, counts[t_max], rates, interrupted, counts)
 
 
 def _weight_gain(dt, tau_s):
