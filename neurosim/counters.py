@@ -110,38 +110,41 @@ def _add(a, b):
 _SUMMED = ("neuron_updates", "spikes", "active_steps", "events", "pre_active_steps")
 
 
+def make_counts(net, spikes, active, events, steps):
+    """Counts from per-population spikes and active steps (by population) and per-projection
+    synaptic events (by projection), over ``steps`` steps."""
+    pops = {pop.name: PopulationCounts(
+        name=pop.name, kind=pop.kind, n=pop.n,
+        neuron_updates=pop.n * int(steps) if pop.kind in NEURON_KINDS else 0,
+        spikes=int(spikes.get(pop, 0)), active_steps=int(active.get(pop, 0)))
+        for pop in net.populations}
+    projs = {proj.name: ProjectionCounts(
+        name=proj.name, pre=proj.pre.name, post=proj.post.name, n_pre=proj.pre.n,
+        n_post=proj.post.n, n_synapses=proj.n_synapses, events=int(events.get(proj, 0)),
+        pre_active_steps=int(active.get(proj.pre, 0)))
+        for proj in net.projections}
+    return Counts(dt=net.dt, steps=int(steps), runs=1, populations=pops, projections=projs)
+
+
 def collect(net, spike_count, active, steps):
     """Counts of ``net`` from the engine's per-node spike counts and per-population active
     steps (indexed as ``compile.plan.count_order``)."""
     plan = net._plan
-    pop_active = {}
-    if plan is not None:
-        from .compile.plan import count_order
-        pop_active = dict(zip(count_order(plan), active.tolist()))
-    pops, spikes_of = {}, {}
-    for pop in net.populations:
-        if plan is None:
-            sc = np.zeros(pop.n, np.int64)
-        else:
-            s = plan.pop_node_start[pop]
-            sc = spike_count[s:s + pop.n]
-        spikes_of[pop] = sc
-        pops[pop.name] = PopulationCounts(
-            name=pop.name, kind=pop.kind, n=pop.n,
-            neuron_updates=pop.n * steps if pop.kind in NEURON_KINDS else 0,
-            spikes=int(sc.sum()), active_steps=int(pop_active.get(pop, 0)))
-    projs = {}
-    for proj in net.projections:
-        projs[proj.name] = ProjectionCounts(
-            name=proj.name, pre=proj.pre.name, post=proj.post.name, n_pre=proj.pre.n,
-            n_post=proj.post.n, n_synapses=proj.n_synapses,
-            events=int(np.dot(spikes_of[proj.pre], net._fan_out(proj))),
-            pre_active_steps=int(pop_active.get(proj.pre, 0)))
-    return Counts(dt=net.dt, steps=int(steps), runs=1, populations=pops, projections=projs)
+    if plan is None:
+        return make_counts(net, {}, {}, {}, 0)
+    from .compile.plan import count_order
+    spikes_of = {pop: spike_count[plan.pop_node_start[pop]:plan.pop_node_start[pop] + pop.n]
+                 for pop in net.populations}
+    events = {proj: int(np.dot(spikes_of[proj.pre], net._fan_out(proj)))
+              for proj in net.projections}
+    return make_counts(net, {p: int(sc.sum()) for p, sc in spikes_of.items()},
+                       dict(zip(count_order(plan), active.tolist())), events, steps)
 
 
 class CountMonitor:
     """Counts per time bin (bins start at t = 0 and are whole steps long).
+
+    The engine accumulates the counts of every bin as it runs (no extra kernel calls).
 
     Attributes
     ----------
@@ -156,41 +159,42 @@ class CountMonitor:
         self.net = net
         self.bin_steps = bin_steps
         self.bin = bin_steps * net.dt
-        self.bins = []
-        self._last = None
-
-    def _snapshot(self, total):
-        if self._last is None:
-            self.bins.append(total)
-        else:
-            self.bins.append(_diff(total, self._last))
-        self._last = total
 
     def _clear(self):
-        self.bins, self._last = [], None
+        pass                       # the network's bin buffers are cleared by reset()
+
+    @property
+    def bins(self):
+        net = self.net
+        acc = net._bins
+        done = net._step // self.bin_steps
+        if acc is None or done == 0:
+            return []
+        from .compile.plan import count_order
+        order = count_order(net._plan)
+        f = self.bin_steps // acc["steps"]
+        out = []
+        for k in range(done):
+            rows = slice(k * f, (k + 1) * f)
+            sp, ac, ev = (acc[key][rows].sum(axis=0) for key in ("spikes", "active", "events"))
+            out.append(make_counts(net, dict(zip(order, sp.tolist())),
+                                   dict(zip(order, ac.tolist())),
+                                   dict(zip(net.projections, ev.tolist())), self.bin_steps))
+        return out
 
     @property
     def t(self):
-        """Start time of each bin (s)."""
+        """Start time of each completed bin (s)."""
         return np.arange(len(self.bins)) * self.bin
 
     def series(self, quantity, name=None):
         """Per-bin array of ``quantity`` ("spikes", "neuron_updates", "active_steps" of the
         population ``name``; "events" of the projection ``name``; without ``name``, the
         network's total spikes, neuron_updates or synaptic events)."""
+        bins = self.bins
         if name is None:
             attr = {"events": "synaptic_events"}.get(quantity, quantity)
-            return np.array([getattr(b, attr) for b in self.bins], dtype=np.int64)
+            return np.array([getattr(b, attr) for b in bins], dtype=np.int64)
         table = "projections" if quantity in ("events", "pre_active_steps") else "populations"
-        return np.array([getattr(getattr(b, table)[name], quantity) for b in self.bins],
+        return np.array([getattr(getattr(b, table)[name], quantity) for b in bins],
                         dtype=np.int64)
-
-
-def _diff(a, b):
-    neg = lambda r: type(r)(**{k: (-v if k in _SUMMED else v)  # noqa: E731
-                               for k, v in vars(r).items()})
-    return Counts(dt=a.dt, steps=a.steps - b.steps, runs=1,
-                  populations={k: _add(v, neg(b.populations[k]))
-                               for k, v in a.populations.items()},
-                  projections={k: _add(v, neg(b.projections[k]))
-                               for k, v in a.projections.items()})

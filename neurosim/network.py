@@ -83,6 +83,7 @@ class Network:
         self._record_cols = None
         self._active = None          # (pop_last, pop_active) kept across record rebuilds
         self._fan_outs = {}
+        self._bins = None            # binned counts (count monitors), at the gcd of their bins
 
     # ------------------------------------------------------------------ populations
     def _name(self, name, prefix):
@@ -440,9 +441,11 @@ class Network:
         self.build()
         if self._record is None:
             self._record, self._record_cols = build_record(self._plan, self.spike_monitors,
-                                                           self.state_monitors)
+                                                           self.state_monitors,
+                                                           self.projections)
             self._record = self._record._replace(pop_last=self._active[0],
                                                  pop_active=self._active[1])
+        self._open_bins(n_steps)
         show = sys.stderr.isatty() if progress is None else bool(progress)
         self.interrupted = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
@@ -451,18 +454,16 @@ class Network:
                                                 desc="simulating", leave=False) as bar:
             while done < n_steps and not stop.requested:
                 k = min(chunk, n_steps - done)
-                for m in self.count_monitors:   # chunks end on bin boundaries
-                    k = min(k, m.bin_steps - self._step % m.bin_steps)
                 t0 = time.perf_counter()
                 out = self._runner.advance(self._step, k, self._record)
                 elapsed = time.perf_counter() - t0
                 self._dispatch(out)
                 self._step += out.steps
-                self._count_bins()
                 done += out.steps
                 bar.update(out.steps)
                 if chunk_steps is None:
                     chunk = int(min(max(k * 0.2 / max(elapsed, 1e-6), 1), 2 * k + 100))
+        self._close_bins()
         if stop.requested:
             self.interrupted = True
             warnings.warn(f"run interrupted at t = {self.t:g} s; recordings kept", stacklevel=2)
@@ -478,12 +479,41 @@ class Network:
         for m, cols in zip(self.state_monitors, self._record_cols):
             m._add(self._step, out.samples[:out.steps, cols])
 
-    def _count_bins(self):
-        due = [m for m in self.count_monitors if self._step % m.bin_steps == 0]
-        if due:
-            total = self.counts()
-            for m in due:
-                m._snapshot(total)
+    def _open_bins(self, n_steps):
+        """Bin buffers of the engine for this run (count monitors share the gcd of their
+        bins)."""
+        if not self.count_monitors or n_steps == 0:
+            return
+        g = int(np.gcd.reduce([m.bin_steps for m in self.count_monitors]))
+        base = self._step // g
+        nb = (self._step + n_steps - 1) // g - base + 1
+        rec = self._record
+        z = lambda cols: np.zeros((nb, cols), np.int64)  # noqa: E731
+        self._record = rec._replace(
+            bin_steps=np.array([g], np.int64), bin_base=np.array([base], np.int64),
+            bin_spikes=z(rec.pop_active.shape[0]), bin_active=z(rec.pop_active.shape[0]),
+            bin_events=z(len(self.projections)))
+
+    def _close_bins(self):
+        rec = self._record
+        g = int(rec.bin_steps[0])
+        if not g:
+            return
+        if self._bins is None:
+            self._bins = dict(steps=g, spikes=np.zeros((0, rec.bin_spikes.shape[1]), np.int64),
+                              active=np.zeros((0, rec.bin_active.shape[1]), np.int64),
+                              events=np.zeros((0, rec.bin_events.shape[1]), np.int64))
+        base = int(rec.bin_base[0])
+        for key, buf in (("spikes", rec.bin_spikes), ("active", rec.bin_active),
+                         ("events", rec.bin_events)):
+            acc = self._bins[key]
+            need = base + buf.shape[0]
+            if acc.shape[0] < need:
+                acc = np.concatenate([acc, np.zeros((need - acc.shape[0], acc.shape[1]),
+                                                    np.int64)])
+            acc[base:need] += buf
+            self._bins[key] = acc
+        self._record = rec._replace(bin_steps=np.zeros(1, np.int64))
 
     def reset(self):
         """Back to t = 0 with the initial state (same connectivity and seed); monitors and
@@ -493,6 +523,7 @@ class Network:
             self._new_active()
             self._record = None
         self._step = 0
+        self._bins = None
         for m in self.spike_monitors + self.state_monitors + self.count_monitors:
             m._clear()
 

@@ -5,7 +5,7 @@ from typing import NamedTuple
 import numpy as np
 
 
-__all__ = ["Chunk", "copy_state", "fixed_bias_mant", "count_active"]
+__all__ = ["Chunk", "copy_state", "fixed_bias_mant", "count_spike"]
 
 
 class Chunk(NamedTuple):
@@ -26,9 +26,20 @@ def fixed_bias_mant(plan):
             if plan.specs else np.zeros(0, np.int64))
 
 
-def count_active(record, node, step):
-    """Plain-Python twin of ``engine.lif.count_active`` for the reference backends."""
-    p = int(np.searchsorted(record.pop_bounds, node, side="right")) - 1
-    if record.pop_last[p] != step:
+def count_spike(record, node, step):
+    """Plain-Python twin of ``engine.lif.count_spike`` for the reference backends."""
+    if record.pop_bounds.shape[0] < 2:
+        return
+    p = int(np.searchsorted(record.pop_bounds[:-1], node, side="right")) - 1
+    new = record.pop_last[p] != step
+    if new:
         record.pop_last[p] = step
         record.pop_active[p] += 1
+    b = int(record.bin_steps[0])
+    if b:
+        k = step // b - int(record.bin_base[0])
+        record.bin_spikes[k, p] += 1
+        record.bin_active[k, p] += int(new)
+        for j in record.out_proj[record.out_ptr[p]:record.out_ptr[p + 1]]:
+            record.bin_events[k, j] += record.fan[record.fan_ptr[j] + node
+                                                  - record.pop_bounds[p]]

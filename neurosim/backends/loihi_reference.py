@@ -10,7 +10,7 @@ spike-source arrays are shared with the engine.
 import numpy as np
 
 from ..models.loihi import shift
-from .base import Chunk, copy_state, fixed_bias_mant, count_active
+from .base import Chunk, copy_state, fixed_bias_mant, count_spike
 from .reference import source_spikes
 
 __all__ = ["FixedReferenceRunner"]
@@ -93,7 +93,7 @@ class FixedReferenceRunner:
                 c.accumulate(spikes[s0:s0 + c.pre.n])
             for node in np.flatnonzero(spikes):
                 st.spike_count[node] += 1
-                count_active(record, node, step)
+                count_spike(record, node, step)
                 if record.spike_mask[node]:
                     out_s.append(step)
                     out_n.append(node)

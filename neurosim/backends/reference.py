@@ -11,7 +11,7 @@ from scipy.linalg import expm
 
 from ..engine.rng import geometric, uniform
 from ..models.lif import refractory_steps
-from .base import Chunk, copy_state, count_active
+from .base import Chunk, copy_state, count_spike
 
 __all__ = ["ReferenceRunner", "source_spikes"]
 
@@ -86,7 +86,7 @@ class ReferenceRunner:
             self._deliver(step, fired)
             for node in fired:
                 st.spike_count[node] += 1
-                count_active(record, node, step)
+                count_spike(record, node, step)
                 if node < plan.n_lif:
                     p = int(np.searchsorted(plan.params.pop_start, node, side="right") - 1)
                     spec = self.pops[p][2]

@@ -210,7 +210,7 @@ def count_order(plan):
     return sorted(plan.pop_node_start, key=plan.pop_node_start.get)
 
 
-def build_record(plan, spike_monitors, state_monitors):
+def build_record(plan, spike_monitors, state_monitors, projections=()):
     """Record arrays for the current monitors, and each state monitor's column slice."""
     mask = np.zeros(plan.n_nodes, dtype=np.uint8)
     for m in spike_monitors:
@@ -227,10 +227,23 @@ def build_record(plan, spike_monitors, state_monitors):
         codes.extend([code_of[m.var]] * len(m.indices))
         idx.extend((s + m.indices).tolist())
         cols.append(slice(c0, len(codes)))
-    starts = [plan.pop_node_start[p] for p in count_order(plan)]
+    order = count_order(plan)
+    starts = [plan.pop_node_start[p] for p in order]
     n_pops = len(starts)
-    rec = Record(spike_mask=mask, var_code=np.array(codes, dtype=np.int64),
-                 var_index=np.array(idx, dtype=np.int64),
-                 pop_bounds=np.array(starts + [plan.n_nodes], dtype=np.int64),
-                 pop_last=np.full(n_pops, -1, np.int64), pop_active=np.zeros(n_pops, np.int64))
+    index = {p: i for i, p in enumerate(order)}
+    out = [[j for j, proj in enumerate(projections) if index[proj.pre] == i]
+           for i in range(n_pops)]
+    fans = [np.bincount(proj.pre_index, minlength=proj.pre.n) for proj in projections]
+    i64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+    rec = Record(spike_mask=mask, var_code=i64(codes), var_index=i64(idx),
+                 pop_bounds=i64(starts + [plan.n_nodes]),
+                 pop_last=np.full(n_pops, -1, np.int64), pop_active=np.zeros(n_pops, np.int64),
+                 bin_steps=np.zeros(1, np.int64), bin_base=np.zeros(1, np.int64),
+                 bin_spikes=np.zeros((0, n_pops), np.int64),
+                 bin_active=np.zeros((0, n_pops), np.int64),
+                 bin_events=np.zeros((0, len(projections)), np.int64),
+                 out_ptr=i64(np.cumsum([0] + [len(o) for o in out])),
+                 out_proj=i64([j for o in out for j in o]),
+                 fan_ptr=i64(np.cumsum([0] + [f.size for f in fans])[:-1]),
+                 fan=np.concatenate(fans).astype(np.int64) if fans else i64([]))
     return rec, cols

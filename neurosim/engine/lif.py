@@ -106,15 +106,47 @@ class Record(NamedTuple):
     pop_bounds: np.ndarray     # int64[P+1]: node ranges of all populations, in node order
     pop_last: np.ndarray       # int64[P]: last step in which population p spiked (-1: never)
     pop_active: np.ndarray     # int64[P]: steps in which population p spiked at least once
+    bin_steps: np.ndarray      # int64[1]: steps per count bin (0: no binned counts)
+    bin_base: np.ndarray       # int64[1]: global index of the first bin in the buffers
+    bin_spikes: np.ndarray     # int64[NB, P]: spikes per bin and population
+    bin_active: np.ndarray     # int64[NB, P]: active steps per bin and population
+    bin_events: np.ndarray     # int64[NB, J]: synaptic events per bin and projection
+    out_ptr: np.ndarray        # int64[P+1]: projections leaving population p ...
+    out_proj: np.ndarray       # int64[.]: ... are out_proj[out_ptr[p]:out_ptr[p+1]]
+    fan_ptr: np.ndarray        # int64[J]: projection j's fan-out of pre neuron i is
+    fan: np.ndarray            # int64[.]: fan[fan_ptr[j] + i]
 
 
 @njit(**JIT_OPTIONS)
-def count_active(rec, node, step):
-    """Count ``step`` as an active step of the population of ``node`` (once per step)."""
-    p = np.searchsorted(rec.pop_bounds, node, side="right") - 1
-    if rec.pop_last[p] != step:
-        rec.pop_last[p] = step
-        rec.pop_active[p] += 1
+def count_spike(rec, node, step):
+    """Counters of a spike of ``node`` at ``step``: active steps of its population (once per
+    step) and, with bins, spikes, active steps and synaptic events of the step's bin. A
+    record without ``pop_bounds`` counts nothing (the counting-overhead benchmark)."""
+    n_pops = rec.pop_bounds.shape[0] - 1
+    if n_pops < 1:
+        return
+    lo = 0
+    hi = n_pops
+    while hi - lo > 1:             # last population starting at or before node
+        mid = (lo + hi) >> 1
+        if rec.pop_bounds[mid] <= node:
+            lo = mid
+        else:
+            hi = mid
+    new = rec.pop_last[lo] != step
+    if new:
+        rec.pop_last[lo] = step
+        rec.pop_active[lo] += 1
+    b = rec.bin_steps[0]
+    if b > 0:
+        k = step // b - rec.bin_base[0]
+        rec.bin_spikes[k, lo] += 1
+        if new:
+            rec.bin_active[k, lo] += 1
+        local = node - rec.pop_bounds[lo]
+        for i in range(rec.out_ptr[lo], rec.out_ptr[lo + 1]):
+            j = rec.out_proj[i]
+            rec.bin_events[k, j] += rec.fan[rec.fan_ptr[j] + local]
 
 
 @njit(**JIT_OPTIONS)
@@ -274,7 +306,7 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
     for f in range(nf):
         node = fired[f]
         st.spike_count[node] += 1
-        count_active(rec, node, step)
+        count_spike(rec, node, step)
         if node < n_lif:
             while node >= prm.pop_start[p + 1]:  # LIF spikes come in ascending order
                 p += 1

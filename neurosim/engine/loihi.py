@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_OPTIONS
-from .lif import _emit_sources, count_active
+from .lif import _emit_sources, count_spike
 
 __all__ = ["FixedParams", "FixedState", "FixedConn", "advance_fixed"]
 
@@ -209,7 +209,7 @@ def advance_fixed(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
         for f in range(nf):
             node = st.fired[f]
             st.spike_count[node] += 1
-            count_active(rec, node, step)
+            count_spike(rec, node, step)
             if rec.spike_mask[node]:
                 spk_step[n_spk] = step
                 spk_node[n_spk] = node
