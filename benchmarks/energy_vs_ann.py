@@ -71,7 +71,9 @@ def kws_anchor(steps_list, n_samples, seed=0):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer budgets and KWS samples")
+    ap.add_argument("--out", default=HERE, help="folder for the results (default: benchmarks/)")
     args = ap.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
     budgets = [5, 10, 25, 50] if args.quick else [5, 10, 15, 25, 50, 100]
     t0 = time.perf_counter()
     data = ns.convert.load_digits()
@@ -110,11 +112,11 @@ def main(argv=None):
                                   / BLOUW["loihi"], published_J=BLOUW),
                   wall_s=round(time.perf_counter() - t0, 1))
     print(json.dumps(result, default=float))
-    _write(result, ann_e)
-    _plot(result)
+    _write(result, ann_e, args.out)
+    _plot(result, args.out)
 
 
-def _write(r, ann_e):
+def _write(r, ann_e, out):
     b = r["budget_within_1pp"]
     snn_at = {x["hardware"]: x for x in r["rows"] if x["model"] == "SNN" and x["steps"] == b}
     lines = [
@@ -176,13 +178,13 @@ def _write(r, ann_e):
         "(0.0063 J vs 0.00027 J).",
         "", f"Wall time of the benchmark: {r['wall_s']} s.", "",
         "![accuracy vs energy](energy_vs_ann.png)"]
-    with open(os.path.join(HERE, "energy_results.md"), "w") as f:
+    with open(os.path.join(out, "energy_results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(HERE, "energy_results.json"), "w") as f:
+    with open(os.path.join(out, "energy_results.json"), "w") as f:
         json.dump(r, f, indent=1, default=float)
 
 
-def _plot(r):
+def _plot(r, out):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -210,7 +212,7 @@ def _plot(r):
                         colors=["tab:gray" if k.startswith("ANN") else "tab:blue"
                                 for k in vals])
     fig.tight_layout()
-    fig.savefig(os.path.join(HERE, "energy_vs_ann.png"), dpi=110)
+    fig.savefig(os.path.join(out, "energy_vs_ann.png"), dpi=110)
 
 
 if __name__ == "__main__":

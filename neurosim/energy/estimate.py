@@ -412,5 +412,5 @@ def compare(source, hardware, inferences=None, precision="fp32", adc_bits=None, 
             prof = load_energy_profile(name, path)  # unknown names still raise
             if not prof.unavailable:
                 raise
-            missing[prof.key] = str(err)
+            missing[prof.key] = f"no energy figures: {prof.unavailable}"
     return Comparison(reports, missing)
