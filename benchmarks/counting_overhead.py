@@ -74,7 +74,8 @@ def main(argv=None):
         rows.append(row)
     lines = ["# Counting overhead (CUBA, 1 s of simulated time, median of "
              f"{args.repeats} interleaved runs)", "",
-             "Command: `python benchmarks/counting_overhead.py`. `off` disables the "
+             "Command: `python benchmarks/counting_overhead.py --N "
+             + " ".join(map(str, args.N)) + f" --repeats {args.repeats}`. `off` disables the "
              "per-population active-step counter; `on` is the default; `bins_*` add a count "
              "monitor. Overheads are medians of the paired ratios to `off` within each repeat "
              "(variants interleaved in random order); run-to-run noise on this 2-core machine "

@@ -154,10 +154,13 @@ def test_pyproject_ships_every_package_and_profile():
     found = {os.path.relpath(d, root).replace(os.sep, ".")
              for d, _, files in os.walk(os.path.join(root, "neurosim"))
              if "__init__.py" in files}
-    assert found | {"neurosim._hardware"} == set(cfg["packages"])
+    data = {"neurosim._hardware." + d for d in os.listdir(os.path.join(root, "hardware"))
+            if os.path.isdir(os.path.join(root, "hardware", d))
+            and any(f.endswith(".toml") for f in os.listdir(os.path.join(root, "hardware", d)))}
+    assert found | {"neurosim._hardware"} | data == set(cfg["packages"])
     assert cfg["package-dir"]["neurosim._hardware"] == "hardware"
-    globs = cfg["package-data"]["neurosim._hardware"]
-    assert "*/*.toml" in globs
+    for pkg in data:
+        assert cfg["package-data"][pkg] == ["*.toml"]
     for kind in ("energy", "chips"):
         assert list_profiles(kind)
 
