@@ -160,9 +160,6 @@ class CountMonitor:
         self.bin_steps = bin_steps
         self.bin = bin_steps * net.dt
 
-    def _clear(self):
-        pass                       # the network's bin buffers are cleared by reset()
-
     @property
     def bins(self):
         net = self.net

@@ -442,7 +442,7 @@ class Network:
         if self._record is None:
             self._record, self._record_cols = build_record(self._plan, self.spike_monitors,
                                                            self.state_monitors,
-                                                           self.projections)
+                                                           self.projections, self._fan_out)
             self._record = self._record._replace(pop_last=self._active[0],
                                                  pop_active=self._active[1])
         self._open_bins(n_steps)
@@ -524,7 +524,7 @@ class Network:
             self._record = None
         self._step = 0
         self._bins = None
-        for m in self.spike_monitors + self.state_monitors + self.count_monitors:
+        for m in self.spike_monitors + self.state_monitors:
             m._clear()
 
     # ------------------------------------------------------------------ state access

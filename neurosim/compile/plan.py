@@ -210,8 +210,10 @@ def count_order(plan):
     return sorted(plan.pop_node_start, key=plan.pop_node_start.get)
 
 
-def build_record(plan, spike_monitors, state_monitors, projections=()):
-    """Record arrays for the current monitors, and each state monitor's column slice."""
+def build_record(plan, spike_monitors, state_monitors, projections=(), fan_out=None):
+    """Record arrays for the current monitors and the counters, and each state monitor's
+    column slice. ``fan_out(proj)`` gives a projection's fan-out per presynaptic neuron
+    (default: computed from its synapses) for the binned synaptic-event counts."""
     mask = np.zeros(plan.n_nodes, dtype=np.uint8)
     for m in spike_monitors:
         s = plan.pop_node_start[m.pop]
@@ -233,7 +235,7 @@ def build_record(plan, spike_monitors, state_monitors, projections=()):
     index = {p: i for i, p in enumerate(order)}
     out = [[j for j, proj in enumerate(projections) if index[proj.pre] == i]
            for i in range(n_pops)]
-    fans = [np.bincount(proj.pre_index, minlength=proj.pre.n) for proj in projections]
+    fans = [(fan_out or (lambda pr: pr.fan_out()))(proj) for proj in projections]
     i64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
     rec = Record(spike_mask=mask, var_code=i64(codes), var_index=i64(idx),
                  pop_bounds=i64(starts + [plan.n_nodes]),

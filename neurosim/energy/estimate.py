@@ -168,7 +168,7 @@ def _as_counts(source):
     return counts, series
 
 
-def _projects(counts):
+def _senders(counts):
     """Populations whose spikes are sent somewhere (they are routed)."""
     return {p.pre for p in counts.projections.values()}
 
@@ -176,7 +176,7 @@ def _projects(counts):
 # ---------------------------------------------------------------------------- charging rules
 def _charge_per_op(prof, counts):
     items, charged, skipped = [], [], []
-    senders = _projects(counts)
+    senders = _senders(counts)
     for op in prof.ops.values():
         if op.per == "synaptic_event":
             for p in counts.projections.values():
