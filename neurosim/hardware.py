@@ -20,7 +20,11 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = ["search_path", "list_profiles", "load_profile", "HardwareProfileError", "list",
-           "load", "KINDS"]
+           "load", "KINDS", "STATUSES", "require", "require_choice", "check_entry"]
+
+#: how sure a figure is: measured and published, derived from published ones, quoted without
+#: a primary source, or a labelled modelling estimate
+STATUSES = ("published", "derived", "unconfirmed", "estimate")
 
 KINDS = ("energy", "chips", "memristor")
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,6 +83,37 @@ def load_profile(kind, name, path=None):
     return data
 
 
+def require(file, table, entry, keys):
+    """Each of ``keys`` must be in the TOML table ``entry``; the error names file and field."""
+    if not isinstance(entry, dict):
+        raise HardwareProfileError(f"{file}: missing field {table}")
+    for k in keys:
+        if k not in entry:
+            raise HardwareProfileError(f"{file}: missing field {table}.{k}")
+    return entry
+
+
+def require_choice(file, field, value, choices):
+    if value not in choices:
+        raise HardwareProfileError(f"{file}: {field} must be one of {', '.join(choices)}; "
+                                   f"got {value!r}")
+    return value
+
+
+def check_entry(file, field, entry, unit=None, extra=()):
+    """A sourced figure ``{value, unit, status, source, ...}``: value a number >= 0, status
+    one of STATUSES, unit equal to ``unit`` when given. Returns the value as float."""
+    require(file, field, entry, ("value", "unit", "status", "source") + tuple(extra))
+    v = entry["value"]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+        raise HardwareProfileError(f"{file}: {field}.value must be a number >= 0; got {v!r}")
+    require_choice(file, f"{field}.status", entry["status"], STATUSES)
+    if unit is not None and entry["unit"] != unit:
+        raise HardwareProfileError(f"{file}: {field}.unit must be {unit!r}; "
+                                   f"got {entry['unit']!r}")
+    return float(v)
+
+
 def list(kind="energy", path=None):  # noqa: A001 - the public name the API promises
     """Names of the available profiles of ``kind`` (default: energy profiles)."""
     return list_profiles(kind, path)
@@ -86,13 +121,16 @@ def list(kind="energy", path=None):  # noqa: A001 - the public name the API prom
 
 def load(name, kind="energy", path=None):
     """A checked profile: an :class:`~neurosim.energy.EnergyProfile` for ``kind="energy"``,
-    the limits dict of :func:`neurosim.loihi.load_chip` for ``"chips"``, the parsed TOML
-    otherwise."""
+    the limits dict of :func:`neurosim.loihi.load_chip` for ``"chips"``, a
+    :class:`~neurosim.crossbar.Device` for ``"memristor"``."""
     if kind == "energy":
         from .energy.profiles import load_energy_profile
         return load_energy_profile(name, path)
     if kind == "chips":
         from .loihi.mapping import load_chip
         return load_chip(name, path)
+    if kind == "memristor":
+        from .crossbar.devices import load_device
+        return load_device(name, path)
     list_profiles(kind, path)  # checks kind
     return load_profile(kind, name, path)

@@ -24,14 +24,15 @@ Schema (every number carries its source)::
 
 from dataclasses import dataclass, field
 
-from ..hardware import HardwareProfileError, load_profile
+from ..hardware import (
+    STATUSES, HardwareProfileError, check_entry, load_profile, require, require_choice,
+)
 
 __all__ = ["EnergyProfile", "Op", "load_energy_profile", "EXECUTIONS", "PER", "STATUSES"]
 
 EXECUTIONS = ("spiking", "dense", "digital-model", "crossbar")
 PER = ("synaptic_event", "spike", "neuron_update", "synaptic_update", "mac", "activation",
        "row_activation", "column_read", "primitive")
-STATUSES = ("published", "derived", "unconfirmed", "estimate")
 #: crossbar parameters and their units
 CROSSBAR_PARAMS = {"v_read": "V", "g_mean": "S", "t_read": "s", "array_rows": "rows",
                    "array_cols": "columns", "adc_bits": "bits", "cells_per_weight": "cells"}
@@ -80,30 +81,13 @@ class EnergyProfile:
 
 
 def _entry(file, table, name, entry, need_per):
-    if not isinstance(entry, dict):
-        raise HardwareProfileError(f"{file}: {table}.{name} must be a table")
-    keys = ("value", "unit", "status", "source") + (("per",) if need_per else ())
-    for key in keys:
-        if key not in entry:
-            raise HardwareProfileError(f"{file}: missing field {table}.{name}.{key}")
-    v = entry["value"]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-        raise HardwareProfileError(f"{file}: {table}.{name}.value must be a number >= 0; "
-                                   f"got {v!r}")
-    if entry["status"] not in STATUSES:
-        raise HardwareProfileError(f"{file}: {table}.{name}.status must be one of "
-                                   f"{', '.join(STATUSES)}; got {entry['status']!r}")
+    field = f"{table}.{name}"
     if need_per:
-        if entry["per"] not in PER:
-            raise HardwareProfileError(f"{file}: {table}.{name}.per must be one of "
-                                       f"{', '.join(PER)}; got {entry['per']!r}")
-        if entry["unit"] != "J":
-            raise HardwareProfileError(f"{file}: {table}.{name}.unit must be 'J'; "
-                                       f"got {entry['unit']!r}")
-    elif name in CROSSBAR_PARAMS and entry["unit"] != CROSSBAR_PARAMS[name]:
-        raise HardwareProfileError(f"{file}: {table}.{name}.unit must be "
-                                   f"{CROSSBAR_PARAMS[name]!r}; got {entry['unit']!r}")
-    return Op(name=name, value=float(v), unit=entry["unit"], per=entry.get("per", ""),
+        v = check_entry(file, field, entry, "J", extra=("per",))
+        require_choice(file, f"{field}.per", entry["per"], PER)
+    else:
+        v = check_entry(file, field, entry, CROSSBAR_PARAMS.get(name))
+    return Op(name=name, value=v, unit=entry["unit"], per=entry.get("per", ""),
               status=entry["status"], source=entry["source"], note=entry.get("note", ""))
 
 
@@ -111,15 +95,8 @@ def load_energy_profile(name, path=None):
     """Load and check ``hardware/energy/<name>.toml`` (or a .toml file path)."""
     data = load_profile("energy", name, path)
     file = data["_file"]
-    prof = data.get("profile")
-    if not isinstance(prof, dict):
-        raise HardwareProfileError(f"{file}: missing field profile")
-    for key in ("name", "execution"):
-        if key not in prof:
-            raise HardwareProfileError(f"{file}: missing field profile.{key}")
-    if prof["execution"] not in EXECUTIONS:
-        raise HardwareProfileError(f"{file}: profile.execution must be one of "
-                                   f"{', '.join(EXECUTIONS)}; got {prof['execution']!r}")
+    prof = require(file, "profile", data.get("profile"), ("name", "execution"))
+    require_choice(file, "profile.execution", prof["execution"], EXECUTIONS)
     ops = {k: _entry(file, "ops", k, e, True) for k, e in data.get("ops", {}).items()}
     params = {k: _entry(file, "params", k, e, False) for k, e in data.get("params", {}).items()}
     adc, adc_source = {}, ""
@@ -127,12 +104,8 @@ def load_energy_profile(name, path=None):
         for key in CROSSBAR_PARAMS:
             if key not in params:
                 raise HardwareProfileError(f"{file}: missing field params.{key}")
-        table = data.get("adc_energy_by_bits")
-        if not isinstance(table, dict):
-            raise HardwareProfileError(f"{file}: missing field adc_energy_by_bits")
-        for key in ("bits", "value", "unit", "status", "source"):
-            if key not in table:
-                raise HardwareProfileError(f"{file}: missing field adc_energy_by_bits.{key}")
+        table = require(file, "adc_energy_by_bits", data.get("adc_energy_by_bits"),
+                        ("bits", "value", "unit", "status", "source"))
         if len(table["bits"]) != len(table["value"]) or not table["bits"]:
             raise HardwareProfileError(f"{file}: adc_energy_by_bits.bits and .value must be "
                                        f"non-empty lists of the same length")
