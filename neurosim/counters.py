@@ -182,7 +182,8 @@ class CountMonitor:
     @property
     def t(self):
         """Start time of each completed bin (s)."""
-        return np.arange(len(self.bins)) * self.bin
+        done = self.net._step // self.bin_steps if self.net._bins is not None else 0
+        return np.arange(done) * self.bin
 
     def series(self, quantity, name=None):
         """Per-bin array of ``quantity`` ("spikes", "neuron_updates", "active_steps" of the

@@ -152,13 +152,10 @@ def dense_ann(layers, hardware="cpu", precision="fp32", weight_memory="dram", ba
     check_choice("weight_memory", weight_memory, ("dram", "sram"))
     batch = check_int("batch", batch, 1)
     prof = load_energy_profile(hardware, path)
-    if prof.unavailable:
-        raise HardwareProfileError(f"{prof.name} ({prof.file}) has no energy figures: "
-                                   f"{prof.unavailable}")
+    prof.require_figures()
     items = []
     if prof.execution == "digital-model":
-        add = prof.energy_of(f"{precision}_add")
-        mult = prof.energy_of(f"{precision}_mult")
+        add, mult = prof.arithmetic(precision)
         sram = bits / 64 * prof.energy_of("sram_read_64b")
         wmem = bits / 64 * prof.energy_of(f"{weight_memory}_read_64b")
         for k, layer in enumerate(layers):

@@ -212,13 +212,9 @@ def _charge_per_op(prof, counts):
     return items, notes
 
 
-def _primitive(prof, kind, precision):
-    return prof.energy_of(f"{precision}_{kind}")
-
-
 def _charge_digital(prof, counts, precision):
     bits = precision_bits(precision)
-    add, mult = _primitive(prof, "add", precision), _primitive(prof, "mult", precision)
+    add, mult = prof.arithmetic(precision)
     word = bits / 64 * prof.energy_of("sram_read_64b")
     syn = add + word
     neuron = 2 * mult + 2 * add + 2 * word
@@ -234,27 +230,12 @@ def _charge_digital(prof, counts, precision):
     return items, notes
 
 
-def crossbar_adc_energy(prof, bits=None):
-    """ADC energy per conversion at ``bits`` (profile default), from the profile's table
-    (linear interpolation between listed resolutions)."""
-    bits = int(prof.param("adc_bits") if bits is None else bits)
-    table = sorted(prof.adc_by_bits.items())
-    lo, hi = table[0][0], table[-1][0]
-    if not lo <= bits <= hi:
-        fail("adc_bits", f"within the profile's table [{lo}, {hi}]", bits)
-    for (b0, e0), (b1, e1) in zip(table, table[1:] + [table[-1]]):
-        if b0 <= bits <= b1:
-            return e0 if b1 == b0 else e0 + (e1 - e0) * (bits - b0) / (b1 - b0)
-    return table[-1][1]
-
-
 def _charge_crossbar(prof, counts, adc_bits):
     v, g, t = prof.param("v_read"), prof.param("g_mean"), prof.param("t_read")
     rows, cols = int(prof.param("array_rows")), int(prof.param("array_cols"))
     cells = int(prof.param("cells_per_weight"))
     cell = v * v * g * t
-    e_adc = crossbar_adc_energy(prof, adc_bits)
-    bits = int(prof.param("adc_bits") if adc_bits is None else adc_bits)
+    bits, e_adc = prof.adc_energy(adc_bits)
     dac = prof.op("row_activation")
     items, bound = [], []
     for p in counts.projections.values():
@@ -292,9 +273,7 @@ def _charge_crossbar(prof, counts, adc_bits):
 
 
 def _report(prof, counts, precision, adc_bits, inferences):
-    if prof.unavailable:
-        raise HardwareProfileError(f"{prof.name} ({prof.file}) has no energy figures: "
-                                   f"{prof.unavailable}")
+    prof.require_figures()
     if prof.execution == "digital-model":
         items, notes = _charge_digital(prof, counts, precision)
     elif prof.execution == "crossbar":
@@ -405,12 +384,10 @@ def compare(source, hardware, inferences=None, precision="fp32", adc_bits=None, 
     figures (Loihi 2) appear in ``unavailable`` with the reason instead of a number."""
     reports, missing = [], {}
     for name in _hardware_list(hardware):
-        try:
+        prof = load_energy_profile(name, path)          # unknown names raise here
+        if prof.unavailable:
+            missing[prof.key] = f"no energy figures: {prof.unavailable}"
+        else:
             reports.append(estimate(source, name, inferences=inferences, precision=precision,
                                     adc_bits=adc_bits, path=path))
-        except HardwareProfileError as err:
-            prof = load_energy_profile(name, path)  # unknown names still raise
-            if not prof.unavailable:
-                raise
-            missing[prof.key] = f"no energy figures: {prof.unavailable}"
     return Comparison(reports, missing)

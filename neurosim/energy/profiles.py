@@ -24,6 +24,8 @@ Schema (every number carries its source)::
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..hardware import (
     STATUSES, HardwareProfileError, check_entry, load_profile, require, require_choice,
 )
@@ -66,6 +68,27 @@ class EnergyProfile:
     def op(self, per):
         """The ops charged per ``per`` (a list; empty when none)."""
         return [o for o in self.ops.values() if o.per == per]
+
+    def require_figures(self):
+        """Raise the profile's reason when it has no energy figures (Loihi 2)."""
+        if self.unavailable:
+            raise HardwareProfileError(f"{self.name} ({self.file}) has no energy figures: "
+                                       f"{self.unavailable}")
+
+    def arithmetic(self, precision):
+        """(add, mult) energy (J) at ``precision`` ("fp32", "int8", ...) of a digital model."""
+        return self.energy_of(f"{precision}_add"), self.energy_of(f"{precision}_mult")
+
+    def adc_energy(self, bits=None):
+        """(bits, J per conversion) of a crossbar's ADC at ``bits`` (default: the profile's),
+        interpolated linearly in the profile's table of resolutions."""
+        from ..validation import fail
+        bits = int(self.param("adc_bits") if bits is None else bits)
+        table = sorted(self.adc_by_bits.items())
+        if not table[0][0] <= bits <= table[-1][0]:
+            fail("adc_bits", f"within the profile's table [{table[0][0]}, {table[-1][0]}]",
+                 bits)
+        return bits, float(np.interp(bits, *zip(*table)))
 
     def energy_of(self, name):
         try:
