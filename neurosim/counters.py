@@ -45,6 +45,7 @@ class ProjectionCounts:
     n_synapses: int
     events: int               # synaptic events: spikes x fan-out
     pre_active_steps: int     # steps in which at least one presynaptic neuron spiked
+    crossbar: dict = None     # crossbar synapses: what the arrays did (see crossbar_stats)
 
 
 @dataclass(frozen=True)
@@ -103,16 +104,45 @@ class Counts:
 
 
 def _add(a, b):
-    """Field-wise sum of two count records (integers add, names stay)."""
-    return type(a)(**{k: (v + getattr(b, k) if k in _SUMMED else v) for k, v in vars(a).items()})
+    """Field-wise sum of two count records (integers add, names stay, crossbar figures
+    add)."""
+    out = {k: (v + getattr(b, k) if k in _SUMMED else v) for k, v in vars(a).items()}
+    if getattr(a, "crossbar", None) is not None and b.crossbar is not None:
+        out["crossbar"] = {k: (v + b.crossbar[k] if k in STAT_NAMES else v)
+                           for k, v in a.crossbar.items()}
+    return type(a)(**out)
+
+
+#: what crossbar_stats reports, in the order of neurosim.engine.crossbar's stats columns
+STAT_NAMES = ("row_drives", "tile_reads", "conversions", "cell_energy", "write_pulses",
+              "write_energy", "ir_failures")
+
+
+def crossbar_stats(net):
+    """Per crossbar projection (by name): the engine's counters (STAT_NAMES) since t = 0,
+    with the arrays' settings an energy estimate needs (adc_bits, programming energy,
+    area)."""
+    xs = getattr(net._runner, "xstate", None)
+    out = {}
+    xprojs = [p for p in net.projections if p.crossbar is not None]
+    for x, proj in enumerate(xprojs):
+        xb = proj.crossbar
+        vals = xs.stats[x] if xs is not None else np.zeros(len(STAT_NAMES))
+        d = {k: float(v) for k, v in zip(STAT_NAMES, vals)}
+        d.update(adc_bits=xb.adc_bits, device=xb.device.key, tiles=len(xb.tiles),
+                 array=xb.array, program_energy=xb.program_energy, area=xb.area()["total"])
+        out[proj.name] = d
+    return out
 
 
 _SUMMED = ("neuron_updates", "spikes", "active_steps", "events", "pre_active_steps")
 
 
-def make_counts(net, spikes, active, events, steps):
+def make_counts(net, spikes, active, events, steps, crossbars=None):
     """Counts from per-population spikes and active steps (by population) and per-projection
-    synaptic events (by projection), over ``steps`` steps."""
+    synaptic events (by projection), over ``steps`` steps; ``crossbars`` maps projection
+    names to their crossbar statistics."""
+    crossbars = crossbars or {}
     pops = {pop.name: PopulationCounts(
         name=pop.name, kind=pop.kind, n=pop.n,
         neuron_updates=pop.n * int(steps) if pop.kind in NEURON_KINDS else 0,
@@ -121,7 +151,7 @@ def make_counts(net, spikes, active, events, steps):
     projs = {proj.name: ProjectionCounts(
         name=proj.name, pre=proj.pre.name, post=proj.post.name, n_pre=proj.pre.n,
         n_post=proj.post.n, n_synapses=proj.n_synapses, events=int(events.get(proj, 0)),
-        pre_active_steps=int(active.get(proj.pre, 0)))
+        pre_active_steps=int(active.get(proj.pre, 0)), crossbar=crossbars.get(proj.name))
         for proj in net.projections}
     return Counts(dt=net.dt, steps=int(steps), runs=1, populations=pops, projections=projs)
 
@@ -138,7 +168,8 @@ def collect(net, spike_count, active, steps):
     events = {proj: int(np.dot(spikes_of[proj.pre], net._fan_out(proj)))
               for proj in net.projections}
     return make_counts(net, {p: int(sc.sum()) for p, sc in spikes_of.items()},
-                       dict(zip(count_order(plan), active.tolist())), events, steps)
+                       dict(zip(count_order(plan), active.tolist())), events, steps,
+                       crossbar_stats(net))
 
 
 class CountMonitor:

@@ -71,6 +71,10 @@ def load_profile(kind, name, path=None):
             if os.path.isfile(cand):
                 file = cand
                 break
+        if file is None and isinstance(name, str):   # a unique prefix names a profile
+            match = [n for n in list_profiles(kind, path) if n.startswith(name)]
+            if len(match) == 1:
+                return load_profile(kind, match[0], path)
         if file is None:
             known = ", ".join(repr(n) for n in list_profiles(kind, path)) or "(none found)"
             raise HardwareProfileError(f"{kind} profile must be one of {known}; got {name!r}")

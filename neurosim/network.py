@@ -35,7 +35,7 @@ from .validation import (
 
 __all__ = ["Network", "NetworkError"]
 
-_STREAMS = {"projection": 1, "poisson": 2}
+_STREAMS = {"projection": 1, "poisson": 2, "crossbar": 3}
 
 
 class NetworkError(RuntimeError):
@@ -215,7 +215,7 @@ class Network:
     # ------------------------------------------------------------------ connections
     def connect(self, pre, post, weight, delay=0.0, p=None, indegree=None, autapses=True,
                 multapses=False, name=None, weight_exp=None, num_weight_bits=None,
-                sign_mode=None):
+                sign_mode=None, synapse=None, plasticity=None):
         """Connect ``pre`` to ``post`` (see :mod:`neurosim.projections` for the forms).
 
         Parameters
@@ -241,6 +241,17 @@ class Network:
             "inhibitory", "mixed"; inferred from the weights when None) sets the clipping.
             Delays are Lava's synaptic delays (0..63 steps); every connection into a
             loihi_lif population adds one step of latency, as in Lava.
+        synapse : neurosim.crossbar.Crossbar, optional
+            Memristor crossbar synapses: the connection's dense weight matrix (zeros
+            included) is programmed into arrays like this one (its settings, a seed derived
+            from its seed and the network's), and each step the rows of the presynaptic
+            neurons that spiked are read; the net column currents go to the targets
+            (net >= 0 into I_exc, < 0 into I_inh). The delay must be one scalar. The
+            programmed crossbar is ``projection.crossbar``.
+        plasticity : neurosim.crossbar.STDP, optional
+            On-chip learning of crossbar synapses as device pulses (see
+            :mod:`neurosim.crossbar.plasticity`); needs ``synapse`` and a device with an
+            update law.
         """
         self._check_not_built("add a connection")
         check_same_network(self, pre, "pre")
@@ -263,6 +274,7 @@ class Network:
                 if val is not None:
                     fail(key, "None for a float LIF target (it applies to loihi_lif targets)",
                          val)
+        self._check_crossbar(post, synapse, plasticity, delay)
         name = name or f"{pre.name}->{post.name}#{len(self.projections)}"
         if any(p.name == name for p in self.projections):
             fail("name", "unique among the network's projections", name)
@@ -270,8 +282,37 @@ class Network:
                           bool(multapses), name, self._stream_seed("projection",
                                                                   len(self.projections)),
                           loihi)
+        if synapse is not None:
+            seed = int(np.random.SeedSequence([synapse.seed, self.seed, len(self.projections)])
+                       .generate_state(1)[0])
+            proj.crossbar = synapse.program(proj.to_dense(), seed=seed)
+            proj.plasticity = plasticity
         self.projections.append(proj)
         return proj
+
+    @staticmethod
+    def _check_crossbar(post, synapse, plasticity, delay):
+        from .crossbar import STDP, Crossbar
+        if synapse is None:
+            if plasticity is not None:
+                fail("plasticity", "None without crossbar synapses (synapse=Crossbar(...))",
+                     type(plasticity).__name__)
+            return
+        if not isinstance(synapse, Crossbar):
+            fail("synapse", "None or a neurosim.crossbar.Crossbar", type(synapse).__name__)
+        if synapse.programmed:
+            fail("synapse", "an unprogrammed Crossbar (without W: the connection's weights "
+                 "are programmed)", repr(synapse))
+        if post.kind != "lif":
+            fail("post", "a float LIF population for crossbar synapses", post.name)
+        if np.ndim(delay) != 0:
+            fail("delay", "one scalar for crossbar synapses (an array reads all its columns "
+                 "at once)", np.shape(delay), "shape")
+        if plasticity is not None:
+            if not isinstance(plasticity, STDP):
+                fail("plasticity", "None or a neurosim.crossbar.STDP",
+                     type(plasticity).__name__)
+            synapse.device.update_law()
 
     # ------------------------------------------------------------------ monitors
     def _indices(self, pop, indices):
@@ -464,6 +505,7 @@ class Network:
                 if chunk_steps is None:
                     chunk = int(min(max(k * 0.2 / max(elapsed, 1e-6), 1), 2 * k + 100))
         self._close_bins()
+        self._sync_crossbars()
         if stop.requested:
             self.interrupted = True
             warnings.warn(f"run interrupted at t = {self.t:g} s; recordings kept", stacklevel=2)
@@ -526,6 +568,26 @@ class Network:
         self._bins = None
         for m in self.spike_monitors + self.state_monitors:
             m._clear()
+        self._sync_crossbars()
+
+    def _sync_crossbars(self):
+        """Learned conductances back into the plastic crossbars (``proj.crossbar``)."""
+        xs = getattr(self._runner, "xstate", None)
+        if xs is None:
+            return
+        xc = self._plan.xbar
+        for x, proj in enumerate(p for p in self.projections if p.crossbar is not None):
+            if xc.plastic[x]:
+                xb = proj.crossbar
+                n = xb.n_in * xb.n_phys
+                xb._g[...] = xs.g[xc.g_off[x]:xc.g_off[x] + n].reshape(xb.n_in, xb.n_phys)
+
+    def crossbar_stats(self):
+        """Per crossbar projection (by name), what its arrays did since t = 0: row drives
+        (active rows x column tiles), array reads, ADC conversions, cell read energy (J),
+        write pulses and their energy (J), IR-drop solves that did not converge."""
+        from .counters import crossbar_stats
+        return crossbar_stats(self)
 
     # ------------------------------------------------------------------ state access
     def _lif_slice(self, pop):

@@ -47,6 +47,9 @@ class Projection:
         Delay in steps, one scalar for the whole projection or int64 per synapse.
     loihi : LoihiSynapseSpec or None
         Integer synapse parameters when the target is a loihi_lif population.
+    crossbar : neurosim.crossbar.Crossbar or None
+        The programmed arrays of crossbar synapses (their conductances follow learning).
+    plasticity : neurosim.crossbar.STDP or None
     """
 
     def __init__(self, net, pre, post, weight, delay, p, indegree, autapses, multapses, name,
@@ -62,6 +65,8 @@ class Projection:
         self.weight = w
         self.delay_steps = _delays(delay, weight, pre_i, post_i, net.dt)
         self.loihi = None if loihi is None else _loihi_synapses(self, **loihi)
+        self.crossbar = None       # a programmed Crossbar (Network.connect(synapse=...))
+        self.plasticity = None     # its STDP rule, if any
 
     @property
     def n_synapses(self):

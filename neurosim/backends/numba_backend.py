@@ -19,6 +19,7 @@ class NumbaRunner:
         self.plan = plan
         self.threads, self._kernel, self._sample_dtype = self._configure(plan)
         self.state = copy_state(plan.init)
+        self.xstate = copy_state(plan.xbar_init) if getattr(plan, "xbar_init", None) else None
         self._cap = 0
         self._spk_step = self._spk_node = None
 
@@ -42,8 +43,9 @@ class NumbaRunner:
         done = 0
         while done < n_steps:
             k, n_spk = self._kernel(plan.params, self.state, plan.conn, plan.sources, record,
-                               step0 + done, n_steps - done, max_per_step,
-                               self._spk_step, self._spk_node, samples[done:])
+                                    *self._extra(), step0 + done, n_steps - done,
+                                    max_per_step, self._spk_step, self._spk_node,
+                                    samples[done:])
             if n_spk:
                 steps_out.append(self._spk_step[:n_spk].copy())
                 nodes_out.append(self._spk_node[:n_spk].astype(np.int64))
@@ -52,6 +54,10 @@ class NumbaRunner:
                 self._grow(2 * self._cap)
         cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64)  # noqa: E731
         return Chunk(n_steps, cat(steps_out), cat(nodes_out), samples)
+
+    def _extra(self):
+        """Arguments between the record and the first step (the crossbars)."""
+        return (self.plan.xbar, self.xstate)
 
     def _grow(self, cap):
         self._cap = cap
@@ -70,3 +76,6 @@ class FixedNumbaRunner(NumbaRunner):
     @staticmethod
     def _configure(plan):
         return 1, advance_fixed, np.int64
+
+    def _extra(self):
+        return ()

@@ -9,6 +9,8 @@ the last spike, and delayed inputs wait in an explicit dict ``step -> [(target, 
 import numpy as np
 from scipy.linalg import expm
 
+from ..crossbar.irdrop import solve_exact
+from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, gauss
 from ..engine.rng import geometric, uniform
 from ..models.lif import refractory_steps
 from .base import Chunk, copy_state, count_spike
@@ -51,6 +53,9 @@ class ReferenceRunner:
     def __init__(self, plan):
         self.plan = plan
         self.state = copy_state(plan.init)
+        self.xstate = copy_state(plan.xbar_init)
+        if plan.xbar.plastic.any():
+            raise NotImplementedError("crossbar plasticity runs on the numba backend only")
         self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
         self.pending = {}
         specs = plan.lif_specs
@@ -84,6 +89,7 @@ class ReferenceRunner:
                 (st.i_inh if inh else st.i_exc)[tgt] += w
             fired.extend(source_spikes(plan, st, step))
             self._deliver(step, fired)
+            self._crossbars(step, fired)
             for node in fired:
                 st.spike_count[node] += 1
                 count_spike(record, node, step)
@@ -113,3 +119,55 @@ class ReferenceRunner:
                             (st.i_inh if inh else st.i_exc)[tgt] += w
                         else:
                             self.pending.setdefault(step + int(d), []).append((tgt, w, inh))
+
+    def _crossbars(self, step, fired):
+        """Crossbar reads of this step's spikes, written independently of the engine: plain
+        sums over the active rows, the exact nodal solve for IR drop (the engine iterates),
+        the same read-noise stream."""
+        xc, xs = self.plan.xbar, self.xstate
+        fired = np.array(sorted(fired), dtype=np.int64)
+        for x in range(xc.pre_lo.shape[0]):
+            lo, n_in, n_out = int(xc.pre_lo[x]), int(xc.n_in[x]), int(xc.n_out[x])
+            rows = fired[(fired >= lo) & (fired < lo + n_in)] - lo
+            if rows.size == 0:
+                continue
+            npx = int(xc.n_phys[x])
+            size = n_in * npx
+            g = xs.g[xc.g_off[x]:xc.g_off[x] + size].reshape(n_in, npx)
+            sig2 = xc.sig2[xc.g_off[x]:xc.g_off[x] + size].reshape(n_in, npx)
+            v = xc.v_read[x]
+            out = np.zeros(n_out)
+            for t in range(xc.x_tiles[x], xc.x_tiles[x + 1]):
+                r0, r1, p0, p1 = (int(a) for a in (xc.t_r0[t], xc.t_r1[t], xc.t_p0[t],
+                                                    xc.t_p1[t]))
+                mine = rows[(rows >= r0) & (rows < r1)]
+                if mine.size == 0:
+                    continue
+                if xc.r_row[x] == 0.0:
+                    cur = v * g[mine, p0:p1].sum(axis=0)
+                    xs.stats[x, CELL_ENERGY] += g[mine, p0:p1].sum() * xc.e_read[x]
+                else:
+                    vin = np.zeros(r1 - r0)
+                    vin[mine - r0] = v
+                    cur = solve_exact(g[r0:r1, p0:p1], vin, xc.r_row[x], xc.r_col[x])
+                    xs.stats[x, CELL_ENERGY] += cur.sum() / v * xc.e_read[x]
+                var = sig2[mine, p0:p1].sum(axis=0)
+                for p in range(p1 - p0):
+                    if var[p] > 0.0:
+                        cur[p] += v * np.sqrt(var[p]) * gauss(xs.rng, x)
+                net = (cur[:-1] - cur[-1]) if xc.offset_map[x] else (cur[0::2] - cur[1::2])
+                step_adc = xc.t_adc_step[t]
+                if step_adc > 0.0:
+                    net = np.clip(step_adc * np.round(net / step_adc), -xc.t_adc_range[t],
+                                  xc.t_adc_range[t])
+                    xs.stats[x, CONVERSIONS] += net.size
+                out[xc.t_k0[t]:xc.t_k1[t]] += xc.t_alpha[t] * xc.k_w[x] * net
+                xs.stats[x, ROW_DRIVES] += mine.size
+                xs.stats[x, TILE_READS] += 1
+            d = int(xc.delay[x])
+            for k in np.flatnonzero(out):
+                tgt, w = int(xc.post_lo[x] + k), out[k]
+                if d == 0:
+                    (self.state.i_inh if w < 0 else self.state.i_exc)[tgt] += w
+                else:
+                    self.pending.setdefault(step + d, []).append((tgt, w, w < 0))

@@ -19,6 +19,7 @@ import numpy as np
 from ..engine.build import csr_scatter
 from ..engine.lif import Conn, LIFParams, Record, Sources, State
 from ..models.lif import lif_propagator, refractory_steps
+from .xbar_plan import build_xbar, crossbar_projections, initial_xbar_state
 
 __all__ = ["Plan", "build_plan", "build_record", "initial_state", "poisson_streams",
            "node_layout", "source_arrays"]
@@ -37,6 +38,8 @@ class Plan(NamedTuple):
     sources: Sources
     init: State               # initial state (backends copy it)
     var_codes: dict           # state variable name -> Record.var_code
+    xbar: object = None       # XbarConn of the crossbar projections
+    xbar_init: object = None  # their initial XbarState
 
 
 def build_plan(net):
@@ -45,12 +48,18 @@ def build_plan(net):
     lifs, others, start, n_lif, n_nodes = node_layout(net, "lif")
 
     params = _lif_params(lifs, net.dt, dtype)
-    conn, n_slots = _connectivity(net.projections, start, n_nodes, n_lif, dtype, net.threads)
+    xprojs = crossbar_projections(net)
+    conn, n_slots = _connectivity([p for p in net.projections if p.crossbar is None], start,
+                                  n_nodes, n_lif, dtype, net.threads)
+    n_slots = max([n_slots] + [int(p.delay_steps) + 1 for p in xprojs])
     sources, pois_seeds = source_arrays(others, start, net)
     init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
+    xbar = build_xbar(xprojs, start, start, net.dt)
     return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
                 lif_specs=tuple(p.spec for p in lifs), params=params, conn=conn,
-                sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2})
+                sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2},
+                xbar=xbar, xbar_init=initial_xbar_state(xprojs, xbar,
+                                                        net._stream_seed("crossbar", 0)))
 
 
 def node_layout(net, neuron_kind):

@@ -13,10 +13,15 @@ Schema::
                                   [a, b, lo, hi]: clip(a ln x + b, lo, hi); optional
                                   read_noise_q [c, e, cap]); status, source
     [update]  (optional)          nl_ltp, nl_ltd, n_pulses_ltp, n_pulses_ltd, c2c, d2d,
-                                  v_ltp, v_ltd, width_ltp, width_ltd; status, source
+                                  v_ltp, v_ltd, width_ltp, width_ltd; status, source; for
+                                  learning also a_ltp > 0, a_ltd < 0: NeuroSim's normalised
+                                  A of the NL labels (A = a x n_pulses; see
+                                  neurosim.engine.crossbar)
 """
 
 from dataclasses import dataclass, field
+
+import os
 
 import numpy as np
 
@@ -73,6 +78,27 @@ class Device:
             arg = np.minimum(arg, self.g_max / _US)
         return np.maximum(np.polynomial.polynomial.polyval(arg, c), 0.0) * _US
 
+    def update_law(self):
+        """The per-pulse update law (NeuroSim's exponential form) for on-line learning: a
+        dict of ``a_ltp``, ``a_ltd`` (normalised A, signed), ``n_pulses_ltp/ltd``, ``c2c``,
+        ``v_ltp/ltd`` (V), ``width_ltp/ltd`` (s)."""
+        need = ("a_ltp", "a_ltd", "n_pulses_ltp", "n_pulses_ltd", "c2c", "v_ltp", "v_ltd",
+                "width_ltp", "width_ltd")
+        missing = [k for k in need if k not in self.update]
+        if missing:
+            raise HardwareProfileError(
+                f"device {self.key!r} ({self.file}) has no per-pulse update law for learning "
+                f"(missing update.{', update.'.join(missing)}); use a learning preset such as "
+                f"'rram_taox_hfox_analog' or 'rram_agsi_nonlinear'")
+        law = {k: float(self.update[k]) for k in need}
+        for k in ("n_pulses_ltp", "n_pulses_ltd"):
+            if law[k] < 1:
+                raise HardwareProfileError(f"{self.file}: update.{k} must be >= 1; got {law[k]:g}")
+        if law["a_ltp"] <= 0 or law["a_ltd"] >= 0:
+            raise HardwareProfileError(f"{self.file}: update.a_ltp must be > 0 and update.a_ltd "
+                                       f"< 0; got {law['a_ltp']:g}, {law['a_ltd']:g}")
+        return law
+
     def drift_exponents(self, g, rng):
         """One drift exponent nu per device (power law), drawn at programming time."""
         g = np.asarray(g, dtype=np.float64)
@@ -126,7 +152,7 @@ def load_device(name, path=None):
     update = data.get("update", {})
     if update:
         require(file, "update", update, _UPDATE + ("status", "source"))
-    key = name[:-5].rsplit("/", 1)[-1] if name.endswith(".toml") else name
+    key = os.path.basename(file)[:-5]
     return Device(key=key, name=dev["name"], technology=dev["technology"], file=file,
                   params=params, noise=noise, drift_law=drift,
                   update=dict(update), sources=sources)

@@ -24,6 +24,8 @@ Schema (every number carries its source)::
 
 from dataclasses import dataclass, field
 
+import os
+
 import numpy as np
 
 from ..hardware import (
@@ -37,7 +39,8 @@ PER = ("synaptic_event", "spike", "neuron_update", "synaptic_update", "mac", "ac
        "row_activation", "column_read", "primitive")
 #: crossbar parameters and their units
 CROSSBAR_PARAMS = {"v_read": "V", "g_mean": "S", "t_read": "s", "array_rows": "rows",
-                   "array_cols": "columns", "adc_bits": "bits", "cells_per_weight": "cells"}
+                   "array_cols": "columns", "adc_bits": "bits", "cells_per_weight": "cells",
+                   "cell_area": "m^2", "adc_area": "m^2"}
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def load_energy_profile(name, path=None):
     if not ops and not prof.get("unavailable"):
         raise HardwareProfileError(f"{file}: a profile without ops must say why in "
                                    f"profile.unavailable")
-    key = name[:-5].rsplit("/", 1)[-1] if name.endswith(".toml") else name
+    key = os.path.basename(file)[:-5]
     return EnergyProfile(key=key, name=prof["name"], execution=prof["execution"], file=file,
                          ops=ops, params=params, adc_by_bits=adc, adc_source=adc_source,
                          unavailable=prof.get("unavailable", ""),

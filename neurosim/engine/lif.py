@@ -22,7 +22,10 @@ Order of operations within step n, as Brian2's default schedule
 3. thresholds: neurons with v > v_th that are not refractory spike; spike sources and
    Poisson sources emit their spikes of step n;
 4. synapses: every spike of step n is delivered through the CSR rows of its neuron: delay 0
-   straight into the target's current, delay d into ring slot (n + d) mod D;
+   straight into the target's current, delay d into ring slot (n + d) mod D; then the
+   crossbar projections read the rows of this step's spikes and deliver their net column
+   currents the same way, and plastic crossbars apply STDP as device pulses
+   (:mod:`neurosim.engine.crossbar`);
 5. resets: v = v_reset (or v -= v_th - v_reset), refractory counter set, spikes recorded.
 
 A neuron that spiked at step s is refractory at steps s+1 .. s+R-1 (R = t_ref/dt steps):
@@ -36,6 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
+from .crossbar import deliver_crossbars, stdp_crossbars
 from .rng import geometric, uniform
 
 __all__ = ["LIFParams", "State", "Conn", "Sources", "Record", "advance", "advance_parallel"]
@@ -351,7 +355,15 @@ def _after_integrate(src, st, step, slot, fired, nf):
 
 
 @njit(**JIT_OPTIONS)
-def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
+def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif):
+    """Synapses slot of the crossbar projections (one thread: they write every target),
+    then their plasticity."""
+    deliver_crossbars(xc, xs, st, step, n_slots, fired, nf)
+    stdp_crossbars(xc, xs, fired, nf, n_lif)
+
+
+@njit(**JIT_OPTIONS)
+def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
             spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1`` on one thread.
 
@@ -361,6 +373,7 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
+    has_xbar = xc.pre_lo.shape[0] > 0
     n_spk = 0
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
@@ -371,13 +384,15 @@ def advance(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
         nf = _after_integrate(src, st, step, slot, st.fired, nf)
         for q in range(conn.indptr.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
+        if has_xbar:
+            _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
     return n_steps, n_spk
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def advance_parallel(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
+def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
                      spk_step, spk_node, rec_buf):
     """As :func:`advance`, with one thread per partition of the target neurons.
 
@@ -389,6 +404,7 @@ def advance_parallel(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
     n_lif = st.v.shape[0]
     part = conn.part_start
     counts = np.zeros(conn.indptr.shape[0], np.int64)
+    has_xbar = xc.pre_lo.shape[0] > 0
     n_spk = 0
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
@@ -401,6 +417,8 @@ def advance_parallel(prm, st, conn, src, rec, step0, n_steps, max_rec_per_step,
         nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
         for q in prange(counts.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
+        if has_xbar:
+            _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
     return n_steps, n_spk
