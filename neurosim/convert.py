@@ -198,9 +198,18 @@ class ConvertedSNN:
         n = len(self.weights)
         return ["input"] + [f"hidden{i}" for i in range(n - 1)] + ["output"]
 
-    def network(self, x, dtype="float64", monitor=True):
+    def program(self, crossbar):
+        """Program every layer's weights into crossbars like ``crossbar`` (an unprogrammed
+        :class:`neurosim.crossbar.Crossbar`; layer i uses seed ``crossbar.seed + i``): the
+        chip that :meth:`network` and :meth:`evaluate` then use for every input."""
+        gain = _weight_gain(self.dt, self.dt / 20)
+        return [crossbar.program(w * gain, seed=crossbar.seed + i)
+                for i, w in enumerate(self.weights)]
+
+    def network(self, x, dtype="float64", monitor=True, crossbars=None):
         """The SNN for one input ``x`` (pixels in [0, 1]) as a :class:`~neurosim.Network`,
         with spike monitors on every layer and a state monitor of the output's v.
+        ``crossbars`` (from :meth:`program`) makes every layer's synapses crossbar arrays.
 
         Returns ``(net, spike_monitors, v_monitor)``.
         """
@@ -225,17 +234,23 @@ class ConvertedSNN:
             last = i == len(self.weights) - 1
             v_th = 1e30 if (last and self.readout == "membrane") else V_TH
             post = net.lif(w.shape[1], v_th=v_th, bias=b * bias_gain, name=names[i + 1], **lif)
-            net.connect(pre, post, weight=w * w_gain, name=f"{names[i]}->{names[i + 1]}")
+            if crossbars is None:
+                net.connect(pre, post, weight=w * w_gain, name=f"{names[i]}->{names[i + 1]}")
+            else:
+                net.connect(pre, post, weight=None, synapse=crossbars[i],
+                            name=f"{names[i]}->{names[i + 1]}")
             pops.append(post)
             pre = post
         mons = [net.spike_monitor(p) for p in pops] if monitor else []
         vmon = net.state_monitor(pops[-1], "v")
         return net, mons, vmon
 
-    def evaluate(self, x, y=None, steps=(25, 50, 100), progress=None):
+    def evaluate(self, x, y=None, steps=(25, 50, 100), progress=None, crossbars=None):
         """Simulate every sample of ``x`` for ``max(steps)`` steps; accuracy (with ``y``) and
         predictions after each budget in ``steps``. Ctrl-C stops between samples and keeps
-        the results so far (``interrupted`` is then True)."""
+        the results so far (``interrupted`` is then True). ``crossbars`` (from
+        :meth:`program`) runs every layer on crossbar synapses; the counts of the longest
+        budget then carry the arrays' own counters (for energy estimates)."""
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         budgets = sorted({check_int("steps", int(s), 1) for s in np.atleast_1d(steps)})
         t_max = budgets[-1]
@@ -249,7 +264,7 @@ class ConvertedSNN:
             for xi in tqdm(x, desc="inferences", unit="sample", leave=False,
                            disable=not (progress if progress is not None
                                         else len(x) > 50 and sys.stderr.isatty())):
-                net, mons, vmon = self.network(xi)
+                net, mons, vmon = self.network(xi, crossbars=crossbars)
                 cm = net.count_monitor(gcd * self.dt)
                 net.run(t_max * self.dt, progress=False)
                 out = mons[-1]
@@ -261,7 +276,8 @@ class ConvertedSNN:
                              else k + np.clip(v_b, -0.999, 0.999) / 2)
                     preds[b].append(int(np.argmax(score)))
                 for b in budgets:
-                    c = replace(sum(cm.bins[:b // gcd]), runs=1)  # one inference
+                    c = replace(net.counts() if b == t_max else sum(cm.bins[:b // gcd]),
+                                runs=1)  # one inference
                     counts[b] = c if counts[b] is None else counts[b] + c
                 for name, pc in net.counts().populations.items():
                     spikes[name] = spikes.get(name, 0) + pc.spikes

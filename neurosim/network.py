@@ -244,7 +244,9 @@ class Network:
         synapse : neurosim.crossbar.Crossbar, optional
             Memristor crossbar synapses: the connection's dense weight matrix (zeros
             included) is programmed into arrays like this one (its settings, a seed derived
-            from its seed and the network's), and each step the rows of the presynaptic
+            from its seed and the network's); a programmed Crossbar is used as it is (pass
+            ``weight=None``: its W are the weights), so several networks can share one
+            chip. Each step the rows of the presynaptic
             neurons that spiked are read; the net column currents go to the targets
             (net >= 0 into I_exc, < 0 into I_inh). The delay must be one scalar. The
             programmed crossbar is ``projection.crossbar``.
@@ -274,7 +276,12 @@ class Network:
                 if val is not None:
                     fail(key, "None for a float LIF target (it applies to loihi_lif targets)",
                          val)
-        self._check_crossbar(post, synapse, plasticity, delay)
+        self._check_crossbar(pre, post, synapse, plasticity, delay)
+        if synapse is not None and synapse.programmed:
+            if weight is not None:
+                fail("weight", "None with a programmed Crossbar (its W are the weights)",
+                     type(weight).__name__)
+            weight = synapse.W
         name = name or f"{pre.name}->{post.name}#{len(self.projections)}"
         if any(p.name == name for p in self.projections):
             fail("name", "unique among the network's projections", name)
@@ -283,15 +290,18 @@ class Network:
                                                                   len(self.projections)),
                           loihi)
         if synapse is not None:
-            seed = int(np.random.SeedSequence([synapse.seed, self.seed, len(self.projections)])
-                       .generate_state(1)[0])
-            proj.crossbar = synapse.program(proj.to_dense(), seed=seed)
+            if synapse.programmed:
+                proj.crossbar = synapse
+            else:
+                seed = int(np.random.SeedSequence([synapse.seed, self.seed,
+                                                   len(self.projections)]).generate_state(1)[0])
+                proj.crossbar = synapse.program(proj.to_dense(), seed=seed)
             proj.plasticity = plasticity
         self.projections.append(proj)
         return proj
 
     @staticmethod
-    def _check_crossbar(post, synapse, plasticity, delay):
+    def _check_crossbar(pre, post, synapse, plasticity, delay):
         from .crossbar import STDP, Crossbar
         if synapse is None:
             if plasticity is not None:
@@ -300,9 +310,9 @@ class Network:
             return
         if not isinstance(synapse, Crossbar):
             fail("synapse", "None or a neurosim.crossbar.Crossbar", type(synapse).__name__)
-        if synapse.programmed:
-            fail("synapse", "an unprogrammed Crossbar (without W: the connection's weights "
-                 "are programmed)", repr(synapse))
+        if synapse.programmed and synapse.W.shape != (pre.n, post.n):
+            fail("synapse.W.shape", f"({pre.n}, {post.n}) (n_pre, n_post) for a programmed "
+                 "Crossbar", synapse.W.shape)
         if post.kind != "lif":
             fail("post", "a float LIF population for crossbar synapses", post.name)
         if np.ndim(delay) != 0:

@@ -237,8 +237,12 @@ def _charge_crossbar(prof, counts, adc_bits):
     cell = v * v * g * t
     bits, e_adc = prof.adc_energy(adc_bits)
     dac = prof.op("row_activation")
-    items, bound = [], []
+    items, bound, measured = [], [], []
     for p in counts.projections.values():
+        if p.crossbar is not None:
+            items += _measured_crossbar(prof, p, adc_bits)
+            measured.append(p.name)
+            continue
         row_tiles = math.ceil(p.n_pre / rows)
         col_tiles = math.ceil(p.n_post * cells / cols)
         spikes = counts.populations[p.pre].spikes
@@ -254,8 +258,10 @@ def _charge_crossbar(prof, counts, adc_bits):
     for op in prof.op("neuron_update"):
         items += [Item(p.name, "population", op.name, p.neuron_updates, op.value, op.status)
                   for p in counts.populations.values() if p.neuron_updates]
-    notes = [
-        f"Every projection is a crossbar of {rows} x {cols} arrays with {cells} cells per "
+    estimated = [p.name for p in counts.projections.values() if p.crossbar is None]
+    notes = [] if not estimated else [
+        f"Projections without a simulated crossbar ({', '.join(estimated)}) are charged as "
+        f"crossbars of {rows} x {cols} arrays with {cells} cells per "
         f"weight; a presynaptic spike drives its row in each column tile "
         f"({fmt_energy(dac[0].value) if dac else 'no'} DAC/driver energy per row and tile).",
         f"Cell read energy V^2 G t = ({v:g} V)^2 x {g:g} S x {t:g} s = {fmt_energy(cell)} per "
@@ -265,11 +271,49 @@ def _charge_crossbar(prof, counts, adc_bits):
         f"column (the differential pair subtracted in analog) in every step in which a "
         f"presynaptic neuron spiked; silent steps cost nothing.",
     ]
+    if measured:
+        adcs = sorted({p.crossbar["adc_bits"] for p in counts.projections.values()
+                       if p.crossbar is not None and p.crossbar["adc_bits"] is not None})
+        if adcs:
+            notes.append("ADC energy per conversion by resolution from " + prof.adc_source
+                         + ": " + ", ".join(f"{b} b {fmt_energy(prof.adc_energy(b)[1])}"
+                                            for b in adcs) + ".")
+        notes.append(
+            "Crossbar synapses simulated by neurosim.crossbar (" + ", ".join(measured) + "): "
+            "cell energy is the sum of V^2 G t over the cells actually read, with their "
+            "programmed (and drifted or learned) conductances (IR drop: V I t); DAC/driver "
+            "energy per row drive (a row of an array driven in a step); one ADC conversion "
+            "per weight column of every array read in a step (none for an ADC-less "
+            "read-out, where the column current is integrated by the neuron; its analog "
+            "integrator is not charged); write energy V_w^2 G t_w per learning pulse. "
+            "Programming the arrays (write-verify pulses) is a one-off cost, not charged "
+            "per inference: see crossbar_stats()['program_energy'].")
     if bound:
         notes.append("Projections with more rows than one array (" + ", ".join(bound) + "): "
                      "conversions are an upper bound (every row tile converts in each active "
                      "step).")
     return items, notes
+
+
+def _measured_crossbar(prof, p, adc_bits):
+    """Items of a projection whose crossbar ran in the engine (its measured counters)."""
+    st = p.crossbar
+    items = []
+    drives = st["row_drives"]
+    if drives:
+        items.append(Item(p.name, "projection", "cell reads (V^2 G t, actual conductances)",
+                          drives, st["cell_energy"] / drives, "derived"))
+    for op in prof.op("row_activation"):
+        items.append(Item(p.name, "projection", op.name, drives, op.value, op.status))
+    bits = st["adc_bits"] if adc_bits is None else adc_bits
+    if bits is not None and st["conversions"]:
+        bits, e_adc = prof.adc_energy(bits)
+        items.append(Item(p.name, "projection", f"ADC conversion ({bits} b)",
+                          st["conversions"], e_adc, "published"))
+    if st["write_pulses"]:
+        items.append(Item(p.name, "projection", "write pulses (V^2 G t)", st["write_pulses"],
+                          st["write_energy"] / st["write_pulses"], "derived"))
+    return items
 
 
 def _report(prof, counts, precision, adc_bits, inferences):
