@@ -2,11 +2,11 @@
 
     python benchmarks/crossbar.py [--quick] [--repeats 5] [--out benchmarks]
 
-1. A dense layer (Poisson inputs -> LIF, all-to-all) simulated with ideal synapses and with
+1. A dense layer (Poisson inputs -> LIF, all-to-all; 256 or 1024 wide, 20 or 100 Hz) simulated with ideal synapses and with
    crossbar synapses (ideal arrays; read noise + 8-bit ADC; + IR drop), same spikes in, same
    process. Reported: median simulation time and the ratio to ideal synapses (goal: < 3x
    with noise and ADC on, IR drop off).
-2. IR drop of one array (random conductances 1-40 uS, 1 ohm per cell, rows driven by
+2. IR drop of one array (random conductances 1-40 uS, 1 or 0.1 ohm per cell, rows driven by
    spikes at rate 0.2 and by analog inputs): time per read of the iterative solver (compiled
    sweeps) and of the exact nodal solve (SuperLU), their agreement, and the drop.
 
@@ -52,9 +52,9 @@ VARIANTS = {
 }
 
 
-def network_rows(sizes, rate, T, repeats):
+def network_rows(cases, T, repeats):
     rows = []
-    for n in sizes:
+    for n, rate in cases:
         times = {k: [] for k in VARIANTS}
         spikes = {}
         for _ in range(repeats):
@@ -75,25 +75,25 @@ def network_rows(sizes, rate, T, repeats):
     return rows
 
 
-def ir_rows(sizes, repeats):
+def ir_rows(cases, repeats):
     rows = []
     rng = np.random.default_rng(0)
-    for m in sizes:
+    for m, r in cases:
         g = rng.uniform(1e-6, 40e-6, (m, m))
         for kind in ("spikes, rate 0.2", "analog"):
             v = (0.1 * (rng.random(m) < 0.2) if kind.startswith("spikes")
                  else 0.1 * rng.random(m))
-            solve_iterative(g, v, 1.0, 1.0)           # compile
+            solve_iterative(g, v, r, r, warn=1.0)     # compile
             t_it, t_ex = [], []
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                cur, info = solve_iterative(g, v, 1.0, 1.0, warn=1.0)
+                cur, info = solve_iterative(g, v, r, r, warn=1.0)
                 t_it.append(time.perf_counter() - t0)
             for _ in range(max(1, repeats // 2) if m <= 256 else 1):
                 t0 = time.perf_counter()
-                ref = solve_exact(g, v, 1.0, 1.0)
+                ref = solve_exact(g, v, r, r)
                 t_ex.append(time.perf_counter() - t0)
-            rows.append(dict(array=f"{m}x{m}", inputs=kind, iterative_ms=1e3 * np.median(t_it),
+            rows.append(dict(array=f"{m}x{m}", r_ohm=r, inputs=kind, iterative_ms=1e3 * np.median(t_it),
                              sweeps=info["sweeps"], exact_ms=1e3 * np.median(t_ex),
                              max_rel_error=float(np.max(np.abs(cur - ref) / np.abs(ref))),
                              drop=info["drop"]))
@@ -107,9 +107,9 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
     args = ap.parse_args(argv)
     reps = 2 if args.quick else args.repeats
-    sizes = (256,) if args.quick else (256, 512, 1024)
-    net = network_rows(sizes, rate=20.0, T=0.2 if args.quick else 1.0, repeats=reps)
-    ir = ir_rows((128,) if args.quick else (128, 512), reps)
+    cases = ((256, 20.0),) if args.quick else ((256, 20.0), (1024, 20.0), (1024, 100.0))
+    net = network_rows(cases, T=0.2 if args.quick else 1.0, repeats=reps)
+    ir = ir_rows(((128, 1.0),) if args.quick else ((128, 1.0), (512, 0.1), (512, 1.0)), reps)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, " \
               f"Python {platform.python_version()}"
     result = dict(machine=machine, command="python benchmarks/crossbar.py"
@@ -120,15 +120,17 @@ def main(argv=None):
         json.dump(result, f, indent=1)
     lines = ["# Crossbar synapses: cost and IR-drop solver", "",
              f"Measured with `{result['command']}` on {machine}; medians of {reps} runs.", "",
-             "## Dense layer, Poisson inputs at 20 Hz -> LIF, all-to-all (1 thread)", "",
-             "| n_in x n_out | variant | simulation s | ratio to ideal synapses | output spikes |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['n_in']} x {r['n_out']} | {r['variant']} | {r['sim_s']:.3f} | "
+             "## Dense layer, Poisson inputs -> LIF, all-to-all (1 thread, dt 0.1 ms)", "",
+             "| n_in x n_out | input rate | input spikes per step | variant | simulation s "
+             "| ratio to ideal synapses | output spikes |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['n_in']} x {r['n_out']} | {r['rate_hz']:g} Hz | "
+              f"{r['input_spikes_per_step']:.2g} | {r['variant']} | {r['sim_s']:.3f} | "
               f"{r['ratio_to_ideal']:.2f} | {r['output_spikes']} |" for r in net]
-    lines += ["", "## IR drop, one array, 1 ohm per cell, G uniform in 1-40 uS", "",
-              "| array | inputs | iterative ms/read | sweeps | exact ms/read | max rel. error "
-              "| drop |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['array']} | {r['inputs']} | {r['iterative_ms']:.2f} | {r['sweeps']} | "
+    lines += ["", "## IR drop, one array, G uniform in 1-40 uS", "",
+              "| array | ohm per cell | inputs | iterative ms/read | sweeps | exact ms/read "
+              "| max rel. error | drop |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['array']} | {r['r_ohm']:g} | {r['inputs']} | {r['iterative_ms']:.2f} | "
+              f"{r['sweeps']} | "
               f"{r['exact_ms']:.1f} | {r['max_rel_error']:.1e} | {100 * r['drop']:.1f}% |"
               for r in ir]
     with open(os.path.join(args.out, "crossbar_results.md"), "w") as f:

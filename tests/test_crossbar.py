@@ -321,3 +321,24 @@ def test_device_prefix_and_area():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Crossbar.ideal(np.ones((2, 2))).matvec(np.ones(2))
+
+
+def test_kernel_normal_draws_are_standard_normal():
+    from numba import njit
+    from scipy import stats
+    from neurosim.engine.rng import normal
+
+    @njit
+    def draw(n, seed):
+        st = np.array([seed], np.uint64)
+        out = np.empty(n)
+        for i in range(n):
+            out[i] = normal(st, 0)
+        return out
+
+    x = draw(400000, 7)
+    assert abs(x.mean()) < 0.01 and abs(x.std() - 1) < 0.01
+    assert stats.kstest(x, "norm").pvalue > 1e-3
+    tail = np.mean(np.abs(x) > 3.0)                         # the ziggurat's tail path
+    assert tail == pytest.approx(2 * stats.norm.sf(3.0), rel=0.15)
+    np.testing.assert_array_equal(draw(10, 7), x[:10])      # a seeded stream

@@ -10,7 +10,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from ..crossbar.irdrop import solve_exact
-from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, gauss
+from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, normal
 from ..engine.rng import geometric, uniform
 from ..models.lif import refractory_steps
 from .base import Chunk, copy_state, count_spike
@@ -134,7 +134,9 @@ class ReferenceRunner:
             npx = int(xc.n_phys[x])
             size = n_in * npx
             g = xs.g[xc.g_off[x]:xc.g_off[x] + size].reshape(n_in, npx)
-            sig2 = xc.sig2[xc.g_off[x]:xc.g_off[x] + size].reshape(n_in, npx)
+            n_ct = int(xc.n_ct[x])
+            vnet = xc.vnet[xc.w_off[x]:xc.w_off[x] + n_in * n_out].reshape(n_in, n_out)
+            vref = xc.vref[xc.r_off[x]:xc.r_off[x] + n_in * n_ct].reshape(n_in, n_ct)
             v = xc.v_read[x]
             out = np.zeros(n_out)
             for t in range(xc.x_tiles[x], xc.x_tiles[x + 1]):
@@ -151,14 +153,22 @@ class ReferenceRunner:
                     vin[mine - r0] = v
                     cur = solve_exact(g[r0:r1, p0:p1], vin, xc.r_row[x], xc.r_col[x])
                     xs.stats[x, CELL_ENERGY] += cur.sum() / v * xc.e_read[x]
-                var = sig2[mine, p0:p1].sum(axis=0)
-                for p in range(p1 - p0):
-                    if var[p] > 0.0:
-                        cur[p] += v * np.sqrt(var[p]) * gauss(xs.rng, x)
-                net = (cur[:-1] - cur[-1]) if xc.offset_map[x] else (cur[0::2] - cur[1::2])
+                k0, k1 = int(xc.t_k0[t]), int(xc.t_k1[t])
+                c = (t - int(xc.x_tiles[x])) % n_ct
+                noisy = bool(xc.noisy[x])
+                var_net = vnet[mine, k0:k1].sum(axis=0) if noisy else np.zeros(k1 - k0)
+                var_ref = vref[mine, c].sum() if noisy else 0.0
+                if xc.offset_map[x]:
+                    ref = cur[-1] + (v * np.sqrt(var_ref) * normal(xs, x) if var_ref > 0 else 0)
+                    net = cur[:-1] - ref
+                else:
+                    net = cur[0::2] - cur[1::2]
+                for k in range(net.size):          # one draw per net current, in order
+                    if var_net[k] > 0.0:
+                        net[k] += v * np.sqrt(var_net[k]) * normal(xs, x)
                 step_adc = xc.t_adc_step[t]
                 if step_adc > 0.0:
-                    net = np.clip(step_adc * np.round(net / step_adc), -xc.t_adc_range[t],
+                    net = np.clip(step_adc * np.round(net * (1.0 / step_adc)), -xc.t_adc_range[t],
                                   xc.t_adc_range[t])
                     xs.stats[x, CONVERSIONS] += net.size
                 out[xc.t_k0[t]:xc.t_k1[t]] += xc.t_alpha[t] * xc.k_w[x] * net

@@ -26,9 +26,9 @@ def build_xbar(projs, start, lif_start, dt):
     cols = {k: [] for k in XbarConn._fields}
     tiles = {k: [] for k in ("t_x", "t_r0", "t_r1", "t_k0", "t_k1", "t_p0", "t_p1",
                              "t_adc_range", "t_adc_step", "t_alpha")}
-    g_off = out_off = 0
+    g_off = out_off = w_off = r_off = 0
     x_tiles = [0]
-    sig2, frozen = [], []
+    vnet, vref, frozen = [], [], []
     for x, proj in enumerate(projs):
         xb = proj.crossbar
         dev = xb.device
@@ -46,6 +46,18 @@ def build_xbar(projs, start, lif_start, dt):
         cols["r_row"].append(xb.r_row)
         cols["r_col"].append(xb.r_col)
         cols["offset_map"].append(xb.mapping == "offset")
+        cols["t_read"].append(dev.t_read)
+        n_ct = len({t.k0 for t in xb.tiles})
+        cols["n_ct"].append(n_ct)
+        cols["w_off"].append(w_off)
+        cols["r_off"].append(r_off)
+        var = xb.read_sigma ** 2 if xb.read_noise else np.zeros_like(xb.read_sigma)
+        vn, vr = net_arrays(xb, var)
+        vnet.append(vn.ravel())
+        vref.append(vr.ravel())
+        w_off += xb.n_in * xb.n_out
+        r_off += xb.n_in * n_ct
+        cols["noisy"].append(bool(xb.read_noise) and bool(np.any(xb.read_sigma > 0)))
         for t in xb.tiles:
             for key, val in (("t_x", x), ("t_r0", t.r0), ("t_r1", t.r1), ("t_k0", t.k0),
                              ("t_k1", t.k1), ("t_p0", t.p0), ("t_p1", t.p1),
@@ -53,7 +65,6 @@ def build_xbar(projs, start, lif_start, dt):
                              ("t_alpha", t.alpha)):
                 tiles[key].append(val)
         x_tiles.append(len(tiles["t_x"]))
-        sig2.append((xb.read_sigma ** 2).ravel())
         frozen.append((xb.stuck_on | xb.stuck_off).ravel())
         g_off += xb.n_in * xb.n_phys
         out_off += xb.n_out
@@ -80,13 +91,15 @@ def build_xbar(projs, start, lif_start, dt):
     f64 = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731
     i64 = lambda v: np.asarray(v, dtype=_I64)  # noqa: E731
     out = {}
-    for key in ("pre_lo", "n_in", "post_lo", "n_out", "n_phys", "g_off", "out_off", "delay"):
+    for key in ("pre_lo", "n_in", "post_lo", "n_out", "n_phys", "g_off", "out_off", "delay",
+                "n_ct", "w_off", "r_off"):
         out[key] = i64(cols[key])
-    for key in ("k_w", "v_read", "e_read", "r_row", "r_col", "a_plus", "a_minus",
+    for key in ("k_w", "v_read", "e_read", "t_read", "r_row", "r_col", "a_plus", "a_minus",
                 "decay_pre", "decay_post", "dw_ltp", "dw_ltd"):
         out[key] = f64(cols[key])
     out["offset_map"] = np.asarray(cols["offset_map"], dtype=np.uint8)
     out["plastic"] = np.asarray(cols["plastic"], dtype=np.uint8)
+    out["noisy"] = np.asarray(cols["noisy"], dtype=np.uint8)
     out["law"] = np.array(cols["law"], dtype=np.float64).reshape(-1, 7)
     out["e_write"] = np.array(cols["e_write"], dtype=np.float64).reshape(-1, 2)
     for key in ("t_x", "t_r0", "t_r1", "t_k0", "t_k1", "t_p0", "t_p1"):
@@ -94,7 +107,8 @@ def build_xbar(projs, start, lif_start, dt):
     for key in ("t_adc_range", "t_adc_step", "t_alpha"):
         out[key] = f64(tiles[key])
     out["x_tiles"] = i64(x_tiles)
-    out["sig2"] = np.concatenate(sig2) if sig2 else np.zeros(0)
+    out["vnet"] = np.concatenate(vnet) if vnet else np.zeros(0)
+    out["vref"] = np.concatenate(vref) if vref else np.zeros(0)
     out["frozen"] = (np.concatenate(frozen) if frozen else np.zeros(0)).astype(np.uint8)
     out["ir_gamma"] = 0.9
     out["ir_tol"] = 1e-9
@@ -102,13 +116,39 @@ def build_xbar(projs, start, lif_start, dt):
     return XbarConn(**out)
 
 
+def net_arrays(xb, a, combine="var"):
+    """Per-weight and per-(row, column tile) arrays of crossbar ``xb`` from a per-device
+    array ``a`` (n_in, physical columns): for "var", the variance of each net current
+    (sum of the pair, or the data device) and of each row's reference device; for "net",
+    the pair differences (or data minus reference) and the sum of each row per column
+    tile."""
+    n_ct = len({t.k0 for t in xb.tiles})
+    per_w = np.zeros((xb.n_in, xb.n_out))
+    per_r = np.zeros((xb.n_in, n_ct))
+    col_tiles = sorted({(t.k0, t.k1, t.p0, t.p1) for t in xb.tiles})
+    for c, (k0, k1, p0, p1) in enumerate(col_tiles):
+        blk = a[:, p0:p1]
+        if xb.mapping == "differential":
+            per_w[:, k0:k1] = (blk[:, 0::2] + blk[:, 1::2] if combine == "var"
+                               else blk[:, 0::2] - blk[:, 1::2])
+            per_r[:, c] = 0.0 if combine == "var" else blk.sum(axis=1)
+        else:
+            per_w[:, k0:k1] = blk[:, :-1] if combine == "var" else blk[:, :-1] - blk[:, -1:]
+            per_r[:, c] = blk[:, -1] if combine == "var" else blk.sum(axis=1)
+    return per_w, per_r
+
+
 def initial_xbar_state(projs, xc, seed):
     """Fresh crossbar state: the crossbars' present conductances, read streams from
     ``seed``, zero statistics and traces."""
-    g = (np.concatenate([p.crossbar.conductances.ravel() for p in projs]) if projs
-         else np.zeros(0))
+    gs = [p.crossbar.conductances for p in projs]
+    nets = [net_arrays(p.crossbar, g, "net") for p, g in zip(projs, gs)]
+    cat = lambda xs: np.concatenate([a.ravel() for a in xs]) if xs else np.zeros(0)  # noqa
+    g = cat(gs)
+    gnet, grow = cat([n[0] for n in nets]), cat([n[1] for n in nets])
     n_x = len(projs)
     max_phys = int(xc.n_phys.max()) if n_x else 0
+    max_out = int(xc.n_out.max()) if n_x else 0
     max_in = int(xc.n_in.max()) if n_x else 0
     cells = [(r1 - r0) * (p1 - p0) for r0, r1, p0, p1 in zip(xc.t_r0, xc.t_r1, xc.t_p0, xc.t_p1)]
     rows = [r1 - r0 for r0, r1 in zip(xc.t_r0, xc.t_r1)]
@@ -119,7 +159,8 @@ def initial_xbar_state(projs, xc, seed):
     return XbarState(
         g=g.astype(np.float64), rng=rng.astype(np.uint64),
         stats=np.zeros((n_x, N_STATS)), out=np.zeros(int(off_out[-1])),
-        acc=np.zeros(max_phys), var=np.zeros(max_phys), rows=np.zeros(max_in, _I64),
+        gnet=gnet, grow=grow, acc=np.zeros(max_out), var=np.zeros(max_out),
+        var_ref=np.zeros(int(xc.n_ct.max()) if n_x else 0), rows=np.zeros(max_in, _I64),
         dv=np.zeros(max(cells) if cells else 0), vin=np.zeros(max(rows) if rows else 0),
         iout=np.zeros(max_phys), pre_trace=np.zeros(int(off_in[-1])),
         post_trace=np.zeros(int(off_out[-1])),

@@ -36,9 +36,10 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_OPTIONS
+from .rng import normal as _normal
 from .rng import uniform
 
-__all__ = ["GAMMA_MIN", "gauss", "ir_solve", "pulse_update", "XbarConn", "XbarState",
+__all__ = ["GAMMA_MIN", "normal", "ir_solve", "pulse_update", "XbarConn", "XbarState",
            "deliver_crossbars", "stdp_crossbars"]
 
 GAMMA_MIN = 0.01
@@ -48,12 +49,10 @@ ROW_DRIVES, TILE_READS, CONVERSIONS, CELL_ENERGY, WRITE_PULSES, WRITE_ENERGY, IR
 N_STATS = 7
 
 
-@njit(**JIT_OPTIONS)
-def gauss(state, k):
-    """A standard normal draw (Box-Muller on two uniforms of stream ``k``)."""
-    u1 = uniform(state, k)
-    u2 = uniform(state, k)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+@njit(inline="always", **JIT_OPTIONS)
+def normal(xs, x):
+    """A standard normal draw of crossbar x's stream (ziggurat, :func:`.rng.normal`)."""
+    return _normal(xs.rng, x)
 
 
 @njit(**JIT_OPTIONS)
@@ -137,7 +136,7 @@ def pulse_update(g, n, a, p_max, g_min, g_max, c2c, rng, k):
     p2 = min(max(p + n, 0.0), p_max)
     out = b * (1.0 - math.exp(-p2 / a)) + g_min
     if c2c > 0.0:
-        out += c2c * span * math.sqrt(abs(n)) * gauss(rng, k)
+        out += c2c * span * math.sqrt(abs(n)) * _normal(rng, k)
     return min(max(out, g_min), g_max)
 
 
@@ -157,6 +156,13 @@ class XbarConn(NamedTuple):
     r_row: np.ndarray         # float64[X]: wire resistance per segment (0: no IR drop)
     r_col: np.ndarray         # float64[X]
     offset_map: np.ndarray    # uint8[X]: 1 = offset mapping (reference column), 0 = differential
+    noisy: np.ndarray         # uint8[X]: 1 = read noise on
+    t_read: np.ndarray        # float64[X]
+    n_ct: np.ndarray          # int64[X]: column tiles
+    w_off: np.ndarray         # int64[X]: offset of x in the per-weight arrays (n_in x n_out)
+    r_off: np.ndarray         # int64[X]: offset of x in the per-(row, column tile) arrays
+    vnet: np.ndarray          # float64[sum n_in n_out]: read variance of a net current (S^2)
+    vref: np.ndarray          # float64[sum n_in n_ct]: read variance of the reference device
     t_x: np.ndarray           # int64[T]: owner of tile t (tiles of x are contiguous)
     x_tiles: np.ndarray       # int64[X+1]: tiles of x are x_tiles[x] .. x_tiles[x+1]-1
     t_r0: np.ndarray          # int64[T]: rows r0 .. r1-1 (local to x)
@@ -168,7 +174,6 @@ class XbarConn(NamedTuple):
     t_adc_range: np.ndarray   # float64[T]: ADC full scale (A of net current)
     t_adc_step: np.ndarray    # float64[T]: ADC step (A); 0 = no ADC (direct read-out)
     t_alpha: np.ndarray       # float64[T]: drift compensation factor of the tile
-    sig2: np.ndarray          # float64[S]: read-noise variance of every device (S^2)
     frozen: np.ndarray        # uint8[S]: 1 = stuck device (pulses do not move it)
     ir_gamma: float
     ir_tol: float
@@ -191,8 +196,11 @@ class XbarState(NamedTuple):
     rng: np.ndarray           # uint64[X]: read-noise / pulse streams
     stats: np.ndarray         # float64[X, N_STATS]
     out: np.ndarray           # float64[sum n_out]: scratch
-    acc: np.ndarray           # float64[max phys]: scratch column sums
-    var: np.ndarray           # float64[max phys]: scratch noise variances
+    gnet: np.ndarray          # float64[sum n_in n_out]: G+ - G- (or G - G_ref) per weight
+    grow: np.ndarray          # float64[sum n_in n_ct]: sum of G of a row in a column tile
+    acc: np.ndarray           # float64[max n_out]: scratch net currents
+    var: np.ndarray           # float64[max n_out]: scratch noise variances
+    var_ref: np.ndarray       # float64[max n_ct]: scratch reference-column variances
     rows: np.ndarray          # int64[max n_in]: scratch active rows
     dv: np.ndarray            # float64[max tile cells]: IR scratch
     vin: np.ndarray           # float64[max tile rows]: IR scratch
@@ -203,89 +211,140 @@ class XbarState(NamedTuple):
 
 
 @njit(**JIT_OPTIONS)
-def _read_tile(xc, xs, x, t, a0, a1):
-    """Column currents (A) of tile t for the active rows ``xs.rows[a0:a1]`` into
-    ``xs.acc[p0:p1]`` (read noise included); returns the cell read energy (J)."""
-    base = xc.g_off[x]
-    npx = xc.n_phys[x]
-    p0 = xc.t_p0[t]
-    p1 = xc.t_p1[t]
-    v = xc.v_read[x]
-    for p in range(p0, p1):
-        xs.acc[p] = 0.0
-        xs.var[p] = 0.0
-    gsum = 0.0
-    if xc.r_row[x] == 0.0 and xc.r_col[x] == 0.0:
-        for a in range(a0, a1):
-            off = base + xs.rows[a] * npx
-            for p in range(p0, p1):
-                gv = xs.g[off + p]
-                xs.acc[p] += gv
-                xs.var[p] += xc.sig2[off + p]
-        for p in range(p0, p1):
-            gsum += xs.acc[p]
-            xs.acc[p] *= v
-    else:  # every row of the tile is a node of the circuit: inactive rows sit at 0 V
-        r0 = xc.t_r0[t]
-        m = xc.t_r1[t] - r0
-        w = p1 - p0
-        g = np.empty((m, w))
-        for i in range(m):
-            off = base + (r0 + i) * npx
-            for p in range(w):
-                g[i, p] = xs.g[off + p0 + p]
-            xs.vin[i] = 0.0
-        for a in range(a0, a1):
-            r = xs.rows[a]
-            xs.vin[r - r0] = v
-            off = base + r * npx
-            for p in range(p0, p1):
-                xs.var[p] += xc.sig2[off + p]
-        dv = xs.dv[:m * w].reshape((m, w))
-        for i in range(m):
-            for p in range(w):
-                dv[i, p] = xs.vin[i]
-        sweeps, err, gam = ir_solve(g, xs.vin[:m], xc.r_row[x], xc.r_col[x], xc.ir_gamma,
-                                    xc.ir_tol, xc.ir_max_iter, dv, xs.iout[:w])
-        if err >= xc.ir_tol * v:
-            xs.stats[x, IR_FAILS] += 1.0
-        for p in range(w):
-            xs.acc[p0 + p] = xs.iout[p]
-            gsum += xs.iout[p] / v          # energy: V * I * t per cell, summed
-    for p in range(p0, p1):    # per-device read noise, summed over the active rows
-        if xs.var[p] > 0.0:
-            xs.acc[p] += v * math.sqrt(xs.var[p]) * gauss(xs.rng, x)
-    return gsum * xc.e_read[x]
+def _add_row(dest, src):
+    """dest += src (views of equal length: the loop vectorises)."""
+    for k in range(dest.shape[0]):
+        dest[k] += src[k]
 
 
 @njit(**JIT_OPTIONS)
-def _convert(xc, xs, x, t):
-    """Net current of each weight column of tile t, through the ADC (if any), scaled by the
-    tile's drift compensation and k_w, added to ``xs.out``. Returns conversions done."""
+def _ir_tile(xc, xs, x, t, a0, a1):
+    """Net currents of tile t solved as a circuit (inactive rows at 0 V) into
+    ``xs.acc[k0:k1]`` (before the v_read scaling of the wire-free path: already in A);
+    returns the cell energy V I t."""
+    v = xc.v_read[x]
+    base = xc.g_off[x]
+    npx = xc.n_phys[x]
     p0 = xc.t_p0[t]
+    r0 = xc.t_r0[t]
+    m = xc.t_r1[t] - r0
+    w = xc.t_p1[t] - p0
+    g = np.empty((m, w))
+    for i in range(m):
+        off = base + (r0 + i) * npx + p0
+        for p in range(w):
+            g[i, p] = xs.g[off + p]
+        xs.vin[i] = 0.0
+    for a in range(a0, a1):
+        xs.vin[xs.rows[a] - r0] = v
+    dv = xs.dv[:m * w].reshape((m, w))
+    for i in range(m):
+        for p in range(w):
+            dv[i, p] = xs.vin[i]
+    sweeps, err, gam = ir_solve(g, xs.vin[:m], xc.r_row[x], xc.r_col[x], xc.ir_gamma,
+                                xc.ir_tol, xc.ir_max_iter, dv, xs.iout[:w])
+    if err >= xc.ir_tol * v:
+        xs.stats[x, IR_FAILS] += 1.0
+    total = 0.0
+    for p in range(w):
+        total += xs.iout[p]
     k0 = xc.t_k0[t]
-    k1 = xc.t_k1[t]
-    step = xc.t_adc_step[t]
-    rng_ = xc.t_adc_range[t]
-    scale = xc.t_alpha[t] * xc.k_w[x]
-    o = xc.out_off[x]
-    offset = xc.offset_map[x] != 0
-    ref = xs.acc[xc.t_p1[t] - 1] if offset else 0.0
-    for k in range(k0, k1):
-        if offset:
-            net = xs.acc[p0 + (k - k0)] - ref
+    for k in range(k0, xc.t_k1[t]):
+        if xc.offset_map[x]:
+            xs.acc[k] = xs.iout[k - k0] - xs.iout[w - 1]
         else:
-            net = xs.acc[p0 + 2 * (k - k0)] - xs.acc[p0 + 2 * (k - k0) + 1]
+            xs.acc[k] = xs.iout[2 * (k - k0)] - xs.iout[2 * (k - k0) + 1]
+    return total * v * xc.t_read[x]
+
+
+@njit(**JIT_OPTIONS)
+def _read_row_tile(xc, xs, x, rt, a0, a1):
+    """Read the arrays of row tile ``rt`` of crossbar x for its active rows
+    ``xs.rows[a0:a1]``: net current (A) of every weight column into ``xs.acc`` (the pair
+    differences ``gnet`` summed over the active rows, times v_read; or each array solved as
+    a circuit), the read-noise variance of each net current into ``xs.var`` and of each
+    column tile's reference device into ``xs.var_ref``. Returns the cell read energy (J)."""
+    n_out = xc.n_out[x]
+    n_ct = xc.n_ct[x]
+    wo = xc.w_off[x]
+    ro = xc.r_off[x]
+    v = xc.v_read[x]
+    acc = xs.acc[:n_out]
+    var = xs.var[:n_out]
+    noisy = xc.noisy[x] != 0
+    for k in range(n_out):
+        acc[k] = 0.0
+    if noisy:
+        for k in range(n_out):
+            var[k] = 0.0
+        for c in range(n_ct):
+            xs.var_ref[c] = 0.0
+    gsum = 0.0
+    for a in range(a0, a1):
+        i = xs.rows[a]
+        off = wo + i * n_out
+        for c in range(n_ct):
+            gsum += xs.grow[ro + i * n_ct + c]
+        if noisy:
+            _add_row(var, xc.vnet[off:off + n_out])
+            if xc.offset_map[x]:
+                for c in range(n_ct):
+                    xs.var_ref[c] += xc.vref[ro + i * n_ct + c]
+    if xc.r_row[x] == 0.0 and xc.r_col[x] == 0.0:
+        for a in range(a0, a1):
+            off = wo + xs.rows[a] * n_out
+            _add_row(acc, xs.gnet[off:off + n_out])
+        for k in range(n_out):
+            acc[k] *= v
+        return gsum * xc.e_read[x]
+    energy = 0.0
+    t0 = xc.x_tiles[x] + rt * n_ct
+    for t in range(t0, t0 + n_ct):
+        energy += _ir_tile(xc, xs, x, t, a0, a1)
+    return energy
+
+
+@njit(**JIT_OPTIONS)
+def _convert_row_tile(xc, xs, x, rt):
+    """The net currents of row tile ``rt`` with their read noise (one draw per net current,
+    after one per reference column, column tile by column tile), through each array's ADC
+    (if any), scaled by the array's drift compensation and k_w, added to ``xs.out``."""
+    o = xc.out_off[x]
+    v = xc.v_read[x]
+    kw = xc.k_w[x]
+    noisy = xc.noisy[x] != 0
+    t0 = xc.x_tiles[x] + rt * xc.n_ct[x]
+    for c in range(xc.n_ct[x]):
+        t = t0 + c
+        k0 = xc.t_k0[t]
+        k1 = xc.t_k1[t]
+        step = xc.t_adc_step[t]
+        lim = xc.t_adc_range[t]
+        scale = xc.t_alpha[t] * kw
+        acc = xs.acc[k0:k1]
+        out = xs.out[o + k0:o + k1]
+        ref = 0.0
+        if noisy:
+            var = xs.var[k0:k1]
+            if xs.var_ref[c] > 0.0:
+                ref = v * math.sqrt(xs.var_ref[c]) * normal(xs, x)
+            for k in range(acc.shape[0]):
+                if var[k] > 0.0:
+                    acc[k] += v * math.sqrt(var[k]) * normal(xs, x)
         if step > 0.0:
-            net = min(max(step * np.round(net / step), -rng_), rng_)
-        xs.out[o + k] += scale * net
-    return k1 - k0
+            inv = 1.0 / step
+            for k in range(acc.shape[0]):
+                q = step * np.round((acc[k] - ref) * inv)
+                out[k] += scale * min(max(q, -lim), lim)
+        else:
+            for k in range(acc.shape[0]):
+                out[k] += scale * (acc[k] - ref)
 
 
 @njit(**JIT_OPTIONS)
 def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
     """Synapses slot of the crossbar projections: the rows of this step's presynaptic
-    spikes are read (tiles without an active row are skipped: no read, no conversion) and
+    spikes are read (arrays without an active row are skipped: no read, no conversion) and
     the net column currents go to the targets (w >= 0 into I_exc, w < 0 into I_inh), now or
     through the delay ring. Node indices of ``fired`` are ascending within a population."""
     for x in range(xc.pre_lo.shape[0]):
@@ -299,52 +358,55 @@ def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
                 n_act += 1
         if n_act == 0:
             continue
-        o = xc.out_off[x]
-        for k in range(xc.n_out[x]):
-            xs.out[o + k] = 0.0
-        a0 = 0   # rows are sorted; tiles of x are ordered by row tile, then column tile
-        for t in range(xc.x_tiles[x], xc.x_tiles[x + 1]):
-            while a0 < n_act and xs.rows[a0] < xc.t_r0[t]:
-                a0 += 1
-            while a0 > 0 and xs.rows[a0 - 1] >= xc.t_r0[t]:   # next column tile, same rows
-                a0 -= 1
+        n_out = xc.n_out[x]
+        n_ct = xc.n_ct[x]
+        out = xs.out[xc.out_off[x]:xc.out_off[x] + n_out]
+        for k in range(n_out):
+            out[k] = 0.0
+        n_rt = (xc.x_tiles[x + 1] - xc.x_tiles[x]) // n_ct
+        a0 = 0                     # rows are sorted; row tiles in order
+        for rt in range(n_rt):
+            t = xc.x_tiles[x] + rt * n_ct
             a1 = a0
             while a1 < n_act and xs.rows[a1] < xc.t_r1[t]:
                 a1 += 1
-            if a1 == a0:
-                continue
-            xs.stats[x, CELL_ENERGY] += _read_tile(xc, xs, x, t, a0, a1)
-            xs.stats[x, ROW_DRIVES] += a1 - a0
-            xs.stats[x, TILE_READS] += 1.0
-            n_conv = _convert(xc, xs, x, t)
-            if xc.t_adc_step[t] > 0.0:
-                xs.stats[x, CONVERSIONS] += n_conv
+            if a1 > a0:
+                xs.stats[x, CELL_ENERGY] += _read_row_tile(xc, xs, x, rt, a0, a1)
+                _convert_row_tile(xc, xs, x, rt)
+                xs.stats[x, ROW_DRIVES] += (a1 - a0) * n_ct
+                xs.stats[x, TILE_READS] += n_ct
+                if xc.t_adc_step[t] > 0.0:
+                    xs.stats[x, CONVERSIONS] += n_out
+            a0 = a1
         d = xc.delay[x]
-        slot = (step + d) % n_slots
-        if d > 0:
-            st.ring_used[slot] = 1
         base = xc.post_lo[x]
-        for k in range(xc.n_out[x]):
-            val = xs.out[o + k]
-            if val == 0.0:
-                continue
-            if d == 0:
-                if val > 0.0:
-                    st.i_exc[base + k] += val
-                else:
-                    st.i_inh[base + k] += val
-            else:
-                if val > 0.0:
-                    st.ring_exc[slot, base + k] += val
-                else:
-                    st.ring_inh[slot, base + k] += val
+        if d == 0:
+            _route(out, st.i_exc[base:base + n_out], st.i_inh[base:base + n_out])
+        else:
+            slot = (step + d) % n_slots
+            st.ring_used[slot] = 1
+            _route(out, st.ring_exc[slot, base:base + n_out],
+                   st.ring_inh[slot, base:base + n_out])
 
 
 @njit(**JIT_OPTIONS)
-def _pulses(xc, xs, x, idx, dw):
-    """Apply the weight change ``dw`` (V) to device ``idx`` as a whole number of pulses
-    (stochastic rounding of dw / dw_min) through the device law; count them and their
-    energy."""
+def _route(out, exc, inh):
+    """Net inputs >= 0 into the excitatory channel, < 0 into the inhibitory one."""
+    for k in range(out.shape[0]):
+        val = out[k]
+        if val > 0.0:
+            exc[k] += val
+        elif val < 0.0:
+            inh[k] += val
+
+
+@njit(**JIT_OPTIONS)
+def _pulses(xc, xs, x, i, k, dw):
+    """Apply the weight change ``dw`` (V) of weight (i, k) to its positive device as a whole
+    number of pulses (stochastic rounding of dw / dw_min) through the device law; count them
+    and their energy."""
+    p, c = _phys(xc, x, k)
+    idx = xc.g_off[x] + i * xc.n_phys[x] + p
     if xc.frozen[idx]:
         return
     up = dw > 0.0
@@ -366,6 +428,8 @@ def _pulses(xc, xs, x, idx, dw):
                              xs.rng, x)
         xs.stats[x, WRITE_ENERGY] += n * xc.e_write[x, 1] * 0.5 * (g_old + g_new)
     xs.g[idx] = g_new
+    xs.gnet[xc.w_off[x] + i * xc.n_out[x] + k] += g_new - g_old
+    xs.grow[xc.r_off[x] + i * xc.n_ct[x] + c] += g_new - g_old
     xs.stats[x, WRITE_PULSES] += n
 
 
@@ -389,9 +453,6 @@ def stdp_crossbars(xc, xs, fired, nf, n_lif):
             xs.post_trace[qo + j] *= xc.decay_post[x]
         lo = xc.pre_lo[x]
         post_lo = xc.post_lo[x]
-        npx = xc.n_phys[x]
-        base = xc.g_off[x]
-        offset = xc.offset_map[x] != 0
         for f in range(nf):
             node = fired[f]
             if node >= lo and node < lo + n_in:
@@ -399,25 +460,25 @@ def stdp_crossbars(xc, xs, fired, nf, n_lif):
                 for j in range(n_out):
                     tr = xs.post_trace[qo + j]
                     if tr > 0.0:
-                        _pulses(xc, xs, x, base + i * npx + _phys(xc, x, j, offset),
-                                -xc.a_minus[x] * tr)
+                        _pulses(xc, xs, x, i, j, -xc.a_minus[x] * tr)
                 xs.pre_trace[po + i] += 1.0
         for f in range(nf):
             node = fired[f]
             if node < n_lif and node >= post_lo and node < post_lo + n_out:
                 j = node - post_lo
-                col = _phys(xc, x, j, offset)
                 for i in range(n_in):
                     tr = xs.pre_trace[po + i]
                     if tr > 0.0:
-                        _pulses(xc, xs, x, base + i * npx + col, xc.a_plus[x] * tr)
+                        _pulses(xc, xs, x, i, j, xc.a_plus[x] * tr)
                 xs.post_trace[qo + j] += 1.0
 
 
 @njit(**JIT_OPTIONS)
-def _phys(xc, x, k, offset):
-    """Physical column of weight column k's positive (or data) device."""
-    for t in range(xc.x_tiles[x], xc.x_tiles[x + 1]):
+def _phys(xc, x, k):
+    """(physical column of weight column k's positive or data device, its column tile)."""
+    n_ct = xc.n_ct[x]
+    for t in range(xc.x_tiles[x], xc.x_tiles[x] + n_ct):    # the first row of tiles
         if k >= xc.t_k0[t] and k < xc.t_k1[t]:
-            return xc.t_p0[t] + (k - xc.t_k0[t]) * (1 if offset else 2)
-    return -1
+            step = 1 if xc.offset_map[x] else 2
+            return xc.t_p0[t] + (k - xc.t_k0[t]) * step, t - xc.x_tiles[x]
+    return -1, -1

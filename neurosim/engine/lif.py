@@ -355,11 +355,12 @@ def _after_integrate(src, st, step, slot, fired, nf):
 
 
 @njit(**JIT_OPTIONS)
-def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif):
+def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif, plastic):
     """Synapses slot of the crossbar projections (one thread: they write every target),
-    then their plasticity."""
+    then their plasticity (only called when a crossbar learns: the call alone is costly)."""
     deliver_crossbars(xc, xs, st, step, n_slots, fired, nf)
-    stdp_crossbars(xc, xs, fired, nf, n_lif)
+    if plastic:
+        stdp_crossbars(xc, xs, fired, nf, n_lif)
 
 
 @njit(**JIT_OPTIONS)
@@ -374,6 +375,7 @@ def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
     has_xbar = xc.pre_lo.shape[0] > 0
+    plastic = has_xbar and xc.plastic.max() > 0
     n_spk = 0
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
@@ -385,7 +387,7 @@ def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
         for q in range(conn.indptr.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
         if has_xbar:
-            _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif)
+            _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
     return n_steps, n_spk
@@ -405,6 +407,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_pe
     part = conn.part_start
     counts = np.zeros(conn.indptr.shape[0], np.int64)
     has_xbar = xc.pre_lo.shape[0] > 0
+    plastic = has_xbar and xc.plastic.max() > 0
     n_spk = 0
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
@@ -418,7 +421,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_pe
         for q in prange(counts.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
         if has_xbar:
-            _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif)
+            _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
     return n_steps, n_spk
