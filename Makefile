@@ -33,6 +33,7 @@ demo: venv
 bench: venv
 	$(PY) benchmarks/run_suite.py --quick --out out/bench
 	MPLBACKEND=Agg $(PY) benchmarks/energy_vs_ann.py --quick --out out/bench
+	$(PY) benchmarks/crossbar.py --quick --out out/bench
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

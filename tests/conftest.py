@@ -54,3 +54,15 @@ def random_network(seed, backend="numba", dtype="float64", poisson=False, n_lif=
 
 def spikes_of(mon):
     return np.stack([mon.steps, mon.indices])
+
+
+def load_example(name):
+    """The module examples/<name>.py (examples are scripts, not a package)."""
+    import importlib.util
+    import os
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location(f"{name}_example",
+                                                  os.path.join(here, "examples", f"{name}.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -227,3 +227,17 @@ def test_energy_estimate_uses_the_arrays_counters():
     assert (counts + counts).projections["in"].crossbar["conversions"] == 2 * st["conversions"]
     # the same network on Loihi charges its synaptic events as usual
     assert ns.energy.estimate(net, "loihi").total > 0
+
+
+def test_crossbar_example_writes_report_and_figures(tmp_path):
+    from conftest import load_example
+    mod = load_example("crossbar")
+    res = mod.main(["--out", str(tmp_path), "--samples", "40", "--seeds", "1", "--steps", "20"])
+    report = (tmp_path / "report.md").read_text()
+    assert "Accuracy vs programming noise" in report and "Assumptions" in report
+    assert "ADC conversion (8 b)" in report
+    for png in ("noise.png", "drift.png", "irdrop.png"):
+        assert (tmp_path / png).stat().st_size > 5000
+    # heavy one-shot programming noise costs accuracy; write-verify recovers most of it
+    assert np.mean(res["noise"]["one_shot", 0.2]) < res["ideal"] - 0.05
+    assert np.mean(res["noise"]["write_verify", 0.2]) > np.mean(res["noise"]["one_shot", 0.2])

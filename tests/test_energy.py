@@ -331,12 +331,8 @@ def test_conversion_options_and_user_weights(digits_ann):
 
 
 def test_energy_example_writes_report_and_figures(tmp_path):
-    import importlib.util
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    spec = importlib.util.spec_from_file_location("energy_example",
-                                                  os.path.join(here, "examples", "energy.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from conftest import load_example
+    mod = load_example("energy")
     mod.main(["--out", str(tmp_path), "--samples", "40", "--steps", "10", "30"])
     report = (tmp_path / "report.md").read_text()
     assert "Loihi" in report and "no energy figures" in report and "Assumptions" in report
