@@ -300,8 +300,7 @@ class Network:
         self.projections.append(proj)
         return proj
 
-    @staticmethod
-    def _check_crossbar(pre, post, synapse, plasticity, delay):
+    def _check_crossbar(self, pre, post, synapse, plasticity, delay):
         from .crossbar import STDP, Crossbar
         if synapse is None:
             if plasticity is not None:
@@ -322,6 +321,9 @@ class Network:
             if not isinstance(plasticity, STDP):
                 fail("plasticity", "None or a neurosim.crossbar.STDP",
                      type(plasticity).__name__)
+            if self.backend != "numba":   # the NumPy oracle covers reads, not learning
+                fail("plasticity", "None on the reference backend (crossbar learning runs "
+                     "on backend='numba')", type(plasticity).__name__)
             synapse.device.update_law()
 
     # ------------------------------------------------------------------ monitors

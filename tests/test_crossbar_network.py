@@ -108,6 +108,11 @@ def test_crossbar_connect_validation():
         net.connect(s, a, W, plasticity=STDP(1e-4, 1e-4))
     with pytest.raises(HardwareProfileError, match="no per-pulse update law"):
         net.connect(s, a, W, synapse=Crossbar(), plasticity=STDP(1e-4, 1e-4))
+    ref = ns.Network(dt=1e-4, backend="reference")
+    rs, ra = ref.poisson(4, 10.0), ref.lif(3, 20e-3, 5e-3, -60e-3, -50e-3, -60e-3)
+    with pytest.raises(ParameterError, match="plasticity must be None on the reference"):
+        ref.connect(rs, ra, W, synapse=Crossbar(device="rram_taox_hfox_analog"),
+                    plasticity=STDP(1e-4, 1e-4))
     with pytest.raises(ParameterError, match="tau_plus must be > 0"):
         STDP(1e-4, 1e-4, tau_plus=0.0)
     assert len(net.projections) == 0                      # nothing half-made

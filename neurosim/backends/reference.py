@@ -54,8 +54,6 @@ class ReferenceRunner:
         self.plan = plan
         self.state = copy_state(plan.init)
         self.xstate = copy_state(plan.xbar_init)
-        if plan.xbar.plastic.any():
-            raise NotImplementedError("crossbar plasticity runs on the numba backend only")
         self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
         self.pending = {}
         specs = plan.lif_specs
@@ -125,6 +123,8 @@ class ReferenceRunner:
         sums over the active rows, the exact nodal solve for IR drop (the engine iterates),
         the same read-noise stream."""
         xc, xs = self.plan.xbar, self.xstate
+        if xc.pre_lo.shape[0] == 0:
+            return
         fired = np.array(sorted(fired), dtype=np.int64)
         for x in range(xc.pre_lo.shape[0]):
             lo, n_in, n_out = int(xc.pre_lo[x]), int(xc.n_in[x]), int(xc.n_out[x])

@@ -465,14 +465,20 @@ class Crossbar:
         """Area estimate (m^2): cells x cell area + one ADC per weight column per tile (when
         an ADC is used), from the device preset (``cell_area``) and the ADC table of the
         crossbar energy profile."""
+        self._need_weights()
+        cached = getattr(self, "_area", None)          # (adc_bits, figures): counts() asks often
+        if cached is not None and cached[0] == self.adc_bits:
+            return dict(cached[1])
         from ..energy.profiles import load_energy_profile
         prof = load_energy_profile("crossbar_rram")
         cell = prof.param("cell_area")
         adc = prof.param("adc_area") if self.adc_bits is not None else 0.0
         cells = sum((t.r1 - t.r0) * (t.p1 - t.p0) for t in self.tiles)
         convs = sum(t.k1 - t.k0 for t in self.tiles)
-        return dict(cells=cells * cell, adc=convs * adc, total=cells * cell + convs * adc,
-                    tiles=len(self.tiles), cell_area=cell, adc_area=adc)
+        out = dict(cells=cells * cell, adc=convs * adc, total=cells * cell + convs * adc,
+                   tiles=len(self.tiles), cell_area=cell, adc_area=adc)
+        self._area = (self.adc_bits, out)
+        return dict(out)
 
     def __repr__(self):
         if self.W is None:
