@@ -323,22 +323,32 @@ def test_device_prefix_and_area():
         Crossbar.ideal(np.ones((2, 2))).matvec(np.ones(2))
 
 
-def test_kernel_normal_draws_are_standard_normal():
+@pytest.mark.parametrize("batched", [False, True])
+def test_kernel_normal_draws_are_standard_normal(batched):
+    """The scalar ziggurat (128 layers) and the batched one of crossbar reads (256 layers,
+    slow path after the batch) both give standard normals, tails included."""
     from numba import njit
     from scipy import stats
-    from neurosim.engine.rng import normal
+    from neurosim.engine.rng import fill_normal, normal
 
     @njit
-    def draw(n, seed):
+    def draw(n, seed, batch):
         st = np.array([seed], np.uint64)
         out = np.empty(n)
-        for i in range(n):
-            out[i] = normal(st, 0)
+        raw = np.empty(batch + 1, np.int32)
+        if batch == 0:
+            for i in range(n):
+                out[i] = normal(st, 0)
+        else:
+            for i in range(0, n, batch):
+                fill_normal(st, 0, out[i:min(i + batch, n)], raw)
         return out
 
-    x = draw(400000, 7)
+    batch = 1000 if batched else 0
+    x = draw(400000, 7, batch)
     assert abs(x.mean()) < 0.01 and abs(x.std() - 1) < 0.01
     assert stats.kstest(x, "norm").pvalue > 1e-3
     tail = np.mean(np.abs(x) > 3.0)                         # the ziggurat's tail path
     assert tail == pytest.approx(2 * stats.norm.sf(3.0), rel=0.15)
-    np.testing.assert_array_equal(draw(10, 7), x[:10])      # a seeded stream
+    assert abs(np.corrcoef(x[:-1], x[1:])[0, 1]) < 0.01     # neighbours independent
+    np.testing.assert_array_equal(draw(4000, 7, batch), x[:4000])     # a seeded stream

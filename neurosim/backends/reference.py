@@ -10,7 +10,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from ..crossbar.irdrop import solve_exact
-from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, normal
+from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, read_draws
 from ..engine.rng import geometric, uniform
 from ..models.lif import refractory_steps
 from .base import Chunk, copy_state, count_spike
@@ -156,16 +156,17 @@ class ReferenceRunner:
                 k0, k1 = int(xc.t_k0[t]), int(xc.t_k1[t])
                 c = (t - int(xc.x_tiles[x])) % n_ct
                 noisy = bool(xc.noisy[x])
-                var_net = vnet[mine, k0:k1].sum(axis=0) if noisy else np.zeros(k1 - k0)
+                var_net = vnet[mine, k0:k1].sum(axis=0, dtype=np.float64) if noisy else np.zeros(k1 - k0)
                 var_ref = vref[mine, c].sum() if noisy else 0.0
+                if c == 0:     # the draws of the row tile's read: per net current, per ref
+                    z = (read_draws(xs, x, n_out + n_ct * int(xc.offset_map[x])).copy()
+                         if noisy else np.zeros(n_out + n_ct))
                 if xc.offset_map[x]:
-                    ref = cur[-1] + (v * np.sqrt(var_ref) * normal(xs, x) if var_ref > 0 else 0)
+                    ref = cur[-1] + v * np.sqrt(var_ref) * z[n_out + c]
                     net = cur[:-1] - ref
                 else:
                     net = cur[0::2] - cur[1::2]
-                for k in range(net.size):          # one draw per net current, in order
-                    if var_net[k] > 0.0:
-                        net[k] += v * np.sqrt(var_net[k]) * normal(xs, x)
+                net = net + v * np.sqrt(var_net) * z[k0:k1]
                 step_adc = xc.t_adc_step[t]
                 if step_adc > 0.0:
                     net = np.clip(step_adc * np.round(net * (1.0 / step_adc)), -xc.t_adc_range[t],

@@ -107,7 +107,7 @@ def build_xbar(projs, start, lif_start, dt):
     for key in ("t_adc_range", "t_adc_step", "t_alpha"):
         out[key] = f64(tiles[key])
     out["x_tiles"] = i64(x_tiles)
-    out["vnet"] = np.concatenate(vnet) if vnet else np.zeros(0)
+    out["vnet"] = (np.concatenate(vnet) if vnet else np.zeros(0)).astype(np.float32)  # half the traffic
     out["vref"] = np.concatenate(vref) if vref else np.zeros(0)
     out["frozen"] = (np.concatenate(frozen) if frozen else np.zeros(0)).astype(np.uint8)
     out["ir_gamma"] = 0.9
@@ -150,6 +150,7 @@ def initial_xbar_state(projs, xc, seed):
     max_phys = int(xc.n_phys.max()) if n_x else 0
     max_out = int(xc.n_out.max()) if n_x else 0
     max_in = int(xc.n_in.max()) if n_x else 0
+    max_ct = int(xc.n_ct.max()) if n_x else 0
     cells = [(r1 - r0) * (p1 - p0) for r0, r1, p0, p1 in zip(xc.t_r0, xc.t_r1, xc.t_p0, xc.t_p1)]
     rows = [r1 - r0 for r0, r1 in zip(xc.t_r0, xc.t_r1)]
     ss = np.random.SeedSequence([seed, 3])
@@ -160,9 +161,11 @@ def initial_xbar_state(projs, xc, seed):
         g=g.astype(np.float64), rng=rng.astype(np.uint64),
         stats=np.zeros((n_x, N_STATS)), out=np.zeros(int(off_out[-1])),
         gnet=gnet, grow=grow, acc=np.zeros(max_out), var=np.zeros(max_out),
-        var_ref=np.zeros(int(xc.n_ct.max()) if n_x else 0), rows=np.zeros(max_in, _I64),
+        var_ref=np.zeros(max_ct), rows=np.zeros(max_in, _I64),
         dv=np.zeros(max(cells) if cells else 0), vin=np.zeros(max(rows) if rows else 0),
-        iout=np.zeros(max_phys), pre_trace=np.zeros(int(off_in[-1])),
+        iout=np.zeros(max_phys), z=np.zeros(max_out + max_ct),
+        zraw=np.zeros(max_out + max_ct + 1, np.int32),
+        pre_trace=np.zeros(int(off_in[-1])),
         post_trace=np.zeros(int(off_out[-1])),
         trace_off=np.stack([off_in[:-1], off_out[:-1]], axis=1).astype(_I64)
         if n_x else np.zeros((0, 2), _I64))

@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_OPTIONS
+from .rng import fill_normal
 from .rng import normal as _normal
 from .rng import uniform
 
@@ -53,6 +54,16 @@ N_STATS = 7
 def normal(xs, x):
     """A standard normal draw of crossbar x's stream (ziggurat, :func:`.rng.normal`)."""
     return _normal(xs.rng, x)
+
+
+@njit(**JIT_OPTIONS)
+def read_draws(xs, x, n):
+    """``n`` standard normal draws of crossbar x's stream in ``xs.z[:n]`` (the read of one
+    row tile: a draw per weight column, then one per reference column of an offset
+    mapping, column tile by column tile)."""
+    z = xs.z[:n]
+    fill_normal(xs.rng, x, z, xs.zraw)
+    return z
 
 
 @njit(**JIT_OPTIONS)
@@ -161,7 +172,7 @@ class XbarConn(NamedTuple):
     n_ct: np.ndarray          # int64[X]: column tiles
     w_off: np.ndarray         # int64[X]: offset of x in the per-weight arrays (n_in x n_out)
     r_off: np.ndarray         # int64[X]: offset of x in the per-(row, column tile) arrays
-    vnet: np.ndarray          # float64[sum n_in n_out]: read variance of a net current (S^2)
+    vnet: np.ndarray          # float32[sum n_in n_out]: read variance of a net current (S^2)
     vref: np.ndarray          # float64[sum n_in n_ct]: read variance of the reference device
     t_x: np.ndarray           # int64[T]: owner of tile t (tiles of x are contiguous)
     x_tiles: np.ndarray       # int64[X+1]: tiles of x are x_tiles[x] .. x_tiles[x+1]-1
@@ -205,6 +216,8 @@ class XbarState(NamedTuple):
     dv: np.ndarray            # float64[max tile cells]: IR scratch
     vin: np.ndarray           # float64[max tile rows]: IR scratch
     iout: np.ndarray          # float64[max phys]: IR scratch
+    z: np.ndarray             # float64[max n_out + 1]: read-noise draws of one tile read
+    zraw: np.ndarray          # int32[max n_out + 2]: their raw bits
     pre_trace: np.ndarray     # float64[sum n_in]
     post_trace: np.ndarray    # float64[sum n_out]
     trace_off: np.ndarray     # int64[X, 2]: offsets of x in pre_trace / post_trace
@@ -306,15 +319,23 @@ def _read_row_tile(xc, xs, x, rt, a0, a1):
 
 @njit(**JIT_OPTIONS)
 def _convert_row_tile(xc, xs, x, rt):
-    """The net currents of row tile ``rt`` with their read noise (one draw per net current,
-    after one per reference column, column tile by column tile), through each array's ADC
+    """The net currents of row tile ``rt`` with their read noise (one draw per net current
+    and one per reference column: :func:`read_draws`), through each array's ADC
     (if any), scaled by the array's drift compensation and k_w, added to ``xs.out``."""
     o = xc.out_off[x]
     v = xc.v_read[x]
     kw = xc.k_w[x]
     noisy = xc.noisy[x] != 0
-    t0 = xc.x_tiles[x] + rt * xc.n_ct[x]
-    for c in range(xc.n_ct[x]):
+    n_ct = xc.n_ct[x]
+    t0 = xc.x_tiles[x] + rt * n_ct
+    n_out = xc.n_out[x]
+    if noisy:                  # all draws of the row tile's read at once (longer batches)
+        z = read_draws(xs, x, n_out + n_ct * xc.offset_map[x])
+        acc = xs.acc[:n_out]
+        var = xs.var[:n_out]
+        for k in range(n_out):
+            acc[k] += v * math.sqrt(var[k]) * z[k]
+    for c in range(n_ct):
         t = t0 + c
         k0 = xc.t_k0[t]
         k1 = xc.t_k1[t]
@@ -324,13 +345,8 @@ def _convert_row_tile(xc, xs, x, rt):
         acc = xs.acc[k0:k1]
         out = xs.out[o + k0:o + k1]
         ref = 0.0
-        if noisy:
-            var = xs.var[k0:k1]
-            if xs.var_ref[c] > 0.0:
-                ref = v * math.sqrt(xs.var_ref[c]) * normal(xs, x)
-            for k in range(acc.shape[0]):
-                if var[k] > 0.0:
-                    acc[k] += v * math.sqrt(var[k]) * normal(xs, x)
+        if noisy and xc.offset_map[x]:
+            ref = v * math.sqrt(xs.var_ref[c]) * z[n_out + c]
         if step > 0.0:
             inv = 1.0 / step
             for k in range(acc.shape[0]):
@@ -391,13 +407,12 @@ def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
 
 @njit(**JIT_OPTIONS)
 def _route(out, exc, inh):
-    """Net inputs >= 0 into the excitatory channel, < 0 into the inhibitory one."""
+    """Net inputs >= 0 into the excitatory channel, < 0 into the inhibitory one (without
+    branches: the loop vectorises and signs do not cost mispredictions)."""
     for k in range(out.shape[0]):
         val = out[k]
-        if val > 0.0:
-            exc[k] += val
-        elif val < 0.0:
-            inh[k] += val
+        exc[k] += max(val, 0.0)
+        inh[k] += min(val, 0.0)
 
 
 @njit(**JIT_OPTIONS)

@@ -14,7 +14,7 @@ from numba import njit
 
 from .._config import JIT_OPTIONS
 
-__all__ = ["next_u64", "uniform", "geometric", "normal", "INV_2_53"]
+__all__ = ["next_u64", "uniform", "geometric", "normal", "fill_normal", "INV_2_53"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -23,6 +23,7 @@ _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
+_S32 = np.uint64(32)
 _ONE = np.uint64(1)
 INV_2_53 = 1.0 / 9007199254740992.0
 _NEVER = np.int64(1) << np.int64(62)
@@ -59,24 +60,24 @@ def geometric(state, k, log1m_p):
     return np.int64(g)
 
 
-def _ziggurat_tables():
-    """Marsaglia & Tsang's (2000) 128-layer ziggurat for the standard normal: kn (int64
-    acceptance thresholds on 32-bit draws), wn (scales), fn (densities at layer edges)."""
+def _ziggurat_tables(n, r, v):
+    """Marsaglia & Tsang's (2000) ziggurat of ``n`` layers for the standard normal (base
+    strip starting at ``r``, each layer of area ``v``): kn (int64 acceptance thresholds on
+    signed 32-bit draws), wn (scales), fn (densities at the layer edges)."""
     m1 = 2147483648.0
-    dn = tn = 3.442619855899
-    vn = 9.91256303526217e-3
-    kn = np.zeros(128, np.int64)
-    wn = np.zeros(128)
-    fn = np.zeros(128)
-    q = vn / math.exp(-0.5 * dn * dn)
+    dn = tn = r
+    kn = np.zeros(n, np.int64)
+    wn = np.zeros(n)
+    fn = np.zeros(n)
+    q = v / math.exp(-0.5 * dn * dn)
     kn[0] = int((dn / q) * m1)
     kn[1] = 0
     wn[0] = q / m1
-    wn[127] = dn / m1
+    wn[n - 1] = dn / m1
     fn[0] = 1.0
-    fn[127] = math.exp(-0.5 * dn * dn)
-    for i in range(126, 0, -1):
-        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
+    fn[n - 1] = math.exp(-0.5 * dn * dn)
+    for i in range(n - 2, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(v / dn + math.exp(-0.5 * dn * dn)))
         kn[i + 1] = int((dn / tn) * m1)
         tn = dn
         fn[i] = math.exp(-0.5 * dn * dn)
@@ -84,8 +85,12 @@ def _ziggurat_tables():
     return kn, wn, fn
 
 
-_KN, _WN, _FN = _ziggurat_tables()
 _R = 3.442619855899
+_KN, _WN, _FN = _ziggurat_tables(128, _R, 9.91256303526217e-3)
+# 256 layers for the batched draws: half the slow-path calls (1.3 % instead of 2.8 %)
+_R256 = 3.6541528853610088
+_KN256, _WN256, _FN256 = _ziggurat_tables(256, _R256, 4.92867323399e-3)
+_KNF256 = _KN256.astype(np.float64)      # exact: every threshold is below 2**31
 _M32 = np.uint64(0xFFFFFFFF)
 
 
@@ -98,7 +103,7 @@ def _signed32(state, k):
 @njit(**JIT_OPTIONS)
 def normal(state, k):
     """A standard normal draw of stream ``k`` (Marsaglia & Tsang's ziggurat: one 64-bit
-    draw in about 99 % of calls, exact tails)."""
+    draw in about 97 % of calls, exact tails)."""
     hz = _signed32(state, k)
     iz = hz & 127
     if abs(hz) < _KN[iz]:
@@ -106,22 +111,65 @@ def normal(state, k):
     return _normal_tail(state, k, hz, iz)
 
 
-@njit(**JIT_OPTIONS)
-def _normal_tail(state, k, hz, iz):
-    """The rejection part of the ziggurat for a first draw ``hz`` outside its layer's box."""
-    while True:
-        x = hz * _WN[iz]
-        if iz == 0:            # the tail beyond R
-            while True:
-                x = -math.log(uniform(state, k)) / _R
-                y = -math.log(uniform(state, k))
-                if y + y >= x * x:
-                    break
-            return _R + x if hz > 0 else -_R - x
-        if _FN[iz] + uniform(state, k) * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
-            return x
-        hz = _signed32(state, k)
-        iz = hz & 127
-        if abs(hz) < _KN[iz]:
-            return hz * _WN[iz]
+def _make_tail(kn, wn, fn, r):
+    """The rejection part of a ziggurat (tables ``kn, wn, fn``, base strip from ``r``,
+    compiled in as constants) for a first draw ``hz`` outside its layer's box."""
+    mask = kn.shape[0] - 1
 
+    @njit(**JIT_OPTIONS)
+    def tail(state, k, hz, iz):
+        while True:
+            x = hz * wn[iz]
+            if iz == 0:            # the tail beyond r
+                while True:
+                    x = -math.log(uniform(state, k)) / r
+                    y = -math.log(uniform(state, k))
+                    if y + y >= x * x:
+                        break
+                return r + x if hz > 0 else -r - x
+            if fn[iz] + uniform(state, k) * (fn[iz - 1] - fn[iz]) < math.exp(-0.5 * x * x):
+                return x
+            hz = _signed32(state, k)
+            iz = hz & mask
+            if abs(hz) < kn[iz]:
+                return hz * wn[iz]
+    return tail
+
+
+_normal_tail = _make_tail(_KN, _WN, _FN, _R)
+_normal_tail256 = _make_tail(_KN256, _WN256, _FN256, _R256)
+
+
+@njit(**JIT_OPTIONS)
+def fill_normal(state, k, out, raw):
+    """Fill ``out`` with standard normal draws of stream ``k``: a 256-layer ziggurat,
+    batched so that the common path vectorises. splitmix64 is a hash of a counter, so the
+    64-bit words of a batch are computed independently, each giving two signed 32-bit
+    draws; the draws outside their layer's box (about 1.3 %) are then redone one by one
+    with the rejection part of the ziggurat, from the words after the batch. ``raw`` is int32 scratch of
+    at least ``len(out) + 1`` entries. Exact normal distribution, like :func:`normal`;
+    about 2 ns a draw instead of 15."""
+    n = out.shape[0]
+    half = (n + 1) // 2
+    s = state[k]
+    for j in range(half):
+        z = s + np.uint64(j + 1) * _GOLDEN
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+        z = z ^ (z >> _S31)
+        raw[2 * j] = np.int32(np.uint32(z & _M32))
+        raw[2 * j + 1] = np.int32(np.uint32(z >> _S32))
+    state[k] = s + np.uint64(half) * _GOLDEN
+    bad = False
+    for j in range(n):
+        hz = raw[j]
+        iz = hz & 255
+        f = np.float64(hz)                     # exact (|hz| <= 2**31), so is the test
+        out[j] = f * _WN256[iz]
+        bad |= abs(f) >= _KNF256[iz]
+    if bad:
+        for j in range(n):
+            hz = np.int64(raw[j])
+            iz = hz & 255
+            if abs(hz) >= _KN256[iz]:
+                out[j] = _normal_tail256(state, k, hz, iz)
