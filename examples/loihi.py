@@ -44,34 +44,6 @@ def float_network(seed=1):
     return net
 
 
-def with_recorded_input(fixed, steps):
-    """The fixed-point network with its Poisson input replaced by the spikes it produced."""
-    probe = fixed.copy()
-    mon = probe.spike_monitor(probe.population("input"))
-    probe.run(steps * probe.dt, progress=False)
-    net = ns.Network(dt=fixed.dt, seed=fixed.seed)
-    pops = {}
-    for p in fixed.populations:
-        if p.kind == "poisson":
-            pops[p] = net.spike_source(p.n, times=mon.times, indices=mon.indices, name=p.name)
-        else:
-            s = p.spec
-            pops[p] = net.loihi_lif(s.n, du=s.du, dv=s.dv, vth=s.vth, bias_mant=s.bias_mant,
-                                    bias_exp=s.bias_exp, u_init=s.u_init, v_init=s.v_init,
-                                    name=p.name)
-    for q in fixed.projections:
-        net.connect(pops[q.pre], pops[q.post],
-                    weight=q.to_dense(), delay=_dense_delays(q), weight_exp=q.loihi.weight_exp,
-                    num_weight_bits=q.loihi.num_weight_bits, sign_mode=q.loihi.sign_mode)
-    return net
-
-
-def _dense_delays(q):
-    out = np.zeros((q.pre.n, q.post.n))
-    out[q.pre_index, q.post_index] = q.delays
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,7 +55,7 @@ def main():
     net = float_network()
     q = ns.loihi.quantize(net, duration=STEPS * net.dt)
     mapping = ns.loihi.map_to_cores(q.net, "loihi2")
-    fixed = with_recorded_input(q.net, STEPS)
+    fixed = ns.loihi.freeze_inputs(q.net, STEPS)
     mons = {p.name: fixed.spike_monitor(p) for p in fixed.populations
             if p.kind == "loihi_lif"}
     fixed.state_monitor(fixed.population("output"), "v", indices=range(5))

@@ -19,6 +19,8 @@ from .populations import (
     LIFPopulation, LoihiLIFPopulation, PoissonPopulation, Population, SpikeSourcePopulation,
 )
 from .projections import Projection
+from .results import Results, load_results, save_results
+from .netfile import NetworkFileError, load_network
 from .validation import ParameterError
 
 __version__ = "0.1.0"
@@ -28,5 +30,6 @@ __all__ = [
     "LoihiLIFPopulation",
     "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",
-    "hardware", "__version__",
+    "hardware", "__version__", "load_results", "save_results", "Results", "load_network",
+    "NetworkFileError",
 ]

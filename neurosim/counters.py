@@ -102,6 +102,13 @@ class Counts:
                     populations={k: vars(v) for k, v in self.populations.items()},
                     projections={k: vars(v) for k, v in self.projections.items()})
 
+    @classmethod
+    def from_dict(cls, d):
+        """The inverse of :meth:`to_dict` (e.g. counts read back from a results file)."""
+        return cls(dt=float(d["dt"]), steps=int(d["steps"]), runs=int(d["runs"]),
+                   populations={k: PopulationCounts(**v) for k, v in d["populations"].items()},
+                   projections={k: ProjectionCounts(**v) for k, v in d["projections"].items()})
+
 
 def _add(a, b):
     """Field-wise sum of two count records (integers add, names stay, crossbar figures

@@ -5,7 +5,7 @@ The fixed-point neurons themselves are ``Network.loihi_lif`` (see
 """
 
 from .mapping import CoreMapping, load_chip, map_to_cores
-from .quantize import QuantizationReport, Quantized, quantize
+from .quantize import QuantizationReport, Quantized, freeze_inputs, quantize
 
-__all__ = ["quantize", "Quantized", "QuantizationReport", "map_to_cores", "CoreMapping",
+__all__ = ["quantize", "freeze_inputs", "Quantized", "QuantizationReport", "map_to_cores", "CoreMapping",
            "load_chip"]

@@ -216,3 +216,34 @@ def spike_agreement(float_net, fixed_net, duration):
                         count_correlation=corr,
                         matched_fraction=matched / ma.num_spikes if ma.num_spikes else 1.0))
     return out
+
+
+def freeze_inputs(fixed, steps):
+    """``fixed`` (a fixed-point network) with every Poisson population replaced by a spike
+    source replaying the spikes it draws in its first ``steps`` steps: the same network
+    run, in a form Lava can take (Lava has no Poisson source)."""
+    from ..network import Network
+    poisson = [p for p in fixed.populations if p.kind == "poisson"]
+    probe = fixed.copy()
+    mons = {p.name: probe.spike_monitor(probe.population(p.name)) for p in poisson}
+    probe.run(steps * probe.dt, progress=False)
+    net = Network(dt=fixed.dt, seed=fixed.seed, backend=fixed.backend)
+    pops = {}
+    for p in fixed.populations:
+        if p.kind == "poisson":
+            m = mons[p.name]
+            pops[p] = net.spike_source(p.n, times=m.times, indices=m.indices, name=p.name)
+        elif p.kind == "loihi_lif":
+            s = p.spec
+            pops[p] = net.loihi_lif(s.n, du=s.du, dv=s.dv, vth=s.vth, bias_mant=s.bias_mant,
+                                    bias_exp=s.bias_exp, u_init=s.u_init, v_init=s.v_init,
+                                    name=p.name)
+        else:
+            pops[p] = net._add(type(p)(net, p.spec, p.name))
+    for q in fixed.projections:
+        delay = np.zeros((q.pre.n, q.post.n))
+        delay[q.pre_index, q.post_index] = q.delays
+        net.connect(pops[q.pre], pops[q.post], weight=q.to_dense(), delay=delay,
+                    weight_exp=q.loihi.weight_exp, num_weight_bits=q.loihi.num_weight_bits,
+                    sign_mode=q.loihi.sign_mode, name=q.name)
+    return net

@@ -1,0 +1,268 @@
+"""The ``neurosim`` command.
+
+    neurosim run NETWORK.toml [--out DIR] [--duration 0.5s]
+    neurosim energy RESULTS.npz --hardware loihi,spinnaker2,cpu
+    neurosim export loihi NETWORK.toml --out DIR
+    neurosim hardware list | show NAME
+    neurosim bench [--full]
+
+``neurosim COMMAND --help`` explains each.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+__all__ = ["main"]
+
+KINDS = ("energy", "memristor", "chips")
+
+
+def _fail(msg, code=2):
+    print(f"neurosim: error: {msg}", file=sys.stderr)
+    return code
+
+
+# ------------------------------------------------------------------------------------ run
+def _plots(nf, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from . import plot
+    files = []
+    mons = [m for m in nf.spike_monitors.values()]
+    if mons:
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        plot.raster(mons, ax=ax)
+        ax.set_title(os.path.basename(nf.path))
+        fig.tight_layout()
+        files.append(os.path.join(out, "raster.png"))
+        fig.savefig(files[-1], dpi=110)
+        plt.close(fig)
+    for (pop, var), m in nf.state_monitors.items():
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        vals = m.values
+        ax.plot(m.t, vals[:, :10] if vals.ndim == 2 else vals, lw=0.8)
+        unit = {"v": "V", "I_exc": "V", "I_inh": "V", "u": "(integer)"}.get(var, "")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(f"{pop}.{var} {unit}")
+        fig.tight_layout()
+        files.append(os.path.join(out, f"trace_{pop}_{var}.png"))
+        fig.savefig(files[-1], dpi=110)
+        plt.close(fig)
+    return files
+
+
+def cmd_run(args):
+    from .netfile import load_network
+    from .results import save_results
+    nf = load_network(args.network, duration=args.duration)
+    net = nf.net
+    os.makedirs(args.out, exist_ok=True)
+    print(f"{nf.path}: {sum(p.n for p in net.populations):,} neurons, "
+          f"{sum(int(p.n_synapses) for p in net.projections):,} synapses; running "
+          f"{nf.duration:g} s at dt {net.dt:g} s (Ctrl-C stops and keeps what was recorded)")
+    finished = net.run(nf.duration, progress=not args.quiet)
+    path = save_results(os.path.join(args.out, "results.npz"), net,
+                        extra=dict(network_file=os.path.abspath(nf.path), source=nf.source),
+                        interrupted=not finished)
+    summary = dict(results=path, t=net.t, interrupted=not finished, populations={})
+    for name, m in nf.spike_monitors.items():
+        summary["populations"][name] = dict(
+            n=m.pop.n, spikes=m.num_spikes,
+            rate_hz=m.num_spikes / (m.pop.n * net.t) if net.t > 0 else 0.0)
+    summary["figures"] = [] if args.no_plots else _plots(nf, args.out)
+    with open(os.path.join(args.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    for name, s in summary["populations"].items():
+        print(f"  {name}: {s['spikes']:,} spikes, {s['rate_hz']:.2f} Hz")
+    print(f"results: {path}" + ("" if finished else " (interrupted: partial run)"))
+    return 0 if finished else 130
+
+
+# --------------------------------------------------------------------------------- energy
+def cmd_energy(args):
+    from . import energy
+    from .results import load_results
+    res = load_results(args.results)
+    if res.meta.get("counts") is None:
+        return _fail(f"{args.results}: the run recorded no steps; nothing to estimate")
+    rep = energy.estimate(res.counts, args.hardware, inferences=args.inferences,
+                          precision=args.precision)
+    text = rep.to_markdown()
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------------- export
+def cmd_export(args):
+    from . import loihi
+    from .export import write_loihi_bundle
+    from .netfile import load_network
+    nf = load_network(args.network, duration=args.duration)
+    net = nf.net
+    steps = args.steps or int(round(nf.duration / net.dt))
+    if steps < 1:
+        return _fail("export needs at least one step: give [network] duration or --steps")
+    fixed = net if net.fixed_point else loihi.quantize(net, vth=args.vth).net
+    if any(p.kind == "poisson" for p in fixed.populations):
+        fixed = loihi.freeze_inputs(fixed, steps)
+        print("Poisson sources replaced by the spikes they draw (Lava has no Poisson source)")
+    for (pop, var), _ in nf.state_monitors.items():
+        if var in ("u", "v"):
+            fixed.state_monitor(fixed.population(pop), var)
+    out = write_loihi_bundle(fixed, args.out, steps, overwrite=args.overwrite)
+    print(f"Loihi bundle for {steps} steps: {out}")
+    return 0
+
+
+# ------------------------------------------------------------------------------- hardware
+def cmd_hardware(args):
+    from . import hardware
+    if args.action == "list":
+        for kind in ([args.kind] if args.kind else KINDS):
+            print(f"{kind}:")
+            for name in hardware.list_profiles(kind):
+                data = hardware.load_profile(kind, name)
+                head = next((data[t] for t in ("profile", "device", "chip") if t in data), {})
+                print(f"  {name:24s} {head.get('name', '')}")
+        return 0
+    if not args.name:
+        return _fail("hardware show needs a profile NAME (see 'neurosim hardware list')")
+    errors = []
+    for kind in ([args.kind] if args.kind else KINDS):
+        try:
+            data = hardware.load_profile(kind, args.name)
+        except Exception as e:
+            errors.append(str(e))
+            continue
+        print(f"# {kind} profile {args.name}: {data['_file']}\n")
+        with open(data["_file"]) as f:
+            print(f.read())
+        return 0
+    return _fail(f"no profile named {args.name!r}: " + "; ".join(errors))
+
+
+# ---------------------------------------------------------------------------------- bench
+def _bench_dir():
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    folder = os.path.join(here, "benchmarks")
+    return folder if os.path.isfile(os.path.join(folder, "run_suite.py")) else None
+
+
+def cmd_bench(args):
+    folder = _bench_dir()
+    if folder is None:
+        return _fail("neurosim bench runs the scripts in the repository's benchmarks/ "
+                     "folder, which this installation does not have: clone the repository "
+                     "and install it with 'pip install -e .'")
+    out = args.out
+    quick = [] if args.full else ["--quick"]
+    steps = [("CUBA: neurosim vs Brian2 and NEST", "run_suite.py", "results.md"),
+             ("crossbar synapses vs ideal synapses", "crossbar.py", "crossbar_results.md")]
+    for title, script, table in steps:
+        print(f"== {title} ({script} {' '.join(quick)})", flush=True)
+        rc = subprocess.call([sys.executable, os.path.join(folder, script), *quick,
+                              "--out", out])
+        if rc != 0:
+            return _fail(f"{script} failed (exit {rc})", rc)
+        path = os.path.join(out, table)
+        if os.path.isfile(path):
+            with open(path) as f:
+                print(f.read())
+    return 0
+
+
+# ----------------------------------------------------------------------------------- main
+def _parser():
+    ap = argparse.ArgumentParser(prog="neurosim", description=__doc__.split("\n\n")[0],
+                                 epilog="'neurosim COMMAND --help' explains each command.")
+    from . import __version__
+    ap.add_argument("--version", action="version", version=f"neurosim {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("run", help="simulate a network file; write results and plots",
+                       description="Build the network of a TOML file (format: "
+                       "neurosim.netfile; examples/networks/*.toml), run it with a progress "
+                       "bar and write DIR/results.npz (spikes, traces, counters, parameters; "
+                       "read with neurosim.load_results), DIR/summary.json and PNG plots "
+                       "(raster.png, trace_*.png). Ctrl-C stops at the next chunk and keeps "
+                       "what was recorded. Errors in the file name the file and the entry "
+                       "before anything runs.")
+    p.add_argument("network", help="network file (.toml)")
+    p.add_argument("--out", default="out/run", help="output folder (default: out/run)")
+    p.add_argument("--duration", help="override [network] duration, e.g. '0.5 s' or 0.5")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("energy", help="energy of a run on hardware profiles",
+                       description="Energy per inference of the run in a results file on "
+                       "one or several hardware profiles ('neurosim hardware list'), from "
+                       "the run's exact operation counts, with every figure's source and "
+                       "assumption (neurosim.energy.estimate).")
+    p.add_argument("results", help="results file written by 'neurosim run' (.npz)")
+    p.add_argument("--hardware", default="loihi,loihi2,spinnaker2,truenorth,digital45",
+                   help="comma-separated energy profiles (default: %(default)s)")
+    p.add_argument("--inferences", type=int, help="inferences the run covers (default 1)")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "int32", "int8"),
+                   help="arithmetic of the digital45 model (default fp32)")
+    p.add_argument("--out", help="also write the table to this markdown file")
+    p.set_defaults(func=cmd_energy)
+
+    p = sub.add_parser("export", help="export a network to a platform (loihi)",
+                       description="Quantize a network file to Loihi fixed point "
+                       "(neurosim.loihi.quantize), replace Poisson sources by the spikes they "
+                       "draw, and write a Lava bundle (manifest, arrays, run_lava.py, the "
+                       "neurosim reference spikes) to run with Lava's CPU simulator or on "
+                       "Loihi 2 at Intel's neuromorphic research cloud.")
+    p.add_argument("platform", choices=("loihi",), help="target platform")
+    p.add_argument("network", help="network file (.toml)")
+    p.add_argument("--out", required=True, help="bundle folder")
+    p.add_argument("--steps", type=int, help="steps to run (default: duration / dt)")
+    p.add_argument("--duration", help="override [network] duration")
+    p.add_argument("--vth", type=int, default=2**14, help="threshold mantissa (default 2**14)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("hardware", help="list or show the hardware profiles",
+                       description="The hardware facts neurosim uses, as data with sources: "
+                       "energy profiles, memristor devices and Loihi chips (hardware/).")
+    p.add_argument("action", choices=("list", "show"))
+    p.add_argument("name", nargs="?", help="profile to show (a unique prefix works)")
+    p.add_argument("--kind", choices=KINDS, help="only this kind of profile")
+    p.set_defaults(func=cmd_hardware)
+
+    p = sub.add_parser("bench", help="run the benchmarks (quick) and print the tables",
+                       description="Run benchmarks/run_suite.py (CUBA against Brian2 and "
+                       "NEST) and benchmarks/crossbar.py in quick mode (a few minutes) and "
+                       "print their tables; --full runs the documented full sizes.")
+    p.add_argument("--full", action="store_true", help="full sizes (long)")
+    p.add_argument("--out", default="out/bench", help="where the tables go")
+    p.set_defaults(func=cmd_bench)
+    return ap
+
+
+def main(argv=None):
+    import signal
+    if hasattr(signal, "SIGPIPE"):            # `neurosim hardware list | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    from .energy.profiles import HardwareProfileError
+    from .netfile import NetworkFileError
+    from .validation import ParameterError
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (NetworkFileError, ParameterError, HardwareProfileError, FileNotFoundError,
+            ValueError) as e:
+        return _fail(str(e))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""Networks described in TOML files (``neurosim run NETWORK.toml``).
+
+Quantities are SI numbers or strings with a unit of :mod:`neurosim.units` (``"20 ms"``,
+``"-65 mV"``, ``"5 Hz"``). A file has four parts::
+
+    [network]                 # dt, duration, seed, dtype, backend, threads
+    dt = "0.1 ms"
+    duration = "1 s"
+    seed = 1
+
+    [populations.exc]         # one table per population; the key is its name
+    model = "lif"             # lif | poisson | spike_source | loihi_lif
+    n = 3200
+    tau_m = "20 ms"           # the other keys are the arguments of Network.lif etc.
+    v_init = {uniform = ["-60 mV", "-50 mV"]}   # per-neuron values: a list, uniform,
+                                                # normal = [mean, sd], or {file = "v.npy"}
+
+    [[connections]]           # one entry per projection
+    pre = "exc"
+    post = "exc"
+    weight = "0.162 mV"       # a number with p / indegree (random) or alone (all-to-all),
+    p = 0.02                  # an inline matrix [[...], ...], or {file = "w.npy"} /
+                              # {file = "w.npz", key = "W"} (paths relative to the file)
+    delay = "0 ms"
+    synapse = {crossbar = {device = "rram_hfox", adc_bits = 8}}   # optional
+
+    [monitors]
+    spikes = ["exc", "inh"]   # or "all"
+    state = [{population = "exc", var = "v", indices = [0, 1, 2]}]
+
+Every error names the file, the entry (``[populations.exc] tau_m``) and what is wrong,
+and is raised by :func:`load_network` before anything runs.
+"""
+
+import inspect
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import units
+from .validation import ParameterError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:                                    # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["NetworkFileError", "NetworkFile", "load_network", "parse_quantity"]
+
+MODELS = {"lif": "lif", "poisson": "poisson", "spike_source": "spike_source",
+          "loihi_lif": "loihi_lif"}
+NETWORK_KEYS = {"dt": 1e-4, "duration": 1.0, "seed": None, "dtype": "float64",
+                "backend": "numba", "threads": 1}
+CONNECTION_KEYS = ("pre", "post", "weight", "delay", "p", "indegree", "autapses",
+                   "multapses", "name", "weight_exp", "num_weight_bits", "sign_mode",
+                   "synapse")
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)?\s*$")
+
+
+class NetworkFileError(ValueError):
+    """A network file that cannot be built; the message names the file and the entry."""
+
+
+@dataclass
+class NetworkFile:
+    """What :func:`load_network` builds: the network, how long to run it, its monitors
+    (``spike_monitors[name]``, ``state_monitors[(name, var)]``) and the file's text."""
+    path: str
+    net: object
+    duration: float
+    spike_monitors: dict = field(default_factory=dict)
+    state_monitors: dict = field(default_factory=dict)
+    source: str = ""
+
+
+def parse_quantity(value, where="value"):
+    """A number, or a string ``"<number> <unit>"`` with a unit of :mod:`neurosim.units`,
+    as a float in SI units."""
+    if isinstance(value, bool):
+        raise NetworkFileError(f"{where}: expected a number or a quantity such as "
+                               f"'20 ms', got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        m = _QUANTITY.match(value)
+        if m:
+            unit = m.group(2)
+            if unit is None:
+                return float(m.group(1))
+            scale = getattr(units, unit, None)
+            if isinstance(scale, float) and unit in units.__all__:
+                return float(m.group(1)) * scale
+            raise NetworkFileError(f"{where}: unknown unit {unit!r} in {value!r} (units: "
+                                   + ", ".join(u for u in units.__all__
+                                               if isinstance(getattr(units, u), float))
+                                   + ")")
+    raise NetworkFileError(f"{where}: expected a number or a quantity such as '20 ms', "
+                           f"got {value!r}")
+
+
+def _load_array(spec, base, where):
+    path = spec.get("file")
+    if not isinstance(path, str):
+        raise NetworkFileError(f"{where}: 'file' must be a path to a .npy or .npz file, "
+                               f"got {path!r}")
+    full = path if os.path.isabs(path) else os.path.join(base, path)
+    if not os.path.isfile(full):
+        raise NetworkFileError(f"{where}: no such file {full!r}")
+    unknown = set(spec) - {"file", "key", "scale"}
+    if unknown:
+        raise NetworkFileError(f"{where}: unknown keys {sorted(unknown)} (allowed: file, "
+                               "key, scale)")
+    try:
+        data = np.load(full, allow_pickle=False)
+    except Exception as e:
+        raise NetworkFileError(f"{where}: cannot read {full!r}: {e}") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        keys = list(data.files)
+        key = spec.get("key", keys[0] if len(keys) == 1 else None)
+        if key not in keys:
+            raise NetworkFileError(f"{where}: {full!r} holds {keys}; name one with key = "
+                                   f"\"...\" (got {key!r})")
+        arr = data[key]
+    else:
+        arr = data
+    if not np.issubdtype(arr.dtype, np.number):
+        raise NetworkFileError(f"{where}: {full!r} holds {arr.dtype} values, not numbers")
+    return np.asarray(arr, dtype=np.float64) * parse_quantity(spec.get("scale", 1.0),
+                                                            f"{where}.scale")
+
+
+def _value(v, base, where, n=None, rng=None):
+    """A parameter value: quantity, list (of quantities), random table or file."""
+    if isinstance(v, dict):
+        if "file" in v:
+            return _load_array(v, base, where)
+        if len(v) == 1 and next(iter(v)) in ("uniform", "normal"):
+            kind, args = next(iter(v.items()))
+            if not (isinstance(args, list) and len(args) == 2):
+                raise NetworkFileError(f"{where}: {kind} takes [low, high]" if kind == "uniform"
+                                       else f"{where}: normal takes [mean, sd]")
+            a, b = (parse_quantity(x, where) for x in args)
+            if n is None:
+                raise NetworkFileError(f"{where}: random values need a population size")
+            return rng.uniform(a, b, n) if kind == "uniform" else rng.normal(a, b, n)
+        raise NetworkFileError(f"{where}: a table must be {{file = ...}}, {{uniform = [a, b]}} "
+                               f"or {{normal = [mean, sd]}}, got keys {sorted(v)}")
+    if isinstance(v, list):
+        try:
+            return np.array(_nested(v, where), dtype=np.float64)
+        except ValueError as e:
+            raise NetworkFileError(f"{where}: {e}") from None
+    if isinstance(v, str) and not _QUANTITY.match(v):
+        return v                      # a choice such as reset = "subtract"
+    if isinstance(v, bool):
+        return v
+    return parse_quantity(v, where)
+
+
+def _nested(v, where):
+    return [_nested(x, where) if isinstance(x, list) else parse_quantity(x, where) for x in v]
+
+
+def _allowed(method):
+    return [p for p in inspect.signature(method).parameters if p not in ("self", "name")]
+
+
+def _call(method, kwargs, where):
+    """Call a Network method; its ParameterError gets the file's entry as a prefix."""
+    try:
+        return method(**kwargs)
+    except (ParameterError, ValueError, TypeError) as e:
+        raise NetworkFileError(f"{where}: {e}") from None
+
+
+def load_network(path, **overrides):
+    """Read a network file and build its :class:`~neurosim.Network` (nothing runs).
+
+    ``overrides`` replace keys of ``[network]`` (e.g. ``duration``). Raises
+    :class:`NetworkFileError` naming the file and the entry at the first problem.
+    """
+    from .crossbar import Crossbar
+    from .network import Network
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except FileNotFoundError:
+        raise NetworkFileError(f"{path}: no such network file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise NetworkFileError(f"{path}: not valid TOML: {e}") from None
+    base = os.path.dirname(os.path.abspath(path))
+    err = lambda entry, msg: NetworkFileError(f"{path}: {entry}: {msg}")  # noqa: E731
+
+    unknown = set(doc) - {"network", "populations", "connections", "monitors"}
+    if unknown:
+        raise err(sorted(unknown)[0], "unknown section (sections: network, populations, "
+                  "connections, monitors)")
+    head = dict(doc.get("network", {}))
+    head.update({k: v for k, v in overrides.items() if v is not None})
+    bad = set(head) - set(NETWORK_KEYS)
+    if bad:
+        raise err(f"[network] {sorted(bad)[0]}", "unknown key (keys: "
+                  + ", ".join(NETWORK_KEYS) + ")")
+    cfg = {k: head.get(k, d) for k, d in NETWORK_KEYS.items()}
+    for k in ("dt", "duration"):
+        cfg[k] = parse_quantity(cfg[k], f"{path}: [network] {k}")
+    net = _call(lambda **kw: Network(**kw), dict(dt=cfg["dt"], seed=cfg["seed"],
+                dtype=cfg["dtype"], backend=cfg["backend"], threads=cfg["threads"]),
+                f"{path}: [network]")
+    if cfg["duration"] < 0:
+        raise err("[network] duration", f"must be >= 0 s, got {cfg['duration']}")
+    rng = np.random.default_rng(np.random.SeedSequence(net.seed, spawn_key=(17,)))
+
+    pops = doc.get("populations", {})
+    if not isinstance(pops, dict) or not pops:
+        raise err("[populations]", "at least one population table ([populations.NAME]) "
+                  "is needed")
+    for name, spec in pops.items():
+        where = f"{path}: [populations.{name}]"
+        if not isinstance(spec, dict):
+            raise NetworkFileError(f"{where}: must be a table")
+        spec = dict(spec)
+        model = spec.pop("model", None)
+        if model not in MODELS:
+            raise NetworkFileError(f"{where} model: one of {', '.join(MODELS)}, got {model!r}")
+        method = getattr(net, MODELS[model])
+        allowed = _allowed(method)
+        bad = [k for k in spec if k not in allowed]
+        if bad:
+            raise NetworkFileError(f"{where} {bad[0]}: unknown parameter for {model} "
+                                   f"(parameters: {', '.join(allowed)})")
+        n = spec.get("n")
+        kwargs = {}
+        for k, v in spec.items():
+            w = f"{where} {k}"
+            if k == "n" or k == "indices" or model == "loihi_lif":     # integers, as given
+                kwargs[k] = (_load_array(v, base, w) if isinstance(v, dict)
+                             else np.asarray(v) if isinstance(v, list) else v)
+            elif k == "tau_syn" and isinstance(v, list):
+                kwargs[k] = tuple(parse_quantity(x, w) for x in v)
+            else:
+                kwargs[k] = _value(v, base, w, n if isinstance(n, int) else None, rng)
+        _call(lambda **kw: method(name=name, **kw), kwargs, where)
+
+    conns = doc.get("connections", [])
+    if not isinstance(conns, list):
+        raise err("[connections]", "must be an array of tables ([[connections]])")
+    for i, spec in enumerate(conns):
+        spec = dict(spec)
+        where = f"{path}: [[connections]] #{i + 1}"
+        if "name" in spec:
+            where += f" ({spec['name']})"
+        bad = [k for k in spec if k not in CONNECTION_KEYS]
+        if bad:
+            raise NetworkFileError(f"{where} {bad[0]}: unknown key (keys: "
+                                   + ", ".join(CONNECTION_KEYS) + ")")
+        for k in ("pre", "post", "weight"):
+            if k not in spec:
+                raise NetworkFileError(f"{where}: '{k}' is required")
+        kwargs = {}
+        for k in ("pre", "post"):
+            try:
+                kwargs[k] = net.population(spec.pop(k))
+            except Exception as e:
+                raise NetworkFileError(f"{where} {k}: {e}") from None
+        syn = spec.pop("synapse", None)
+        if syn is not None:
+            if not (isinstance(syn, dict) and set(syn) == {"crossbar"}
+                    and isinstance(syn["crossbar"], dict)):
+                raise NetworkFileError(f"{where} synapse: must be {{crossbar = {{...}}}} with "
+                                       "the arguments of neurosim.crossbar.Crossbar")
+            xkw = {k: (tuple(v) if isinstance(v, list) else v)
+                   for k, v in syn["crossbar"].items()}
+            kwargs["synapse"] = _call(lambda **kw: Crossbar(**kw), xkw, f"{where} synapse")
+        for k, v in spec.items():
+            if k in ("name", "sign_mode", "autapses", "multapses", "indegree",
+                     "num_weight_bits", "weight_exp"):
+                kwargs[k] = v
+            else:
+                kwargs[k] = _value(v, base, f"{where} {k}")
+        _call(lambda **kw: net.connect(**kw), kwargs, where)
+
+    out = NetworkFile(path=path, net=net, duration=cfg["duration"],
+                      source=raw.decode("utf-8"))
+    mons = doc.get("monitors", {})
+    bad = set(mons) - {"spikes", "state"}
+    if bad:
+        raise err(f"[monitors] {sorted(bad)[0]}", "unknown key (keys: spikes, state)")
+    spikes = mons.get("spikes", "all")
+    names = [p.name for p in net.populations] if spikes == "all" else spikes
+    if not isinstance(names, list):
+        raise err("[monitors] spikes", f"a list of population names or \"all\", got {spikes!r}")
+    for name in names:
+        try:
+            out.spike_monitors[name] = net.spike_monitor(net.population(name))
+        except Exception as e:
+            raise err("[monitors] spikes", str(e)) from None
+    for j, st in enumerate(mons.get("state", [])):
+        where = f"{path}: [monitors] state #{j + 1}"
+        if not isinstance(st, dict) or not {"population", "var"} <= set(st) \
+                or set(st) - {"population", "var", "indices"}:
+            raise NetworkFileError(f"{where}: a table with population, var and optional "
+                                   f"indices, got {st!r}")
+        try:
+            pop = net.population(st["population"])
+        except Exception as e:
+            raise NetworkFileError(f"{where} population: {e}") from None
+        out.state_monitors[(pop.name, st["var"])] = _call(
+            lambda **kw: net.state_monitor(**kw),
+            dict(pop=pop, var=st["var"], indices=st.get("indices")), where)
+    return out

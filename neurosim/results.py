@@ -1,0 +1,227 @@
+"""Results files: spikes, state traces, counters and parameters of a run in one ``.npz``.
+
+Format (NumPy ``.npz``, no pickled objects; read with :func:`load_results` or plain
+``numpy.load``):
+
+- ``meta``: JSON text with ``format`` ("neurosim-results"), ``format_version``,
+  ``neurosim_version``, ``dt`` (s), ``steps``, ``t`` (s), ``seed``, ``dtype``, ``backend``,
+  ``network`` (populations: name, kind, n and scalar parameters; projections: name, pre,
+  post, synapses, crossbar settings), ``counts`` (:meth:`Counts.to_dict`), ``interrupted``
+  and whatever the caller adds as ``extra``;
+- ``spikes/<population>/steps`` and ``/indices`` (int64) per spike monitor;
+- ``state/<population>/<var>/steps``, ``/indices`` and ``/values`` (steps x neurons) per
+  state monitor;
+- ``param/<population>/<name>``: per-neuron parameters (arrays);
+- ``weights/<projection>/pre``, ``/post``, ``/weight`` (sparse triplets) when asked for.
+
+The file is written to a temporary file in the same folder and renamed over the target
+(atomic on POSIX and Windows), so an interrupted run never leaves a half-written file.
+"""
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field, fields, is_dataclass
+
+import numpy as np
+
+from .counters import Counts
+
+__all__ = ["save_results", "load_results", "Results", "SpikeData", "TraceData"]
+
+FORMAT = "neurosim-results"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class SpikeData:
+    """Spikes of one population: ``steps``, ``indices`` and ``times`` (s)."""
+    steps: np.ndarray
+    indices: np.ndarray
+    dt: float
+
+    @property
+    def times(self):
+        return self.steps * self.dt
+
+    @property
+    def num_spikes(self):
+        return int(self.steps.size)
+
+
+@dataclass
+class TraceData:
+    """A recorded state variable: ``values[k, j]`` of neuron ``indices[j]`` at ``t[k]``."""
+    steps: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    dt: float
+
+    @property
+    def t(self):
+        return self.steps * self.dt
+
+
+@dataclass
+class Results:
+    """What :func:`load_results` returns."""
+    path: str
+    meta: dict
+    spikes: dict = field(default_factory=dict)      # population -> SpikeData
+    state: dict = field(default_factory=dict)       # (population, var) -> TraceData
+    params: dict = field(default_factory=dict)      # population -> {name: array}
+    weights: dict = field(default_factory=dict)     # projection -> (pre, post, weight)
+
+    @property
+    def counts(self):
+        """The run's :class:`~neurosim.Counts` (for ``neurosim.energy.estimate``)."""
+        return Counts.from_dict(self.meta["counts"])
+
+    @property
+    def version(self):
+        return self.meta["neurosim_version"]
+
+    @property
+    def dt(self):
+        return self.meta["dt"]
+
+    @property
+    def duration(self):
+        return self.meta["t"]
+
+    @property
+    def network(self):
+        return self.meta["network"]
+
+
+def _scalar(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def describe(net):
+    """The network's parameters: JSON-able scalars, and per-neuron arrays apart."""
+    pops, arrays = [], {}
+    for p in net.populations:
+        entry = dict(name=p.name, kind=p.kind, n=int(p.n))
+        spec = p.spec
+        items = ({f.name: getattr(spec, f.name) for f in fields(spec)} if is_dataclass(spec)
+                 else dict(vars(spec)))
+        for k, v in items.items():
+            if k == "n":
+                continue
+            a = np.asarray(v)
+            if a.ndim == 0:
+                entry[k] = _scalar(a.item())
+            elif a.size and np.all(a == a.flat[0]) and a.dtype.kind in "biuf":
+                entry[k] = _scalar(a.flat[0])          # uniform over the population
+            elif a.dtype.kind in "biuf":
+                arrays[f"param/{p.name}/{k}"] = a
+                entry[k] = f"array[{a.size}] (param/{p.name}/{k})"
+        pops.append(entry)
+    projs = []
+    for pr in net.projections:
+        entry = dict(name=pr.name, pre=pr.pre.name, post=pr.post.name,
+                     synapses=int(np.size(pr.pre_index)))
+        if getattr(pr, "crossbar", None) is not None:
+            entry["crossbar"] = {k: (v.key if hasattr(v, "key") else
+                                     list(v) if isinstance(v, tuple) else v)
+                                 for k, v in pr.crossbar.settings().items()}
+        projs.append(entry)
+    return dict(populations=pops, projections=projs), arrays
+
+
+def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None,
+                 weights=False, interrupted=False):
+    """Write what ``net`` recorded to ``path`` (``.npz``), atomically.
+
+    ``spike_monitors`` / ``state_monitors`` default to every monitor of the network;
+    ``extra`` (JSON-able) goes into ``meta["extra"]``; ``weights=True`` also stores every
+    projection's synapses. Returns the path written.
+    """
+    from . import __version__
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    spike_monitors = net.spike_monitors if spike_monitors is None else list(spike_monitors)
+    state_monitors = net.state_monitors if state_monitors is None else list(state_monitors)
+    desc, arrays = describe(net)
+    counts = net.counts() if net.built and net._step > 0 else None
+    meta = dict(format=FORMAT, format_version=FORMAT_VERSION, neurosim_version=__version__,
+                dt=net.dt, steps=int(net._step), t=float(net.t), seed=net.seed,
+                dtype=str(net.dtype), backend=net.backend, network=desc,
+                counts=counts.to_dict() if counts is not None else None,
+                interrupted=bool(interrupted), extra=extra)
+    for m in spike_monitors:
+        arrays[f"spikes/{m.pop.name}/steps"] = m.steps
+        arrays[f"spikes/{m.pop.name}/indices"] = m.indices
+    for m in state_monitors:
+        key = f"state/{m.pop.name}/{m.var}"
+        steps, vals = m._arrays()
+        arrays[key + "/steps"] = steps
+        arrays[key + "/indices"] = np.asarray(m.indices, dtype=np.int64)
+        arrays[key + "/values"] = vals
+    if weights:
+        for pr in net.projections:
+            if pr.weight is None:
+                continue
+            w = np.broadcast_to(np.asarray(pr.weight, dtype=np.float64),
+                                np.shape(pr.pre_index))
+            arrays[f"weights/{pr.name}/pre"] = np.asarray(pr.pre_index, dtype=np.int64)
+            arrays[f"weights/{pr.name}/post"] = np.asarray(pr.post_index, dtype=np.int64)
+            arrays[f"weights/{pr.name}/weight"] = np.array(w)
+    arrays["meta"] = np.array(json.dumps(meta, default=_scalar))
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def load_results(path):
+    """Read a results file written by :func:`save_results` (or ``neurosim run``)."""
+    path = os.fspath(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such results file") from None
+    except Exception as e:
+        raise ValueError(f"{path}: not a results file (.npz): {e}") from None
+    with data:
+        if "meta" not in data.files:
+            raise ValueError(f"{path}: not a neurosim results file (no 'meta' entry)")
+        meta = json.loads(str(data["meta"]))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a neurosim results file (format "
+                             f"{meta.get('format')!r})")
+        if meta.get("format_version", 0) > FORMAT_VERSION:
+            raise ValueError(f"{path}: format version {meta['format_version']} is newer than "
+                             f"this neurosim reads ({FORMAT_VERSION}); upgrade neurosim")
+        out = Results(path=path, meta=meta)
+        dt = meta["dt"]
+        for key in data.files:
+            parts = key.split("/")
+            if parts[0] == "spikes" and parts[-1] == "steps":
+                pop = "/".join(parts[1:-1])
+                out.spikes[pop] = SpikeData(data[key], data[f"spikes/{pop}/indices"], dt)
+            elif parts[0] == "state" and parts[-1] == "values":
+                pop, var = "/".join(parts[1:-2]), parts[-2]
+                base = f"state/{pop}/{var}"
+                out.state[(pop, var)] = TraceData(data[base + "/steps"],
+                                                  data[base + "/indices"], data[key], dt)
+            elif parts[0] == "param":
+                out.params.setdefault(parts[1], {})[parts[2]] = data[key]
+            elif parts[0] == "weights" and parts[-1] == "weight":
+                name = "/".join(parts[1:-1])
+                out.weights[name] = (data[f"weights/{name}/pre"], data[f"weights/{name}/post"],
+                                     data[key])
+    return out
