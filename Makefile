@@ -28,7 +28,7 @@ test: venv
 	$(PY) -m pytest -q
 
 demo: venv
-	MPLBACKEND=Agg $(PY) examples/cuba.py --out out --brian2
+	MPLBACKEND=Agg $(PY) examples/demo.py --out out
 
 bench: venv
 	$(PY) benchmarks/run_suite.py --quick --out out/bench

@@ -221,3 +221,34 @@ def test_cli_export_loihi_bundle(tmp_path):
     assert manifest["steps"] == 50
     ref = np.load(out / "spikes_neurosim.npz")
     assert any(k.startswith("spikes/") for k in ref.files)
+
+
+def test_demo_pipeline_writes_report_results_and_figures(tmp_path):
+    """The main job end to end on a few images (Lava included where it is installed)."""
+    from conftest import load_example
+    from neurosim.export.lava import LavaUnavailableError, require_lava
+    try:
+        require_lava()
+        lava = True
+    except LavaUnavailableError:
+        lava = False
+    mod = load_example("demo")
+    mod.main(["--out", str(tmp_path), "--samples", "12"] + ([] if lava else ["--no-lava"]))
+    report = (tmp_path / "report.md").read_text()
+    for needle in ("## Accuracy", "Loihi fixed point", "RRAM crossbar", "TrueNorth",
+                   "SpiNNaker 2", "Digital 45 nm", "What each estimate assumes",
+                   "neurosim vs Lava"):
+        assert needle in report, needle
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert set(res["accuracy"]) >= {"ann", "snn_float", "snn_loihi_fixed_point",
+                                    "snn_crossbar", "crossbar_vs_programming_noise"}
+    assert all(0 <= v <= 1 for v in res["accuracy"]["snn_float"].values())
+    assert set(res["energy_per_inference_j"]) == {
+        "ann_cpu", "ann_gpu", "ann_digital45", "snn_loihi", "snn_spinnaker2",
+        "snn_truenorth", "snn_crossbar"}
+    if lava:
+        assert all(v["identical"] for v in res["lava"].values())
+    one = ns.load_results(tmp_path / "inference.npz")
+    assert set(one.spikes) == {"input", "hidden0", "output"}
+    for png in ("accuracy", "energy", "raster", "traces", "crossbar"):
+        assert (tmp_path / f"{png}.png").stat().st_size > 5000
