@@ -47,7 +47,7 @@ SEEDS = 3                         # chips per noise level (mean accuracy)    # p
 def fixed_point_accuracy(snn, x, y, steps, bar):
     """Accuracy of the Loihi fixed-point version of the converted SNN (reset to 0), by
     output spike counts after ``steps`` steps (ties broken by the lowest index)."""
-    correct, agree = 0, []
+    correct = 0
     for xi, yi in zip(x, y):
         net, _, _ = snn.network(xi, monitor=False)
         fixed = ns.loihi.quantize(net).net
