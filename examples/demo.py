@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import neurosim as ns  # noqa: E402
 import neurosim.plot  # noqa: E402,F401
 from neurosim.crossbar import Crossbar, load_device  # noqa: E402
+from neurosim.export import compare_with_lava  # noqa: E402
 
 STEPS = (5, 10, 15, 25, 50)       # timestep budgets; the last one is simulated
 ANN_HW = ("cpu", "gpu", "digital45")
@@ -72,25 +73,6 @@ def crossbar_sweep(snn, x, y, steps, bar):
                                      progress=False).accuracy[steps])
             bar.update()
         out[s] = float(np.mean(accs))
-    return out
-
-
-def lava_agreement(fixed, steps):
-    """Run the fixed-point inference in Lava's CPU simulator and in neurosim; fraction of
-    (step, neuron) spike entries that agree, per population."""
-    from neurosim.export import run_in_lava
-    lava = run_in_lava(fixed, steps)
-    ref = fixed.copy()
-    mons = {p.name: ref.spike_monitor(p) for p in ref.populations if p.kind == "loihi_lif"}
-    ref.run(steps * ref.dt, progress=False)
-    out = {}
-    for name, m in mons.items():
-        mine = np.zeros((steps, m.pop.n), np.int8)
-        mine[m.steps, m.indices] = 1
-        theirs = np.asarray(lava.spikes[name])[:steps].astype(np.int8)
-        out[name] = dict(neurosim_spikes=int(mine.sum()), lava_spikes=int(theirs.sum()),
-                         identical=bool(np.array_equal(mine, theirs)),
-                         agreement=float(np.mean(mine == theirs)))
     return out
 
 
@@ -159,7 +141,7 @@ def main(argv=None):
         lava_note = "skipped (--no-lava)"
     else:
         try:
-            lava = lava_agreement(fixed, T)
+            lava = compare_with_lava(fixed, T)["populations"]
         except ImportError as e:
             lava_note = f"not run: {e}"
     stages.update()
@@ -270,7 +252,7 @@ def main(argv=None):
         L += [f"Lava: {lava_note}.", ""]
     else:
         L += [f"The fixed-point network of the first test image, exported with "
-              f"`neurosim.export.run_in_lava` and run for {T} steps in Lava's CPU simulator "
+              f"`neurosim.export.compare_with_lava` and run for {T} steps in Lava's CPU simulator "
               "(Loihi2SimCfg, fixed_pt), against neurosim's fixed-point engine:", "",
               "| population | neurosim spikes | Lava spikes | identical | agreement |",
               "|---|---|---|---|---|"]

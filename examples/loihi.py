@@ -62,18 +62,14 @@ def main():
     lines = ["# From float to Loihi", "", "## Quantization", "", q.report.to_markdown(), "",
              "## Neurocores (Loihi 2)", "", mapping.to_markdown(), ""]
     if not args.no_lava:
-        from neurosim.export import run_in_lava
-        res = run_in_lava(fixed, STEPS)
-    fixed.run(STEPS * fixed.dt, progress=False)
-    if not args.no_lava:
+        from neurosim.export import compare_with_lava
+        cmp_ = compare_with_lava(fixed, STEPS)
         lines += ["## neurosim vs Lava (Loihi2SimCfg, fixed_pt)", ""]
-        for name, m in mons.items():
-            s = np.zeros((STEPS, m.pop.n), np.int8)
-            s[m.steps, m.indices] = 1
-            same = np.array_equal(s, res.spikes[name])
-            lines.append(f"- {name}: {m.num_spikes} spikes in {STEPS} steps, "
-                         f"{'identical to' if same else 'DIFFERENT from'} Lava's")
+        for name, c in cmp_["populations"].items():
+            lines.append(f"- {name}: {c['neurosim_spikes']} spikes in {STEPS} steps, "
+                         f"{'identical to' if c['identical'] else 'DIFFERENT from'} Lava's")
         lines.append("")
+    fixed.run(STEPS * fixed.dt, progress=False)
     from neurosim.export import write_loihi_bundle
     bundle = write_loihi_bundle(fixed, os.path.join(args.out, "bundle"), STEPS, overwrite=True)
     lines += [f"Bundle for the Intel Neuromorphic Research Cloud: `{bundle}` "

@@ -32,7 +32,7 @@ def _plots(nf, out):
     import matplotlib.pyplot as plt
     from . import plot
     files = []
-    mons = [m for m in nf.spike_monitors.values()]
+    mons = list(nf.spike_monitors.values())
     if mons:
         fig, ax = plt.subplots(figsize=(9, 4.5))
         plot.raster(mons, ax=ax)

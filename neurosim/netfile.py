@@ -168,10 +168,10 @@ def _allowed(method):
     return [p for p in inspect.signature(method).parameters if p not in ("self", "name")]
 
 
-def _call(method, kwargs, where):
-    """Call a Network method; its ParameterError gets the file's entry as a prefix."""
+def _call(func, kwargs, where):
+    """Call ``func(**kwargs)``; its ParameterError gets the file's entry as a prefix."""
     try:
-        return method(**kwargs)
+        return func(**kwargs)
     except (ParameterError, ValueError, TypeError) as e:
         raise NetworkFileError(f"{where}: {e}") from None
 
@@ -209,8 +209,8 @@ def load_network(path, **overrides):
     cfg = {k: head.get(k, d) for k, d in NETWORK_KEYS.items()}
     for k in ("dt", "duration"):
         cfg[k] = parse_quantity(cfg[k], f"{path}: [network] {k}")
-    net = _call(lambda **kw: Network(**kw), dict(dt=cfg["dt"], seed=cfg["seed"],
-                dtype=cfg["dtype"], backend=cfg["backend"], threads=cfg["threads"]),
+    net = _call(Network, dict(dt=cfg["dt"], seed=cfg["seed"], dtype=cfg["dtype"],
+                              backend=cfg["backend"], threads=cfg["threads"]),
                 f"{path}: [network]")
     if cfg["duration"] < 0:
         raise err("[network] duration", f"must be >= 0 s, got {cfg['duration']}")
@@ -245,7 +245,7 @@ def load_network(path, **overrides):
                 kwargs[k] = tuple(parse_quantity(x, w) for x in v)
             else:
                 kwargs[k] = _value(v, base, w, n if isinstance(n, int) else None, rng)
-        _call(lambda **kw: method(name=name, **kw), kwargs, where)
+        _call(method, dict(kwargs, name=name), where)
 
     conns = doc.get("connections", [])
     if not isinstance(conns, list):
@@ -276,14 +276,14 @@ def load_network(path, **overrides):
                                        "the arguments of neurosim.crossbar.Crossbar")
             xkw = {k: (tuple(v) if isinstance(v, list) else v)
                    for k, v in syn["crossbar"].items()}
-            kwargs["synapse"] = _call(lambda **kw: Crossbar(**kw), xkw, f"{where} synapse")
+            kwargs["synapse"] = _call(Crossbar, xkw, f"{where} synapse")
         for k, v in spec.items():
             if k in ("name", "sign_mode", "autapses", "multapses", "indegree",
                      "num_weight_bits", "weight_exp"):
                 kwargs[k] = v
             else:
                 kwargs[k] = _value(v, base, f"{where} {k}")
-        _call(lambda **kw: net.connect(**kw), kwargs, where)
+        _call(net.connect, kwargs, where)
 
     out = NetworkFile(path=path, net=net, duration=cfg["duration"],
                       source=raw.decode("utf-8"))
@@ -311,6 +311,5 @@ def load_network(path, **overrides):
         except Exception as e:
             raise NetworkFileError(f"{where} population: {e}") from None
         out.state_monitors[(pop.name, st["var"])] = _call(
-            lambda **kw: net.state_monitor(**kw),
-            dict(pop=pop, var=st["var"], indices=st.get("indices")), where)
+            net.state_monitor, dict(pop=pop, var=st["var"], indices=st.get("indices")), where)
     return out

@@ -129,3 +129,15 @@ def test_loihi_example_runs_and_agrees(tmp_path):
     assert report.count("identical to Lava's") == 2 and "DIFFERENT" not in report
     assert (tmp_path / "raster.png").stat().st_size > 10_000
     assert (tmp_path / "bundle" / "run_lava.py").exists()
+
+
+def test_compare_with_lava_reports_identical_runs():
+    from neurosim.export import compare_with_lava
+    net = random_fixed_network(3, STEPS)
+    out = compare_with_lava(net, STEPS)
+    pops = [p.name for p in net.populations if p.kind == "loihi_lif"]
+    assert sorted(out["populations"]) == sorted(pops)
+    assert all(c["identical"] and c["agreement"] == 1.0 and
+               c["neurosim_spikes"] == c["lava_spikes"] for c in out["populations"].values())
+    assert sum(c["lava_spikes"] for c in out["populations"].values()) > 0
+    assert out["traces"] and all(out["traces"].values())

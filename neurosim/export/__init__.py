@@ -1,6 +1,7 @@
 """Exporters to other simulators (imported lazily: each needs its own optional package)."""
 
-__all__ = ["to_brian2", "run_in_brian2", "to_lava", "run_in_lava", "write_loihi_bundle"]
+__all__ = ["to_brian2", "run_in_brian2", "to_lava", "run_in_lava", "compare_with_lava",
+           "write_loihi_bundle"]
 
 
 def to_brian2(net, **kwargs):
@@ -21,6 +22,11 @@ def to_lava(net, steps, **kwargs):
 def run_in_lava(net, steps, **kwargs):
     from .lava import run_in_lava as _f
     return _f(net, steps, **kwargs)
+
+
+def compare_with_lava(net, steps):
+    from .lava import compare_with_lava as _f
+    return _f(net, steps)
 
 
 def write_loihi_bundle(net, out_dir, steps, **kwargs):

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..validation import check_int, fail
 
-__all__ = ["LavaUnavailableError", "lava_manifest", "to_lava", "run_in_lava",
+__all__ = ["LavaUnavailableError", "lava_manifest", "to_lava", "run_in_lava", "compare_with_lava",
            "write_loihi_bundle", "LavaRun", "require_lava"]
 
 _SPARSE_BELOW = 0.1
@@ -166,6 +166,27 @@ def run_in_lava(net, steps, warmup=0):
     from .lava_graph import run_graph
     manifest, arrays = lava_manifest(net, steps)
     return LavaRun(*run_graph(manifest, arrays, warmup=warmup))
+
+
+def compare_with_lava(net, steps):
+    """Run ``net`` from its initial state in Lava's CPU simulator and in neurosim (a fresh
+    copy); per loihi_lif population: ``neurosim_spikes``, ``lava_spikes``, ``identical``
+    and ``agreement`` (fraction of (step, neuron) entries with the same spike or silence),
+    and per state monitor whether the traces are identical (``traces``)."""
+    require_lava()
+    from .lava_graph import run_graph
+    manifest, arrays = lava_manifest(net, steps)
+    lava = LavaRun(*run_graph(manifest, arrays))
+    ours = _neurosim_reference(net, steps, manifest)
+    out = {}
+    for name, theirs in lava.spikes.items():
+        mine, theirs = ours[f"spikes/{name}"], np.asarray(theirs, dtype=np.int8)
+        out[name] = dict(neurosim_spikes=int(mine.sum()), lava_spikes=int(theirs.sum()),
+                         identical=bool(np.array_equal(mine, theirs)),
+                         agreement=float(np.mean(mine == theirs)))
+    traces = {f"{pop}.{var}": bool(np.array_equal(ours[f"trace/{pop}/{var}"], t))
+              for (pop, var), t in lava.traces.items()}
+    return dict(populations=out, traces=traces)
 
 
 _RUN_SCRIPT = '''\
