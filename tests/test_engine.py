@@ -246,3 +246,48 @@ def test_parallel_cuba_identical_to_serial():
     assert out[0][0].shape[1] > 500
     for a, b in zip(*out):
         np.testing.assert_array_equal(a, b)
+
+
+def test_shared_weights_stored_once_and_equal_per_synapse_weights(monkeypatch):
+    """Blocks whose synapses share one weight store no weight array; results are bitwise
+    those of per-synapse weights."""
+    import neurosim.compile.plan as plan_mod
+    from neurosim.nets import cuba
+
+    def run():
+        net = ns.Network(seed=3)
+        exc, inh = cuba(net, N=1500)
+        mons = [net.spike_monitor(exc), net.spike_monitor(inh)]
+        vm = net.state_monitor(exc, "v", indices=[0, 7, 100])
+        net.run(150 * ms)
+        return net, [spikes_of(m) for m in mons], vm.values
+
+    net, s_shared, v_shared = run()
+    conn = net.plan.conn
+    assert conn.weight.size == 0 and np.all(np.isfinite(conn.block_w))
+    monkeypatch.setattr(plan_mod, "_shared_weight", lambda w, dtype: np.nan)
+    net2, s_each, v_each = run()
+    assert net2.plan.conn.weight.size == conn.target.size
+    assert s_shared[0].shape[1] > 200
+    for a, b in zip(s_shared, s_each):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(v_shared, v_each)
+
+
+def test_shared_bias_path_equals_per_neuron_bias_path():
+    """A population whose neurons share one bias (no bias array read) integrates bitwise as
+    one with per-neuron biases, refractory periods included."""
+    def trace(biases):
+        net = ns.Network()
+        pop = net.lif(n=len(biases), tau_m=10 * ms, tau_syn=5 * ms, v_rest=-70 * mV,
+                      v_th=-50 * mV, v_reset=-65 * mV, t_ref=2 * ms, bias=biases)
+        vm = net.state_monitor(pop, "v", indices=[0, 1, 2])
+        sp = net.spike_monitor(pop)
+        net.run(100 * ms)
+        return vm.values, sp.counts[:3]
+
+    v_shared, c_shared = trace(np.full(3, 25 * mV))
+    v_each, c_each = trace(np.array([25 * mV, 25 * mV, 25 * mV, 5 * mV]))
+    assert c_shared.min() > 3
+    np.testing.assert_array_equal(v_shared, v_each)
+    np.testing.assert_array_equal(c_shared, c_each)

@@ -112,7 +112,8 @@ class ReferenceRunner:
                     inh = bool(conn.block_inh[b])
                     for s in range(conn.indptr[q, b, node], conn.indptr[q, b, node + 1]):
                         d = conn.block_delay[b] if conn.block_delay[b] >= 0 else conn.syn_delay[s]
-                        tgt, w = int(conn.target[s]), conn.weight[s]
+                        w0 = conn.block_w[b]
+                        tgt, w = int(conn.target[s]), (w0 if w0 == w0 else conn.weight[s])
                         if d == 0:
                             (st.i_inh if inh else st.i_exc)[tgt] += w
                         else:

@@ -122,10 +122,12 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     n_syn = sum(part[0].shape[0] for k in keys for part in groups[k])
     indptr = np.zeros((n_parts, len(keys), n_nodes + 1), dtype=np.int64)
     target = np.empty(n_syn, dtype=np.int32)
-    weight = np.empty(n_syn, dtype=dtype)
-    syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
     cat = [[np.concatenate([q[i] for q in groups[k]]) if i < 3 or k[0] == -1 else None
             for i in range(4)] for k in keys]
+    shared = [_shared_weight(c[2], dtype) for c in cat]
+    per_synapse = any(w != w for w in shared)
+    weight = np.empty(n_syn if per_synapse else 0, dtype=dtype)
+    syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
     offset = 0
     for q in range(n_parts):
         for b, key in enumerate(keys):
@@ -142,15 +144,23 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
             order = np.empty(m, dtype=np.int64)
             csr_scatter(pre, local, order)
             target[offset:offset + m] = post[order]
-            weight[offset:offset + m] = w[order]
+            if per_synapse:
+                weight[offset:offset + m] = w[order]
             if d is not None:
                 syn_delay[offset:offset + m] = d[order]
             offset += m
     conn = Conn(part_start=part_start, indptr=indptr,
                 block_delay=np.array([k[0] for k in keys], dtype=np.int64),
                 block_inh=np.array([k[1] for k in keys], dtype=np.uint8),
+                block_w=np.array(shared, dtype=dtype),
                 target=target, weight=weight, syn_delay=syn_delay)
     return conn, max_delay + 1
+
+
+def _shared_weight(w, dtype):
+    """The weight (in the plan's dtype) shared by every synapse of a block, else nan."""
+    w = w.astype(dtype)
+    return w[0] if w.size and np.all(w == w[0]) else np.nan
 
 
 def source_arrays(others, start, net):

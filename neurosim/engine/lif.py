@@ -86,8 +86,10 @@ class Conn(NamedTuple):
     indptr: np.ndarray         # int64[Q, B, n_nodes+1]
     block_delay: np.ndarray    # int64[B]: delay in steps, -1 = per-synapse delays
     block_inh: np.ndarray      # uint8[B]: 1 = into I_inh, 0 = into I_exc
+    block_w: np.ndarray        # float[B]: the weight every synapse of block b has, nan if
+                               # they differ (then ``weight`` holds them)
     target: np.ndarray         # int32[S]: LIF index of the target
-    weight: np.ndarray         # float[S]
+    weight: np.ndarray         # float[S], or empty when every block has a shared weight
     syn_delay: np.ndarray      # int32[S] (empty when no block has per-synapse delays)
 
 
@@ -170,26 +172,43 @@ _BLOCK = 512  # neurons per block of the update (their state stays in L1 for the
 
 
 @njit(**JIT_OPTIONS)
+def _neuron(v, ie, ii, n, b, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th):
+    """One neuron's update (exact propagator); returns whether v > v_th afterwards."""
+    x_e = ie[n]
+    x_i = ii[n]
+    vo = v[n]
+    vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * vo) + e_m * (-v_rest - b))
+    # keep v while refractory: a blend by 1.0 and 0.0 (exact: x*1 + y*0 == x), since the
+    # select "v[n] = vn if free else v[n]" becomes a masked store, microcoded and slow on AMD
+    f = 1.0 if step >= until[n] else 0.0
+    vn = vn * f + vo * (1.0 - f)
+    v[n] = vn
+    ie[n] = e_e * x_e
+    ii[n] = e_i * x_i
+    return vn > v_th
+
+
+@njit(**JIT_OPTIONS)
 def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
-            ring_e, ring_i, use_ring):
+            ring_e, ring_i, use_ring, b0):
     """Groups slot for one block of neurons, branch-free so that LLVM vectorises it.
 
     Arguments are views (loops start at 0: Numba then proves indices non-negative and drops
-    its wraparound checks, which would block vectorisation). Returns how many neurons have
-    v > v_th afterwards (an integer reduction, also vectorised), so that the threshold scan
-    runs only on blocks that may hold a spike.
+    its wraparound checks, which would block vectorisation). ``b0``: the bias shared by
+    every neuron of the block (then the ``bias`` array is not read: one stream fewer from
+    memory), or nan. Returns how many neurons have v > v_th afterwards (an integer
+    reduction, also vectorised), so that the threshold scan runs only on blocks that may
+    hold a spike.
     """
     above = 0
-    for n in range(v.shape[0]):
-        x_e = ie[n]
-        x_i = ii[n]
-        b = bias[n]
-        vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
-        vn = vn if step >= until[n] else v[n]
-        v[n] = vn
-        above += vn > v_th
-        ie[n] = e_e * x_e
-        ii[n] = e_i * x_i
+    if b0 == b0:
+        for n in range(v.shape[0]):
+            above += _neuron(v, ie, ii, n, b0, until, step, e_m, e_e, e_i, c_e, c_i, v_rest,
+                             v_th)
+    else:
+        for n in range(v.shape[0]):
+            above += _neuron(v, ie, ii, n, bias[n], until, step, e_m, e_e, e_i, c_e, c_i,
+                             v_rest, v_th)
     if use_ring:  # inputs that were sent with a delay arrive now (the block is still in L1)
         for n in range(v.shape[0]):
             ie[n] += ring_e[n]
@@ -211,10 +230,28 @@ def _threshold(v, until, offset, step, v_th, fired, nf):
 
 
 @njit(**JIT_OPTIONS)
-def _integrate(prm, st, step, slot, use_ring, fired, a, b):
+def _shared_bias(prm, st):
+    """Per population: its bias when every neuron has the same one, else nan (checked per
+    call of the step loop, since users may set the bias between runs)."""
+    n_pops = prm.pop_start.shape[0] - 1
+    out = np.empty(n_pops, st.bias.dtype)
+    for p in range(n_pops):
+        lo = prm.pop_start[p]
+        hi = prm.pop_start[p + 1]
+        out[p] = st.bias[lo] if hi > lo else 0.0
+        for n in range(lo, hi):
+            if st.bias[n] != out[p]:
+                out[p] = np.nan
+                break
+    return out
+
+
+@njit(**JIT_OPTIONS)
+def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0):
     """Groups + thresholds for LIF neurons a..b-1 (every population they overlap).
 
     ``use_ring``: ring slot ``slot`` holds inputs (added to the currents and cleared).
+    ``b0``: :func:`_shared_bias`.
 
     Spikes are written to ``fired[a:]`` in ascending order; returns their number.
     """
@@ -231,7 +268,7 @@ def _integrate(prm, st, step, slot, use_ring, fired, a, b):
             if _update(v, st.i_exc[s:e], st.i_inh[s:e], st.bias[s:e], until, step,
                        prm.e_m[p], prm.e_e[p], prm.e_i[p], prm.c_e[p], prm.c_i[p],
                        prm.v_rest[p], prm.v_th[p], st.ring_exc[slot, s:e],
-                       st.ring_inh[slot, s:e], use_ring):
+                       st.ring_inh[slot, s:e], use_ring, b0[p]):
                 nf = _threshold(v, until, s, step, prm.v_th[p], fired, nf)
     return nf - a
 
@@ -272,6 +309,30 @@ def _scatter(dest, target, weight):
 
 
 @njit(**JIT_OPTIONS)
+def _scatter_shared(dest, target, w):
+    """dest[target[k]] += w (a block whose synapses share one weight: no weight reads)."""
+    for k in range(target.shape[0]):
+        dest[np.uint32(target[k])] += w
+
+
+@njit(**JIT_OPTIONS)
+def _scatter_block(conn, b, dest, lo, hi):
+    """Synapses lo..hi-1 of block b into ``dest``."""
+    w0 = conn.block_w[b]
+    if w0 == w0:
+        _scatter_shared(dest, conn.target[lo:hi], w0)
+    else:
+        _scatter(dest, conn.target[lo:hi], conn.weight[lo:hi])
+
+
+@njit(**JIT_OPTIONS)
+def _syn_weight(conn, b, s):
+    """Weight of synapse s of block b."""
+    w0 = conn.block_w[b]
+    return w0 if w0 == w0 else conn.weight[s]
+
+
+@njit(**JIT_OPTIONS)
 def _deliver(conn, q, st, step, n_slots, fired, nf):
     """Synapses slot for partition q: every spike of this step through its CSR rows."""
     n_blocks = conn.block_delay.shape[0]
@@ -285,23 +346,21 @@ def _deliver(conn, q, st, step, n_slots, fired, nf):
                 continue
             d = conn.block_delay[b]
             inh = conn.block_inh[b] != 0
-            tg = conn.target[lo:hi]
-            w = conn.weight[lo:hi]
             if d == 0:
-                _scatter(st.i_inh if inh else st.i_exc, tg, w)
+                _scatter_block(conn, b, st.i_inh if inh else st.i_exc, lo, hi)
             elif d > 0:
                 ring = st.ring_inh if inh else st.ring_exc
                 st.ring_used[(step + d) % n_slots] = 1
-                _scatter(ring[(step + d) % n_slots], tg, w)
+                _scatter_block(conn, b, ring[(step + d) % n_slots], lo, hi)
             else:
-                ds = conn.syn_delay[lo:hi]
-                for k in range(tg.shape[0]):
-                    if ds[k] == 0:
+                for s in range(lo, hi):
+                    ds = conn.syn_delay[s]
+                    if ds == 0:
                         dest = st.i_inh if inh else st.i_exc
                     else:
-                        st.ring_used[(step + ds[k]) % n_slots] = 1
-                        dest = (st.ring_inh if inh else st.ring_exc)[(step + ds[k]) % n_slots]
-                    dest[np.uint32(tg[k])] += w[k]
+                        st.ring_used[(step + ds) % n_slots] = 1
+                        dest = (st.ring_inh if inh else st.ring_exc)[(step + ds) % n_slots]
+                    dest[np.uint32(conn.target[s])] += _syn_weight(conn, b, s)
 
 
 @njit(**JIT_OPTIONS)
@@ -376,13 +435,14 @@ def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
     n_lif = st.v.shape[0]
     has_xbar = xc.pre_lo.shape[0] > 0
     plastic = has_xbar and xc.plastic.max() > 0
+    b0 = _shared_bias(prm, st)
     n_spk = 0
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
         step = step0 + k
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
-        nf = _integrate(prm, st, step, slot, use_ring, st.fired, 0, n_lif)
+        nf = _integrate(prm, st, step, slot, use_ring, st.fired, 0, n_lif, b0)
         nf = _after_integrate(src, st, step, slot, st.fired, nf)
         for q in range(conn.indptr.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
@@ -408,6 +468,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_pe
     counts = np.zeros(conn.indptr.shape[0], np.int64)
     has_xbar = xc.pre_lo.shape[0] > 0
     plastic = has_xbar and xc.plastic.max() > 0
+    b0 = _shared_bias(prm, st)
     n_spk = 0
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
@@ -416,7 +477,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_pe
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
         for q in prange(counts.shape[0]):
             counts[q] = _integrate(prm, st, step, slot, use_ring, st.fired, part[q],
-                                   part[q + 1])
+                                   part[q + 1], b0)
         nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
         for q in prange(counts.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
