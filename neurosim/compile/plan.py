@@ -208,6 +208,7 @@ def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype):
         ring_exc=np.zeros((n_slots, n_lif), dtype), ring_inh=np.zeros((n_slots, n_lif), dtype),
         ring_used=np.zeros(n_slots, np.uint8),
         pois_rng=rng, pois_next=nxt, fired=np.zeros(n_nodes, np.int32),
+        sink=np.zeros(1, np.int64),
     )
 
 

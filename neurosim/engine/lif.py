@@ -74,6 +74,7 @@ class State(NamedTuple):
     pois_rng: np.ndarray       # uint64[K]: one random stream per Poisson population
     pois_next: np.ndarray      # int64[K]: next Bernoulli trial that succeeds (step*n + i)
     fired: np.ndarray          # int32[n_nodes]: scratch list of this step's spikes
+    sink: np.ndarray           # int64[1]: where prefetching reads leave their result
 
 
 class Conn(NamedTuple):
@@ -333,15 +334,36 @@ def _syn_weight(conn, b, s):
 
 
 @njit(**JIT_OPTIONS)
-def _deliver(conn, q, st, step, n_slots, fired, nf):
-    """Synapses slot for partition q: every spike of this step through its CSR rows."""
-    n_blocks = conn.block_delay.shape[0]
+def _row_bounds(conn, q, st, fired, nf):
+    """(start, end) of the CSR row of every spike and block, gathered before any delivery,
+    and the first target of each row read: these loads do not depend on one another, so
+    their cache and TLB misses overlap, where the delivery loop would meet them one row at a
+    time (at large N a row costs two misses in series: its bounds, then its targets)."""
     indptr = conn.indptr[q]
+    n_blocks = indptr.shape[0]
+    bounds = np.empty((2, nf * n_blocks), np.int64)
     for f in range(nf):
         pre = fired[f]
         for b in range(n_blocks):
-            lo = indptr[b, pre]
-            hi = indptr[b, pre + 1]
+            bounds[0, f * n_blocks + b] = indptr[b, pre]
+            bounds[1, f * n_blocks + b] = indptr[b, pre + 1]
+    seen = 0
+    for r in range(nf * n_blocks):
+        if bounds[1, r] > bounds[0, r]:
+            seen += conn.target[bounds[0, r]]
+    st.sink[0] = seen
+    return bounds
+
+
+@njit(**JIT_OPTIONS)
+def _deliver(conn, q, st, step, n_slots, fired, nf):
+    """Synapses slot for partition q: every spike of this step through its CSR rows."""
+    n_blocks = conn.block_delay.shape[0]
+    bounds = _row_bounds(conn, q, st, fired, nf)
+    for f in range(nf):
+        for b in range(n_blocks):
+            lo = bounds[0, f * n_blocks + b]
+            hi = bounds[1, f * n_blocks + b]
             if lo == hi:
                 continue
             d = conn.block_delay[b]
