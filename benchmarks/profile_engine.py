@@ -4,9 +4,10 @@
 
 For each N: the CUBA simulation time (1 s, median of 3), the time of the same populations
 with no synapses and no spikes (pure neuron update: N x steps), and the remainder (threshold
-spikes, delivery, resets). The neuron update streams v, I_exc, I_inh, I_bias and ref_until
-(36 bytes read and 24 written per neuron and step in float64); the achieved bandwidth of
-that stream is compared with a numpy copy measured here (STREAM-like). Prints JSON lines.
+spikes, delivery, resets). The neuron update streams v, I_exc, I_inh and ref_until (32
+bytes read and 24 written per neuron and step in float64; the shared bias is not read); the
+achieved bandwidth of that stream is compared with a numpy copy measured here (STREAM-like).
+Prints JSON lines.
 """
 
 import argparse
@@ -68,14 +69,14 @@ def main():
         t_full = _time(full, args.duration)
         t_upd = _time(update_only, args.duration)
         steps = int(round(args.duration / 1e-4))
-        stream = 60 * N * steps / t_upd / 1e9
+        stream = 56 * N * steps / t_upd / 1e9
         print(json.dumps(dict(
             N=N, sim_s=round(t_full, 4), neuron_update_s=round(t_upd, 4),
             event_path_s=round(t_full - t_upd, 4),
             update_share=round(t_upd / t_full, 3),
             ns_per_neuron_step=round(t_upd / (N * steps) * 1e9, 3),
             update_stream_gb_s=round(stream, 2),
-            copy_gb_s_same_size=round(copy_bandwidth(60 * N), 2))), flush=True)
+            copy_gb_s_same_size=round(copy_bandwidth(56 * N), 2))), flush=True)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,9 @@ def main():
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--repeat", type=int, default=3, help="runs per point (median sim_s)")
     ap.add_argument("--no-nest", action="store_true")
+    ap.add_argument("--keep-from", metavar="RESULTS_JSON",
+                    help="add the rows of simulators not run now (e.g. NEST with --no-nest) "
+                         "from an earlier results.json; the table marks them with its date")
     ap.add_argument("--out", default=HERE)
     ap.add_argument("--render", action="store_true",
                     help="only re-render results.md and scaling.png from OUT/results.json")
@@ -141,15 +144,29 @@ def main():
             row.update(simulator=name, N=n, indegree=k)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    _ratios(rows)
     meta = dict(machine=f"{platform.machine()} {platform.processor() or ''} "
                         f"{os.cpu_count()} cores", python=sys.version.split()[0],
                 date=time.strftime("%Y-%m-%d"), duration_s=args.duration, repeat=args.repeat)
+    if args.keep_from:
+        rows = _keep(rows, args.keep_from, set(sims))
+    _ratios(rows)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(dict(meta=meta, rows=rows), f, indent=1)
     _markdown(rows, meta, os.path.join(args.out, "results.md"))
     _plot(rows, os.path.join(args.out, "scaling.png"))
     print(f"wrote {args.out}/results.md, results.json, scaling.png", file=sys.stderr)
+
+
+def _keep(rows, path, ran):
+    """Rows plus those of ``path`` for simulators that did not run now, each marked with the
+    date of its run (``earlier``), in (N, in-degree) order."""
+    with open(path) as f:
+        old = json.load(f)
+    sizes = {(r["N"], r["indegree"]) for r in rows}
+    kept = [dict(r, earlier=r.get("earlier", old["meta"]["date"])) for r in old["rows"]
+            if r["simulator"] not in ran and (r["N"], r["indegree"]) in sizes]
+    order = list(dict.fromkeys((r["N"], r["indegree"]) for r in rows))
+    return sorted(rows + kept, key=lambda r: order.index((r["N"], r["indegree"])))
 
 
 def _ratios(rows):
@@ -176,15 +193,17 @@ def _markdown(rows, meta, path):
                and "error" not in r}
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['N']} | {r['indegree']} | {r['simulator']} | failed: "
+            lines.append(f"| {r['N']} | {r['indegree']} | {r['simulator']}"
+                         f"{' (earlier run, ' + r['earlier'] + ')' if 'earlier' in r else ''} | failed: "
                          f"{' '.join(r['error'])[:80]} |||||||| |")
             continue
         ref = ns_rows.get((r["N"], r["indegree"]))
         ratio = ""
         if ref and not r["simulator"].startswith("neurosim"):
             ratio = f"{ref['sim_s'] / r['sim_s']:.2f}"
+        name = r["simulator"] + (f" (earlier run, {r['earlier']})" if "earlier" in r else "")
         lines.append(
-            f"| {r['N']} | {r['indegree']} | {r['simulator']} | {r['synapses']} | "
+            f"| {r['N']} | {r['indegree']} | {name} | {r['synapses']} | "
             f"{r['build_s']:.2f} | {r['sim_s']:.3f} | {r.get('process_wall_s', 0):.2f} | "
             f"{r.get('peak_rss_mb', 0):.0f} | {r['rate_hz']:.2f} | {r['events_per_s'] / 1e6:.1f} M | "
             f"{ratio} |")

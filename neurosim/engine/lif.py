@@ -29,8 +29,14 @@ Order of operations within step n, as Brian2's default schedule
 5. resets: v = v_reset (or v -= v_th - v_reset), refractory counter set, spikes recorded.
 
 A neuron that spiked at step s is refractory at steps s+1 .. s+R-1 (R = t_ref/dt steps):
-it is free at step n when n >= ref_until = s + R. The update of step 2 is branch-free (a
-select keeps v of refractory neurons) so that it vectorises; the threshold scan follows.
+it is free at step n when n >= ref_until = s + R. The update of step 2 is branch-free (an
+exact blend by 1.0 and 0.0 keeps v of refractory neurons) so that it vectorises; the
+threshold scan follows.
+
+Memory traffic per neuron and step (float64): v, I_exc, I_inh and ref_until read, v and the
+currents written (56 bytes); I_bias is read only in populations whose neurons have different
+biases. Per synapse: an int32 target, plus a weight only in (delay, channel) blocks whose
+synapses do not all share one weight.
 """
 
 from typing import NamedTuple
