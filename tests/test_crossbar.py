@@ -325,7 +325,7 @@ def test_device_prefix_and_area():
 
 @pytest.mark.parametrize("batched", [False, True])
 def test_kernel_normal_draws_are_standard_normal(batched):
-    """The scalar ziggurat (128 layers) and the batched one of crossbar reads (256 layers,
+    """The scalar ziggurat (128 layers) and the batched one of crossbar reads (1024 layers,
     slow path after the batch) both give standard normals, tails included."""
     from numba import njit
     from scipy import stats
@@ -336,12 +336,13 @@ def test_kernel_normal_draws_are_standard_normal(batched):
         st = np.array([seed], np.uint64)
         out = np.empty(n)
         raw = np.empty(batch + 1, np.int32)
+        flag = np.empty(batch + 8, np.uint8)
         if batch == 0:
             for i in range(n):
                 out[i] = normal(st, 0)
         else:
             for i in range(0, n, batch):
-                fill_normal(st, 0, out[i:min(i + batch, n)], raw)
+                fill_normal(st, 0, out[i:min(i + batch, n)], raw, flag)
         return out
 
     batch = 1000 if batched else 0

@@ -1,5 +1,7 @@
 """Numba engine vs the NumPy reference, determinism, chunking, float32, counters."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -291,3 +293,25 @@ def test_shared_bias_path_equals_per_neuron_bias_path():
     assert c_shared.min() > 3
     np.testing.assert_array_equal(v_shared, v_each)
     np.testing.assert_array_equal(c_shared, c_each)
+
+
+def test_cached_kernels_are_dropped_when_the_engine_sources_change(tmp_path):
+    """Numba keys a cached kernel on its own file only: the engine drops its whole cache
+    when the fingerprint of its sources differs from the one stored with the cache."""
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    show = ("import neurosim.engine as e; print(e._probe._cache._cache_path)")
+    cache = subprocess.run([sys.executable, "-c", show], env=env, check=True,
+                           capture_output=True, text=True).stdout.strip()
+    stamp = os.path.join(cache, "neurosim-kernel-sources.sha1")
+    digest = open(stamp).read()
+    kept = os.path.join(cache, "lif.advance-1.py310.nbi")
+    open(kept, "w").close()
+    subprocess.run([sys.executable, "-c", "import neurosim.engine"], env=env, check=True)
+    assert os.path.exists(kept)                            # same sources: cache kept
+    with open(stamp, "w") as f:
+        f.write("0" * 40 + "\n")                           # as if compiled from other sources
+    subprocess.run([sys.executable, "-c", "import neurosim.engine"], env=env, check=True)
+    assert not os.path.exists(kept)
+    assert open(stamp).read() == digest

@@ -136,7 +136,7 @@ class ReferenceRunner:
             size = n_in * npx
             g = xs.g[xc.g_off[x]:xc.g_off[x] + size].reshape(n_in, npx)
             n_ct = int(xc.n_ct[x])
-            vnet = xc.vnet[xc.w_off[x]:xc.w_off[x] + n_in * n_out].reshape(n_in, n_out)
+            snet = xc.snet[xc.w_off[x]:xc.w_off[x] + n_in * n_out].reshape(n_in, n_out)
             vref = xc.vref[xc.r_off[x]:xc.r_off[x] + n_in * n_ct].reshape(n_in, n_ct)
             v = xc.v_read[x]
             out = np.zeros(n_out)
@@ -157,7 +157,8 @@ class ReferenceRunner:
                 k0, k1 = int(xc.t_k0[t]), int(xc.t_k1[t])
                 c = (t - int(xc.x_tiles[x])) % n_ct
                 noisy = bool(xc.noisy[x])
-                var_net = vnet[mine, k0:k1].sum(axis=0, dtype=np.float64) if noisy else np.zeros(k1 - k0)
+                var_net = ((snet[mine, k0:k1].astype(np.float64) ** 2).sum(axis=0) if noisy
+                           else np.zeros(k1 - k0))
                 var_ref = vref[mine, c].sum() if noisy else 0.0
                 if c == 0:     # the draws of the row tile's read: per net current, per ref
                     z = (read_draws(xs, x, n_out + n_ct * int(xc.offset_map[x])).copy()
@@ -167,7 +168,9 @@ class ReferenceRunner:
                     net = cur[:-1] - ref
                 else:
                     net = cur[0::2] - cur[1::2]
-                net = net + v * np.sqrt(var_net) * z[k0:k1]
+                sd = snet[mine[0], k0:k1].astype(np.float64) if mine.size == 1 else \
+                    np.sqrt(var_net.astype(np.float32)).astype(np.float64)  # the engine's roots
+                net = net + v * sd * z[k0:k1]
                 step_adc = xc.t_adc_step[t]
                 if step_adc > 0.0:
                     net = np.clip(step_adc * np.round(net * (1.0 / step_adc)), -xc.t_adc_range[t],

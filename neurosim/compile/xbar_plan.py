@@ -107,7 +107,8 @@ def build_xbar(projs, start, lif_start, dt):
     for key in ("t_adc_range", "t_adc_step", "t_alpha"):
         out[key] = f64(tiles[key])
     out["x_tiles"] = i64(x_tiles)
-    out["vnet"] = (np.concatenate(vnet) if vnet else np.zeros(0)).astype(np.float32)  # half the traffic
+    # sigma, not variance: a read of one active row needs no root; float32: half the traffic
+    out["snet"] = np.sqrt(np.concatenate(vnet) if vnet else np.zeros(0)).astype(np.float32)
     out["vref"] = np.concatenate(vref) if vref else np.zeros(0)
     out["frozen"] = (np.concatenate(frozen) if frozen else np.zeros(0)).astype(np.uint8)
     out["ir_gamma"] = 0.9
@@ -165,6 +166,7 @@ def initial_xbar_state(projs, xc, seed):
         dv=np.zeros(max(cells) if cells else 0), vin=np.zeros(max(rows) if rows else 0),
         iout=np.zeros(max_phys), z=np.zeros(max_out + max_ct),
         zraw=np.zeros(max_out + max_ct + 1, np.int32),
+        zflag=np.zeros(8 * ((max_out + max_ct + 7) // 8), np.uint8),
         pre_trace=np.zeros(int(off_in[-1])),
         post_trace=np.zeros(int(off_out[-1])),
         trace_off=np.stack([off_in[:-1], off_out[:-1]], axis=1).astype(_I64)

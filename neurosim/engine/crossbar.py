@@ -56,13 +56,13 @@ def normal(xs, x):
     return _normal(xs.rng, x)
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def read_draws(xs, x, n):
     """``n`` standard normal draws of crossbar x's stream in ``xs.z[:n]`` (the read of one
     row tile: a draw per weight column, then one per reference column of an offset
     mapping, column tile by column tile)."""
     z = xs.z[:n]
-    fill_normal(xs.rng, x, z, xs.zraw)
+    fill_normal(xs.rng, x, z, xs.zraw, xs.zflag)
     return z
 
 
@@ -172,7 +172,7 @@ class XbarConn(NamedTuple):
     n_ct: np.ndarray          # int64[X]: column tiles
     w_off: np.ndarray         # int64[X]: offset of x in the per-weight arrays (n_in x n_out)
     r_off: np.ndarray         # int64[X]: offset of x in the per-(row, column tile) arrays
-    vnet: np.ndarray          # float32[sum n_in n_out]: read variance of a net current (S^2)
+    snet: np.ndarray          # float32[sum n_in n_out]: read-noise sigma of a net conductance (S)
     vref: np.ndarray          # float64[sum n_in n_ct]: read variance of the reference device
     t_x: np.ndarray           # int64[T]: owner of tile t (tiles of x are contiguous)
     x_tiles: np.ndarray       # int64[X+1]: tiles of x are x_tiles[x] .. x_tiles[x+1]-1
@@ -210,7 +210,7 @@ class XbarState(NamedTuple):
     gnet: np.ndarray          # float64[sum n_in n_out]: G+ - G- (or G - G_ref) per weight
     grow: np.ndarray          # float64[sum n_in n_ct]: sum of G of a row in a column tile
     acc: np.ndarray           # float64[max n_out]: scratch net currents
-    var: np.ndarray           # float64[max n_out]: scratch noise variances
+    var: np.ndarray           # float64[max n_out]: scratch noise sigmas (S)
     var_ref: np.ndarray       # float64[max n_ct]: scratch reference-column variances
     rows: np.ndarray          # int64[max n_in]: scratch active rows
     dv: np.ndarray            # float64[max tile cells]: IR scratch
@@ -218,6 +218,7 @@ class XbarState(NamedTuple):
     iout: np.ndarray          # float64[max phys]: IR scratch
     z: np.ndarray             # float64[max n_out + 1]: read-noise draws of one tile read
     zraw: np.ndarray          # int32[max n_out + 2]: their raw bits
+    zflag: np.ndarray         # uint8[max n_out + 8, multiple of 8]: draws to redo
     pre_trace: np.ndarray     # float64[sum n_in]
     post_trace: np.ndarray    # float64[sum n_out]
     trace_off: np.ndarray     # int64[X, 2]: offsets of x in pre_trace / post_trace
@@ -228,6 +229,29 @@ def _add_row(dest, src):
     """dest += src (views of equal length: the loop vectorises)."""
     for k in range(dest.shape[0]):
         dest[k] += src[k]
+
+
+@njit(**JIT_OPTIONS)
+def _copy_row(dest, src):
+    """dest = src (float32 or float64 source)."""
+    for k in range(dest.shape[0]):
+        dest[k] = src[k]
+
+
+@njit(**JIT_OPTIONS)
+def _set_squares(dest, src):
+    """dest = src**2 (src float32 sigmas, squared in float64)."""
+    for k in range(dest.shape[0]):
+        s = np.float64(src[k])
+        dest[k] = s * s
+
+
+@njit(**JIT_OPTIONS)
+def _add_squares(dest, src):
+    """dest += src**2 (src float32 sigmas, squared in float64)."""
+    for k in range(dest.shape[0]):
+        s = np.float64(src[k])
+        dest[k] += s * s
 
 
 @njit(**JIT_OPTIONS)
@@ -271,57 +295,71 @@ def _ir_tile(xc, xs, x, t, a0, a1):
 
 
 @njit(**JIT_OPTIONS)
-def _read_row_tile(xc, xs, x, rt, a0, a1):
-    """Read the arrays of row tile ``rt`` of crossbar x for its active rows
-    ``xs.rows[a0:a1]``: net current (A) of every weight column into ``xs.acc`` (the pair
-    differences ``gnet`` summed over the active rows, times v_read; or each array solved as
-    a circuit), the read-noise variance of each net current into ``xs.var`` and of each
-    column tile's reference device into ``xs.var_ref``. Returns the cell read energy (J)."""
+def _read_noise(snet, vref, rows, n_out, n_ct, offset_map, var, var_ref):
+    """Read-noise sigma of every net conductance of one crossbar (its per-weight sigmas
+    ``snet``, (rows, n_out), and reference variances ``vref``, (rows, n_ct)) for the
+    active ``rows`` of one row tile into ``var`` (the stored sigma of a single active row,
+    else the root of the summed variances), and the variance of each column tile's
+    reference device into ``var_ref`` (offset mapping). Arrays only, no plan tuples: a
+    call that passes them costs more than this whole read."""
+    first = rows[0] * n_out
+    if rows.shape[0] == 1:
+        _copy_row(var, snet[first:first + n_out])
+    else:
+        _set_squares(var, snet[first:first + n_out])
+        for a in range(1, rows.shape[0]):
+            off = rows[a] * n_out
+            _add_squares(var, snet[off:off + n_out])
+        for k in range(n_out):             # a float32 root: 8 lanes, precise to 6e-8
+            var[k] = np.float64(math.sqrt(np.float32(var[k])))
+    if offset_map:
+        for c in range(n_ct):
+            var_ref[c] = 0.0
+        for a in range(rows.shape[0]):
+            for c in range(n_ct):
+                var_ref[c] += vref[rows[a] * n_ct + c]
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _read_row_tile(xc, xs, x, a0, a1):
+    """Read the arrays of one row tile of crossbar x (no wire resistance) for its active
+    rows ``xs.rows[a0:a1]``: net conductance of every weight column (the pair differences
+    ``gnet`` summed over the active rows; times v_read in the conversion) into ``xs.acc``.
+    Returns the cell read energy (J)."""
     n_out = xc.n_out[x]
     n_ct = xc.n_ct[x]
     wo = xc.w_off[x]
     ro = xc.r_off[x]
-    v = xc.v_read[x]
     acc = xs.acc[:n_out]
-    var = xs.var[:n_out]
-    noisy = xc.noisy[x] != 0
-    for k in range(n_out):
-        acc[k] = 0.0
-    if noisy:
-        for k in range(n_out):
-            var[k] = 0.0
-        for c in range(n_ct):
-            xs.var_ref[c] = 0.0
     gsum = 0.0
     for a in range(a0, a1):
-        i = xs.rows[a]
-        off = wo + i * n_out
         for c in range(n_ct):
-            gsum += xs.grow[ro + i * n_ct + c]
-        if noisy:
-            _add_row(var, xc.vnet[off:off + n_out])
-            if xc.offset_map[x]:
-                for c in range(n_ct):
-                    xs.var_ref[c] += xc.vref[ro + i * n_ct + c]
-    if xc.r_row[x] == 0.0 and xc.r_col[x] == 0.0:
-        for a in range(a0, a1):
-            off = wo + xs.rows[a] * n_out
-            _add_row(acc, xs.gnet[off:off + n_out])
-        for k in range(n_out):
-            acc[k] *= v
-        return gsum * xc.e_read[x]
+            gsum += xs.grow[ro + xs.rows[a] * n_ct + c]
+    first = wo + xs.rows[a0] * n_out
+    _copy_row(acc, xs.gnet[first:first + n_out])
+    for a in range(a0 + 1, a1):
+        off = wo + xs.rows[a] * n_out
+        _add_row(acc, xs.gnet[off:off + n_out])
+    return gsum * xc.e_read[x]
+
+
+@njit(**JIT_OPTIONS)
+def _read_row_tile_ir(xc, xs, x, rt, a0, a1):
+    """:func:`_read_row_tile` with wire resistance: each array of row tile ``rt`` solved as
+    a circuit, net currents (A) into ``xs.acc``. Returns the cell read energy (J)."""
     energy = 0.0
-    t0 = xc.x_tiles[x] + rt * n_ct
-    for t in range(t0, t0 + n_ct):
+    t0 = xc.x_tiles[x] + rt * xc.n_ct[x]
+    for t in range(t0, t0 + xc.n_ct[x]):
         energy += _ir_tile(xc, xs, x, t, a0, a1)
     return energy
 
 
-@njit(**JIT_OPTIONS)
-def _convert_row_tile(xc, xs, x, rt):
-    """The net currents of row tile ``rt`` with their read noise (one draw per net current
-    and one per reference column: :func:`read_draws`), through each array's ADC
-    (if any), scaled by the array's drift compensation and k_w, added to ``xs.out``."""
+@njit(inline="always", **JIT_OPTIONS)
+def _convert_row_tile(xc, xs, x, rt, gain):
+    """The net currents of row tile ``rt`` (``gain * xs.acc``) with their read noise (one
+    draw per net current and one per reference column: :func:`read_draws`), through each
+    array's ADC (if any), scaled by the array's drift compensation and k_w, added to
+    ``xs.out``: one pass per column tile."""
     o = xc.out_off[x]
     v = xc.v_read[x]
     kw = xc.k_w[x]
@@ -329,12 +367,11 @@ def _convert_row_tile(xc, xs, x, rt):
     n_ct = xc.n_ct[x]
     t0 = xc.x_tiles[x] + rt * n_ct
     n_out = xc.n_out[x]
+    ref = 0.0
     if noisy:                  # all draws of the row tile's read at once (longer batches)
         z = read_draws(xs, x, n_out + n_ct * xc.offset_map[x])
-        acc = xs.acc[:n_out]
-        var = xs.var[:n_out]
-        for k in range(n_out):
-            acc[k] += v * math.sqrt(var[k]) * z[k]
+        _add_noise(xs.acc[:n_out], xs.var[:n_out], z[:n_out], gain, v)
+        gain = 1.0
     for c in range(n_ct):
         t = t0 + c
         k0 = xc.t_k0[t]
@@ -344,17 +381,23 @@ def _convert_row_tile(xc, xs, x, rt):
         scale = xc.t_alpha[t] * kw
         acc = xs.acc[k0:k1]
         out = xs.out[o + k0:o + k1]
-        ref = 0.0
         if noisy and xc.offset_map[x]:
             ref = v * math.sqrt(xs.var_ref[c]) * z[n_out + c]
         if step > 0.0:
             inv = 1.0 / step
             for k in range(acc.shape[0]):
-                q = step * np.round((acc[k] - ref) * inv)
+                q = step * np.round((gain * acc[k] - ref) * inv)
                 out[k] += scale * min(max(q, -lim), lim)
         else:
             for k in range(acc.shape[0]):
-                out[k] += scale * (acc[k] - ref)
+                out[k] += scale * (gain * acc[k] - ref)
+
+
+@njit(**JIT_OPTIONS)
+def _add_noise(acc, sd, z, gain, v):
+    """acc = gain acc + v sd z (a pass of its own: three arrays, so the loop vectorises)."""
+    for k in range(acc.shape[0]):
+        acc[k] = gain * acc[k] + v * sd[k] * z[k]
 
 
 @njit(**JIT_OPTIONS)
@@ -380,6 +423,7 @@ def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
         for k in range(n_out):
             out[k] = 0.0
         n_rt = (xc.x_tiles[x + 1] - xc.x_tiles[x]) // n_ct
+        ir = xc.r_row[x] != 0.0 or xc.r_col[x] != 0.0
         a0 = 0                     # rows are sorted; row tiles in order
         for rt in range(n_rt):
             t = xc.x_tiles[x] + rt * n_ct
@@ -387,8 +431,17 @@ def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
             while a1 < n_act and xs.rows[a1] < xc.t_r1[t]:
                 a1 += 1
             if a1 > a0:
-                xs.stats[x, CELL_ENERGY] += _read_row_tile(xc, xs, x, rt, a0, a1)
-                _convert_row_tile(xc, xs, x, rt)
+                if xc.noisy[x]:
+                    _read_noise(xc.snet[xc.w_off[x]:xc.w_off[x] + xc.n_in[x] * n_out],
+                                xc.vref[xc.r_off[x]:xc.r_off[x] + xc.n_in[x] * n_ct],
+                                xs.rows[a0:a1], n_out, n_ct, xc.offset_map[x],
+                                xs.var[:n_out], xs.var_ref[:n_ct])
+                if ir:
+                    xs.stats[x, CELL_ENERGY] += _read_row_tile_ir(xc, xs, x, rt, a0, a1)
+                    _convert_row_tile(xc, xs, x, rt, 1.0)      # already in A
+                else:
+                    xs.stats[x, CELL_ENERGY] += _read_row_tile(xc, xs, x, a0, a1)
+                    _convert_row_tile(xc, xs, x, rt, xc.v_read[x])
                 xs.stats[x, ROW_DRIVES] += (a1 - a0) * n_ct
                 xs.stats[x, TILE_READS] += n_ct
                 if xc.t_adc_step[t] > 0.0:
