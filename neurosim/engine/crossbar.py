@@ -247,6 +247,16 @@ def _set_squares(dest, src):
 
 
 @njit(**JIT_OPTIONS)
+def _root_of_two(dest, a, b):
+    """dest = sqrt(a**2 + b**2) (float32 sigmas squared and summed in float64, float32
+    root as in :func:`_read_noise`)."""
+    for k in range(dest.shape[0]):
+        x = np.float64(a[k])
+        y = np.float64(b[k])
+        dest[k] = np.float64(math.sqrt(np.float32(x * x + y * y)))
+
+
+@njit(**JIT_OPTIONS)
 def _add_squares(dest, src):
     """dest += src**2 (src float32 sigmas, squared in float64)."""
     for k in range(dest.shape[0]):
@@ -305,6 +315,9 @@ def _read_noise(snet, vref, rows, n_out, n_ct, offset_map, var, var_ref):
     first = rows[0] * n_out
     if rows.shape[0] == 1:
         _copy_row(var, snet[first:first + n_out])
+    elif rows.shape[0] == 2:               # the common case of several: one pass
+        _root_of_two(var, snet[first:first + n_out],
+                     snet[rows[1] * n_out:rows[1] * n_out + n_out])
     else:
         _set_squares(var, snet[first:first + n_out])
         for a in range(1, rows.shape[0]):
