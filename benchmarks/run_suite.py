@@ -6,7 +6,9 @@
 Every simulator runs in its own fresh process (so process time and peak memory are its own):
 neurosim (float64 and float32), Brian2 runtime (Cython) and cpp_standalone, and NEST 3 with 1
 and 2 threads in a Python 3.11 virtual environment made here (benchmarks/.venv-nest; NEST
-ships wheels for 3.11, not 3.10). sim_s is the median of --repeat runs. Results go to
+ships wheels for 3.11, not 3.10). sim_s is the median of --repeat runs (--repeat-large
+above 64k neurons), the simulators taking turns in each round so that all of them see the
+same load of the machine. Results go to
 benchmarks/results.json, benchmarks/results.md and benchmarks/scaling.png, and each row is
 printed as JSON as it finishes.
 """
@@ -104,7 +106,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="N = 4k and 16k only")
     ap.add_argument("--sizes", type=int, nargs="*", help="override the list of N")
     ap.add_argument("--duration", type=float, default=1.0)
-    ap.add_argument("--repeat", type=int, default=3, help="runs per point (median sim_s)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per point up to 64k neurons (median sim_s)")
+    ap.add_argument("--repeat-large", type=int, default=1,
+                    help="runs per point above 64k neurons (minutes each)")
     ap.add_argument("--no-nest", action="store_true")
     ap.add_argument("--keep-from", metavar="RESULTS_JSON",
                     help="add the rows of simulators not run now (e.g. NEST with --no-nest) "
@@ -126,27 +131,32 @@ def main():
     sims = simulators(args)
     rows = []
     for n, k in cases:
-        for name, make in sims.items():
-            if name == "brian2-runtime" and n > 64000:
-                continue                       # minutes per run: left out beyond 64k
-            reps = []
-            for _ in range(args.repeat if n <= 64000 else 1):
-                row = run_one(make(n, args.duration, k), timeout=3600)
+        names = [name for name in sims if not (name == "brian2-runtime" and n > 64000)]
+        n_rep = args.repeat if n <= 64000 else args.repeat_large
+        reps = {name: [] for name in names}
+        for _ in range(n_rep):          # round robin: every simulator sees the same load
+            for name in names:
+                if reps[name] and "error" in reps[name][0]:
+                    continue
+                row = run_one(sims[name](n, args.duration, k), timeout=3600)
                 if "error" in row:
-                    reps = [dict(simulator=name, N=n, indegree=k, error=row["error"])]
-                    break
-                reps.append(row)
-            row = dict(reps[0])
+                    reps[name] = [dict(simulator=name, N=n, indegree=k, error=row["error"])]
+                else:
+                    reps[name].append(row)
+        for name in names:
+            row = dict(reps[name][0])
             if "error" not in row:
-                row["sim_s"] = statistics.median(r["sim_s"] for r in reps)
-                row["sim_s_all"] = [r["sim_s"] for r in reps]
-                row["events_per_s"] = round(statistics.median(r["events_per_s"] for r in reps), 1)
+                row["sim_s"] = statistics.median(r["sim_s"] for r in reps[name])
+                row["sim_s_all"] = [r["sim_s"] for r in reps[name]]
+                row["events_per_s"] = round(statistics.median(r["events_per_s"]
+                                                              for r in reps[name]), 1)
             row.update(simulator=name, N=n, indegree=k)
             rows.append(row)
             print(json.dumps(row), flush=True)
     meta = dict(machine=f"{platform.machine()} {platform.processor() or ''} "
                         f"{os.cpu_count()} cores", python=sys.version.split()[0],
-                date=time.strftime("%Y-%m-%d"), duration_s=args.duration, repeat=args.repeat)
+                date=time.strftime("%Y-%m-%d"), duration_s=args.duration, repeat=args.repeat,
+                repeat_large=args.repeat_large)
     if args.keep_from:
         rows = _keep(rows, args.keep_from, set(sims))
     _ratios(rows)
@@ -184,7 +194,8 @@ def _markdown(rows, meta, path):
     lines = ["# CUBA benchmark results", "",
              f"Machine: {meta['machine']}; Python {meta['python']}; {meta['date']}; "
              f"{meta['duration_s']} s simulated, dt 0.1 ms; sim s = median of {meta['repeat']} "
-             f"runs (1 run above 64k). Ratio = neurosim sim s / peer sim s (below 1: neurosim "
+             f"runs ({meta.get('repeat_large', 1)} above 64k; the simulators take turns in "
+             f"each round). Ratio = neurosim sim s / peer sim s (below 1: neurosim "
              f"faster).", "",
              "| N | in-degree | simulator | synapses | build s | sim s | process s | peak MB | "
              "rate Hz | events/s | neurosim/peer |",
