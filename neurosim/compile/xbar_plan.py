@@ -161,7 +161,7 @@ def initial_xbar_state(projs, xc, seed):
     return XbarState(
         g=g.astype(np.float64), rng=rng.astype(np.uint64),
         stats=np.zeros((n_x, N_STATS)), out=np.zeros(int(off_out[-1])),
-        gnet=gnet, grow=grow, acc=np.zeros(max_out), var=np.zeros(max_out),
+        gnet=gnet, grow=grow, acc=np.zeros(max_out), sd=np.zeros(max_out),
         var_ref=np.zeros(max_ct), rows=np.zeros(max_in, _I64),
         dv=np.zeros(max(cells) if cells else 0), vin=np.zeros(max(rows) if rows else 0),
         iout=np.zeros(max_phys), z=np.zeros(max_out + max_ct),

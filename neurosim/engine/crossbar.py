@@ -210,7 +210,7 @@ class XbarState(NamedTuple):
     gnet: np.ndarray          # float64[sum n_in n_out]: G+ - G- (or G - G_ref) per weight
     grow: np.ndarray          # float64[sum n_in n_ct]: sum of G of a row in a column tile
     acc: np.ndarray           # float64[max n_out]: scratch net currents
-    var: np.ndarray           # float64[max n_out]: scratch noise sigmas (S)
+    sd: np.ndarray            # float64[max n_out]: scratch read-noise sigmas (S)
     var_ref: np.ndarray       # float64[max n_ct]: scratch reference-column variances
     rows: np.ndarray          # int64[max n_in]: scratch active rows
     dv: np.ndarray            # float64[max tile cells]: IR scratch
@@ -305,26 +305,26 @@ def _ir_tile(xc, xs, x, t, a0, a1):
 
 
 @njit(**JIT_OPTIONS)
-def _read_noise(snet, vref, rows, n_out, n_ct, offset_map, var, var_ref):
+def _read_noise(snet, vref, rows, n_out, n_ct, offset_map, sd, var_ref):
     """Read-noise sigma of every net conductance of one crossbar (its per-weight sigmas
     ``snet``, (rows, n_out), and reference variances ``vref``, (rows, n_ct)) for the
-    active ``rows`` of one row tile into ``var`` (the stored sigma of a single active row,
+    active ``rows`` of one row tile into ``sd`` (the stored sigma of a single active row,
     else the root of the summed variances), and the variance of each column tile's
     reference device into ``var_ref`` (offset mapping). Arrays only, no plan tuples: a
     call that passes them costs more than this whole read."""
     first = rows[0] * n_out
     if rows.shape[0] == 1:
-        _copy_row(var, snet[first:first + n_out])
+        _copy_row(sd, snet[first:first + n_out])
     elif rows.shape[0] == 2:               # the common case of several: one pass
-        _root_of_two(var, snet[first:first + n_out],
+        _root_of_two(sd, snet[first:first + n_out],
                      snet[rows[1] * n_out:rows[1] * n_out + n_out])
     else:
-        _set_squares(var, snet[first:first + n_out])
+        _set_squares(sd, snet[first:first + n_out])
         for a in range(1, rows.shape[0]):
             off = rows[a] * n_out
-            _add_squares(var, snet[off:off + n_out])
+            _add_squares(sd, snet[off:off + n_out])
         for k in range(n_out):             # a float32 root: 8 lanes, precise to 6e-8
-            var[k] = np.float64(math.sqrt(np.float32(var[k])))
+            sd[k] = np.float64(math.sqrt(np.float32(sd[k])))
     if offset_map:
         for c in range(n_ct):
             var_ref[c] = 0.0
@@ -383,7 +383,7 @@ def _convert_row_tile(xc, xs, x, rt, gain):
     ref = 0.0
     if noisy:                  # all draws of the row tile's read at once (longer batches)
         z = read_draws(xs, x, n_out + n_ct * xc.offset_map[x])
-        _add_noise(xs.acc[:n_out], xs.var[:n_out], z[:n_out], gain, v)
+        _add_noise(xs.acc[:n_out], xs.sd[:n_out], z[:n_out], gain, v)
         gain = 1.0
     for c in range(n_ct):
         t = t0 + c
@@ -448,7 +448,7 @@ def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
                     _read_noise(xc.snet[xc.w_off[x]:xc.w_off[x] + xc.n_in[x] * n_out],
                                 xc.vref[xc.r_off[x]:xc.r_off[x] + xc.n_in[x] * n_ct],
                                 xs.rows[a0:a1], n_out, n_ct, xc.offset_map[x],
-                                xs.var[:n_out], xs.var_ref[:n_ct])
+                                xs.sd[:n_out], xs.var_ref[:n_ct])
                 if ir:
                     xs.stats[x, CELL_ENERGY] += _read_row_tile_ir(xc, xs, x, rt, a0, a1)
                     _convert_row_tile(xc, xs, x, rt, 1.0)      # already in A
