@@ -168,8 +168,9 @@ class ReferenceRunner:
                     net = cur[:-1] - ref
                 else:
                     net = cur[0::2] - cur[1::2]
-                sd = snet[mine[0], k0:k1].astype(np.float64) if mine.size == 1 else \
-                    np.sqrt(var_net.astype(np.float32)).astype(np.float64)  # the engine's roots
+                # float32 roots, as the engine (whose stored sigma for one row is the same:
+                # sqrt(fl32(s*s)) == s for float32 s)
+                sd = np.sqrt(var_net.astype(np.float32)).astype(np.float64)
                 net = net + v * sd * z[k0:k1]
                 step_adc = xc.t_adc_step[t]
                 if step_adc > 0.0:
