@@ -499,6 +499,9 @@ class Network:
             self._record = self._record._replace(pop_last=self._active[0],
                                                  pop_active=self._active[1])
         self._open_bins(n_steps)
+        prepare = getattr(self._runner, "prepare", None)
+        if prepare is not None and n_steps:    # compile before the progress bar (honest ETA)
+            prepare(self._record)
         show = sys.stderr.isatty() if progress is None else bool(progress)
         self.interrupted = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
