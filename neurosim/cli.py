@@ -1,4 +1,4 @@
-"""The ``neurosim`` command.
+"""The neurosim command: run network files, estimate energy, export to Loihi.
 
     neurosim run NETWORK.toml [--out DIR] [--duration 0.5s]
     neurosim energy RESULTS.npz --hardware loihi,spinnaker2,cpu
@@ -6,7 +6,10 @@
     neurosim hardware list | show NAME
     neurosim bench [--full]
 
-``neurosim COMMAND --help`` explains each.
+``neurosim COMMAND --help`` explains each. User errors (a bad network file, a bad
+parameter, a network too large for the memory, a missing file, Ctrl-C) print one line,
+``neurosim: error: ...``, and exit non-zero (130 for Ctrl-C); anything else is a bug in
+neurosim and prints its traceback followed by a line that says so (exit 70).
 """
 
 import argparse
@@ -14,10 +17,15 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 
 __all__ = ["main"]
 
 KINDS = ("energy", "memristor", "chips")
+DESCRIPTION = ("neurosim: simulate spiking networks described in TOML files, estimate their "
+               "energy on published hardware figures, export them to Loihi (Lava), and list "
+               "the hardware profiles behind every figure.")
+EX_SOFTWARE = 70          # sysexits.h: internal software error
 
 
 def _fail(msg, code=2):
@@ -89,8 +97,9 @@ def cmd_energy(args):
     res = load_results(args.results)
     if res.meta.get("counts") is None:
         return _fail(f"{args.results}: the run recorded no steps; nothing to estimate")
-    rep = energy.estimate(res.counts, args.hardware, inferences=args.inferences,
-                          precision=args.precision)
+    per = "run" if args.inferences is None else "inference"   # a run is not an inference
+    rep = energy.estimate(res.counts, args.hardware, inferences=args.inferences or 1,
+                          precision=args.precision, per=per)
     text = rep.to_markdown()
     print(text)
     if args.out:
@@ -104,6 +113,9 @@ def cmd_export(args):
     from . import loihi
     from .export import write_loihi_bundle
     from .netfile import load_network
+    if os.path.exists(args.out) and not args.overwrite:
+        return _fail(f"--out {args.out} exists: pass --overwrite to replace it, or choose "
+                     "another folder")
     nf = load_network(args.network, duration=args.duration)
     net = nf.net
     steps = args.steps or int(round(nf.duration / net.dt))
@@ -134,18 +146,27 @@ def cmd_hardware(args):
         return 0
     if not args.name:
         return _fail("hardware show needs a profile NAME (see 'neurosim hardware list')")
-    errors = []
-    for kind in ([args.kind] if args.kind else KINDS):
-        try:
-            data = hardware.load_profile(kind, args.name)
-        except Exception as e:
-            errors.append(str(e))
-            continue
-        print(f"# {kind} profile {args.name}: {data['_file']}\n")
-        with open(data["_file"]) as f:
-            print(f.read())
-        return 0
-    return _fail(f"no profile named {args.name!r}: " + "; ".join(errors))
+    kinds = [args.kind] if args.kind else KINDS
+    if args.name.endswith(".toml") and os.path.isfile(args.name):
+        found = [(kinds[0], args.name)]
+    else:
+        found = hardware.find_profiles(args.name, kinds)
+    if len(found) > 1:
+        return _fail(f"profile name {args.name!r} is ambiguous: it matches "
+                     + ", ".join(f"{name} ({kind})" for kind, name in found)
+                     + ("; choose one with --kind " + " or --kind ".join(k for k, _ in found)
+                        if len({n for _, n in found}) == 1 else "; give more of the name"))
+    if not found:
+        near = hardware.find_profiles(args.name, kinds, substring=True)
+        hint = ("; did you mean " + ", ".join(n for _, n in near) + "?" if near else
+                "; 'neurosim hardware list' shows them all")
+        return _fail(f"no profile named {args.name!r}{hint}")
+    kind, name = found[0]
+    data = hardware.load_profile(kind, name)
+    print(f"# {kind} profile {name}: {data['_file']}\n")
+    with open(data["_file"]) as f:
+        print(f.read())
+    return 0
 
 
 # ---------------------------------------------------------------------------------- bench
@@ -180,7 +201,7 @@ def cmd_bench(args):
 
 # ----------------------------------------------------------------------------------- main
 def _parser():
-    ap = argparse.ArgumentParser(prog="neurosim", description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(prog="neurosim", description=DESCRIPTION,
                                  epilog="'neurosim COMMAND --help' explains each command.")
     from . import __version__
     ap.add_argument("--version", action="version", version=f"neurosim {__version__}")
@@ -203,14 +224,18 @@ def _parser():
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("energy", help="energy of a run on hardware profiles",
-                       description="Energy per inference of the run in a results file on "
-                       "one or several hardware profiles ('neurosim hardware list'), from "
-                       "the run's exact operation counts, with every figure's source and "
-                       "assumption (neurosim.energy.estimate).")
+                       description="Energy of the run in a results file on one or several "
+                       "hardware profiles ('neurosim hardware list'), from the run's exact "
+                       "operation counts, with every figure's source and assumption "
+                       "(neurosim.energy.estimate): per run and per simulated second, or per "
+                       "inference with --inferences. Parts a profile has no figure for read "
+                       "'not charged'.")
     p.add_argument("results", help="results file written by 'neurosim run' (.npz)")
     p.add_argument("--hardware", default="loihi,loihi2,spinnaker2,truenorth,digital45",
                    help="comma-separated energy profiles (default: %(default)s)")
-    p.add_argument("--inferences", type=int, help="inferences the run covers (default 1)")
+    p.add_argument("--inferences", type=int, help="the run is N inferences: report energy "
+                   "per inference (default: the run is not an inference; energy per run and "
+                   "per simulated second)")
     p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "int32", "int8"),
                    help="arithmetic of the digital45 model (default fp32)")
     p.add_argument("--out", help="also write the table to this markdown file")
@@ -249,19 +274,47 @@ def _parser():
     return ap
 
 
+def _user_errors():
+    """Exception classes that are the user's to fix: one line, no traceback."""
+    from .energy.profiles import HardwareProfileError
+    from .netfile import NetworkFileError
+    from .network import NetworkError
+    from .validation import ParameterError
+    return (NetworkFileError, ParameterError, HardwareProfileError, NetworkError,
+            OSError, ValueError)
+
+
+def _memory_message(e):
+    """One line for a MemoryError: neurosim's own estimate, or numpy's failed allocation."""
+    text = str(e).strip()
+    if type(e).__name__ == "InsufficientMemoryError" and text:
+        return text                                   # the network's estimate, already worded
+    return ("out of memory" + (f": {text}" if text else "") + "; the network (or a "
+            "recording) is too large for this machine: use fewer neurons or synapses, "
+            "dtype = \"float32\", or a shorter run / fewer recorded values")
+
+
 def main(argv=None):
     import signal
     if hasattr(signal, "SIGPIPE"):            # `neurosim hardware list | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    from .energy.profiles import HardwareProfileError
-    from .netfile import NetworkFileError
-    from .validation import ParameterError
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
-    except (NetworkFileError, ParameterError, HardwareProfileError, FileNotFoundError,
-            ValueError) as e:
+    except KeyboardInterrupt:
+        print("\nneurosim: interrupted (Ctrl-C); nothing more was written", file=sys.stderr)
+        return 130
+    except MemoryError as e:                  # numpy's _ArrayMemoryError included
+        return _fail(_memory_message(e), 1)
+    except _user_errors() as e:
+        if isinstance(e, OSError) and e.filename is not None and e.strerror:
+            return _fail(f"{e.filename}: {e.strerror}")
         return _fail(str(e))
+    except Exception:                         # a bug in neurosim, not the user's input
+        traceback.print_exc()
+        print("neurosim: internal error: this is a bug in neurosim, not in your input; "
+              "please report it with the traceback above", file=sys.stderr)
+        return EX_SOFTWARE
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["search_path", "list_profiles", "load_profile", "HardwareProfileError", "list",
+__all__ = ["search_path", "list_profiles", "find_profiles", "load_profile",
+           "HardwareProfileError", "list",
            "load", "KINDS", "STATUSES", "require", "require_choice", "check_entry"]
 
 #: how sure a figure is: measured and published, derived from published ones, quoted without
@@ -72,9 +73,13 @@ def load_profile(kind, name, path=None):
                 file = cand
                 break
         if file is None and isinstance(name, str):   # a unique prefix names a profile
-            match = [n for n in list_profiles(kind, path) if n.startswith(name)]
+            match = [n for _, n in find_profiles(name, [kind], path)]
             if len(match) == 1:
                 return load_profile(kind, match[0], path)
+            if len(match) > 1:
+                raise HardwareProfileError(
+                    f"{kind} profile name {name!r} is ambiguous: it matches "
+                    f"{', '.join(map(repr, match))}; give more of the name")
         if file is None:
             known = ", ".join(repr(n) for n in list_profiles(kind, path)) or "(none found)"
             raise HardwareProfileError(f"{kind} profile must be one of {known}; got {name!r}")
@@ -85,6 +90,22 @@ def load_profile(kind, name, path=None):
             raise HardwareProfileError(f"{file}: not valid TOML ({err})") from err
     data["_file"] = file
     return data
+
+
+def find_profiles(name, kinds=KINDS, path=None, substring=False):
+    """Profiles that ``name`` designates, as ``(kind, name)`` pairs over ``kinds``.
+
+    Exact names win; otherwise every profile whose name starts with ``name`` (a unique prefix
+    names a profile; several mean the name is ambiguous); with ``substring=True``, every
+    profile whose name contains it (for "did you mean" hints).
+    """
+    names = [(k, n) for k in kinds for n in list_profiles(k, path)]
+    exact = [(k, n) for k, n in names if n == name]
+    if exact and not substring:
+        return exact
+    if substring:
+        return [(k, n) for k, n in names if name in n]
+    return [(k, n) for k, n in names if n.startswith(name)]
 
 
 def require(file, table, entry, keys):

@@ -15,7 +15,9 @@ Format (NumPy ``.npz``, no pickled objects; read with :func:`load_results` or pl
 - ``weights/<projection>/pre``, ``/post``, ``/weight`` (sparse triplets) when asked for.
 
 The file is written to a temporary file in the same folder and renamed over the target
-(atomic on POSIX and Windows), so an interrupted run never leaves a half-written file.
+(atomic on POSIX and Windows), so an interrupted run never leaves a half-written file. The
+final file gets the permissions of any new file (0666 less the process's umask, e.g. 0644),
+not the 0600 of the temporary file.
 """
 
 import json
@@ -27,7 +29,8 @@ import numpy as np
 
 from .counters import Counts
 
-__all__ = ["save_results", "load_results", "Results", "SpikeData", "TraceData"]
+__all__ = ["save_results", "load_results", "Results", "SpikeData", "TraceData",
+           "apply_umask"]
 
 FORMAT = "neurosim-results"
 FORMAT_VERSION = 1
@@ -100,6 +103,21 @@ def _scalar(v):
     if isinstance(v, (np.floating,)):
         return float(v)
     return v
+
+
+def _umask():
+    """The process's umask (read by setting and restoring it; there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_umask(path, directory=False):
+    """Give ``path`` the mode a new file (0666) or folder (0777) gets under the umask.
+
+    ``tempfile.mkstemp`` / ``mkdtemp`` create 0600 / 0700 entries; what is renamed into place
+    from them should look like anything else the user writes."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
 
 
 def describe(net):
@@ -180,6 +198,7 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, **arrays)
+        apply_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

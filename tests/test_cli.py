@@ -23,7 +23,7 @@ seed = 4
 [populations.inp]
 model = "poisson"
 n = 6
-rate = "200 Hz"
+rate = "100 Hz"
 
 [populations.out]
 model = "lif"
@@ -142,7 +142,7 @@ def test_results_round_trip(tmp_path):
     assert res.counts == net.counts()
     assert res.version == ns.__version__ and res.meta["extra"] == {"note": "x"}
     pops = {p["name"]: p for p in res.network["populations"]}
-    assert pops["out"]["tau_m"] == pytest.approx(0.01) and pops["inp"]["rate"] == 200.0
+    assert pops["out"]["tau_m"] == pytest.approx(0.01) and pops["inp"]["rate"] == 100.0
     assert res.duration == pytest.approx(0.05)
 
 
@@ -252,3 +252,110 @@ def test_demo_pipeline_writes_report_results_and_figures(tmp_path):
     assert set(one.spikes) == {"input", "hidden0", "output"}
     for png in ("accuracy", "energy", "raster", "traces", "crossbar"):
         assert (tmp_path / f"{png}.png").stat().st_size > 5000
+
+
+# ------------------------------------------------------------------ issue 16: CLI slips
+def test_cli_top_level_help_is_a_description(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "``" not in out and "The neurosim command" not in out
+    assert "network files" in out.lower() or "toml" in out.lower()
+
+
+def test_cli_hardware_show_ambiguous_name_lists_the_matches(capsys):
+    assert main(["hardware", "show", "rram"]) == 2
+    err = capsys.readouterr().err
+    assert "ambiguous" in err and "no profile named" not in err
+    for name in ("rram_hfox_1t1r", "rram_taox_hfox_analog", "rram_agsi_nonlinear"):
+        assert name in err
+    assert main(["hardware", "show", "rram_hf"]) == 0          # a unique prefix still works
+    assert "rram_hfox_1t1r.toml" in capsys.readouterr().out
+    assert main(["hardware", "show", "loihi"]) == 2            # energy and chips profiles
+    assert "--kind" in capsys.readouterr().err
+    assert main(["hardware", "show", "loihi", "--kind", "chips"]) == 0
+    assert main(["hardware", "show", "hfox"]) == 2             # no prefix: suggestions
+    assert "did you mean rram_hfox_1t1r, rram_taox_hfox_analog" in capsys.readouterr().err
+    with pytest.raises(ns.hardware.HardwareProfileError, match="ambiguous.*rram_agsi"):
+        ns.hardware.load_profile("memristor", "rram")
+
+
+def test_cli_export_error_names_the_cli_flag(tmp_path, capsys):
+    text = SMALL.replace("{WEIGHT}", "\"4 mV\"").replace("{EXTRA}", "")
+    path, out = _write(tmp_path, text=text), tmp_path / "bundle"
+    assert main(["export", "loihi", path, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["export", "loihi", path, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "overwrite=True" not in err
+    assert main(["export", "loihi", path, "--out", str(out), "--overwrite"]) == 0
+    from neurosim.export import write_loihi_bundle           # the Python API keeps its name
+    fixed = ns.loihi.freeze_inputs(ns.loihi.quantize(load_network(path).net).net, 5)
+    with pytest.raises(ns.ParameterError, match=r"overwrite=True"):
+        write_loihi_bundle(fixed, str(out), 5)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_results_and_bundle_respect_the_umask(tmp_path, mask):
+    old = os.umask(mask)
+    try:
+        nf = load_network(_write(tmp_path))
+        nf.net.run(0.01, progress=False)
+        path = ns.save_results(tmp_path / "r.npz", nf.net)
+        from neurosim.export import write_loihi_bundle
+        fixed = ns.loihi.freeze_inputs(ns.loihi.quantize(nf.net).net, 5)
+        out = write_loihi_bundle(fixed, str(tmp_path / "b"), 5)
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask
+    assert os.stat(out).st_mode & 0o777 == 0o777 & ~mask
+    assert os.stat(os.path.join(out, "manifest.json")).st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_cli_energy_of_a_run_is_per_run_and_says_not_charged(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", _write(tmp_path), "--out", str(out), "--quiet", "--no-plots"]) == 0
+    capsys.readouterr()
+    assert main(["energy", str(out / "results.npz"), "--hardware", "loihi,truenorth"]) == 0
+    text = capsys.readouterr().out
+    assert "per inference" not in text
+    assert "energy per run (0.05 s simulated)" in text and "mean power" in text
+    truenorth = next(line for line in text.splitlines() if line.startswith("| TrueNorth"))
+    assert "not charged" in truenorth and "| 0 J |" not in truenorth
+    assert main(["energy", str(out / "results.npz"), "--hardware", "truenorth"]) == 0
+    assert "per run" in capsys.readouterr().out
+    assert main(["energy", str(out / "results.npz"), "--hardware", "loihi",
+                 "--inferences", "5"]) == 0
+    assert "per inference" in capsys.readouterr().out
+
+
+def test_cli_user_errors_print_one_line_no_traceback(tmp_path, capsys, monkeypatch):
+    huge = SMALL.replace("n = 3", "n = 100_000_000_000").replace("{WEIGHT}", "\"4 mV\"") \
+        .replace("{EXTRA}", "")
+    rc = main(["run", _write(tmp_path, text=huge), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc != 0 and err.startswith("neurosim: error: ") and "Traceback" not in err
+    import neurosim.netfile
+
+    def numpy_oom(*a, **k):
+        return np.zeros(10 ** 15)                 # numpy's own _ArrayMemoryError
+    monkeypatch.setattr(neurosim.netfile, "load_network", numpy_oom)
+    rc = main(["run", _write(tmp_path), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("neurosim: error: out of memory: Unable to allocate")
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(neurosim.netfile, "load_network", interrupted)
+    assert main(["run", _write(tmp_path), "--out", str(tmp_path / "o")]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+    def bug(*a, **k):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(neurosim.netfile, "load_network", bug)
+    assert main(["run", _write(tmp_path), "--out", str(tmp_path / "o")]) == 70
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "this is a bug in neurosim" in err

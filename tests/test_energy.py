@@ -338,3 +338,23 @@ def test_energy_example_writes_report_and_figures(tmp_path):
     assert "Loihi" in report and "no energy figures" in report and "Assumptions" in report
     for png in ("energy.png", "accuracy.png", "raster.png"):
         assert (tmp_path / png).stat().st_size > 5000
+
+
+def test_a_run_that_is_not_an_inference_is_labelled_per_run():
+    """Issue 16: 1 s of a network is a run, not an inference; parts a profile has no figure
+    for read 'not charged' (0 J would claim they were charged and cost nothing)."""
+    net = _tiny_net()
+    rep = estimate(net, "truenorth", per="run")
+    assert rep.per == "run" and rep.simulated == pytest.approx(0.02)
+    assert rep.power == pytest.approx(rep.total / 0.02)
+    text = rep.to_markdown()
+    assert "per run" in text and "per inference" not in text and "0.02 s simulated" in text
+    assert "per inference" in estimate(net, "truenorth").to_markdown()
+    table = estimate(net, "loihi,truenorth", per="run").to_markdown()
+    assert "energy per run (0.02 s simulated)" in table and "per inference" not in table
+    row = next(r for r in table.splitlines() if r.startswith("| TrueNorth"))
+    assert row.count("not charged") == 2 and "0 J" not in row
+    row = next(r for r in table.splitlines() if r.startswith("| Loihi"))
+    assert "not charged" not in row
+    with pytest.raises(ns.ParameterError, match="per must be one of"):
+        estimate(net, "loihi", per="second")

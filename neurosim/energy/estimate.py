@@ -14,9 +14,14 @@ from ..hardware import HardwareProfileError
 from ..validation import fail
 from .profiles import load_energy_profile
 
-__all__ = ["estimate", "compare", "EnergyReport", "Comparison", "PRECISIONS", "precision_bits"]
+__all__ = ["estimate", "compare", "EnergyReport", "Comparison", "PRECISIONS", "precision_bits",
+           "PER"]
 
 PRECISIONS = ("fp32", "fp16", "int32", "int8")
+#: what a report's energy is divided into: the inferences the counts cover, or the runs (a
+#: simulation that is not an inference, such as 1 s of the CUBA network)
+PER = ("inference", "run")
+NOT_CHARGED = "not charged"
 
 COMMON_ASSUMPTIONS = (
     "Dynamic energy of the charged operations only: static (leakage) power, chip I/O, host "
@@ -64,6 +69,12 @@ class EnergyReport:
     per_inference_series : list of float
         Energy of each inference when the counts were given per inference (a list of Counts
         or a CountMonitor with one bin per inference), else empty.
+    per : {"inference", "run"}
+        What ``inferences`` counts, for the labels: inferences, or runs of a simulation that
+        is not an inference (then the text says "per run" and gives the mean power over
+        the simulated time).
+    simulated : float
+        Simulated time the counts cover (s).
     """
     hardware: str
     name: str
@@ -72,6 +83,8 @@ class EnergyReport:
     items: list = field(default_factory=list)
     assumptions: list = field(default_factory=list)
     per_inference_series: list = field(default_factory=list)
+    per: str = "inference"
+    simulated: float = 0.0
 
     @property
     def total(self):
@@ -79,7 +92,24 @@ class EnergyReport:
 
     @property
     def per_inference(self):
+        """Energy per inference, or per run when ``per == "run"`` (J)."""
         return self.total / self.inferences
+
+    @property
+    def power(self):
+        """Mean power over the simulated time: energy per simulated second (W)."""
+        return self.total / self.simulated if self.simulated > 0 else float("nan")
+
+    def headline(self):
+        """'**3.28 mJ per run** (1 s simulated: 3.28 mW on average)' and the like."""
+        if self.per == "run":
+            what = (f"{self.inferences} runs" if self.inferences > 1 else "one run")
+            return (f"Total {fmt_energy(self.total)} over {what} of {self.simulated:g} s "
+                    f"simulated: **{fmt_energy(self.per_inference)} per run**, "
+                    f"{fmt_power(self.power)} on average over the simulated time "
+                    "(energy per simulated second).")
+        return (f"Total {fmt_energy(self.total)} over {self.inferences} inference(s): "
+                f"**{fmt_energy(self.per_inference)} per inference**.")
 
     def breakdown(self, kind=None):
         """Energy (J) by component (optionally only ``kind``: population/projection/layer)."""
@@ -106,15 +136,14 @@ class EnergyReport:
     def to_dict(self):
         return dict(hardware=self.hardware, name=self.name, execution=self.execution,
                     total_J=self.total, inferences=self.inferences,
-                    per_inference_J=self.per_inference,
+                    per_inference_J=self.per_inference, per=self.per,
+                    simulated_s=self.simulated,
                     items=[dict(vars(i), energy=i.energy) for i in self.items],
                     by_operation_J=self.by_operation(), assumptions=list(self.assumptions),
                     per_inference_series_J=list(self.per_inference_series))
 
     def to_markdown(self):
-        rows = [f"### {self.name} ({self.hardware})", "",
-                f"Total {fmt_energy(self.total)} over {self.inferences} inference(s): "
-                f"**{fmt_energy(self.per_inference)} per inference**.", "",
+        rows = [f"### {self.name} ({self.hardware})", "", self.headline(), "",
                 "| component | operation | count | energy/op | energy | status |",
                 "|---|---|---|---|---|---|"]
         for i in self.items:
@@ -124,8 +153,8 @@ class EnergyReport:
         return "\n".join(rows)
 
     def __repr__(self):
-        return (f"EnergyReport({self.hardware}: {fmt_energy(self.per_inference)} per inference, "
-                f"{len(self.items)} items)")
+        return (f"EnergyReport({self.hardware}: {fmt_energy(self.per_inference)} per "
+                f"{self.per}, {len(self.items)} items)")
 
 
 def fmt_energy(j):
@@ -139,6 +168,13 @@ def fmt_energy(j):
         if abs(j) >= scale:
             return f"{j / scale:.3g} {unit}"
     return f"{j / 1e-18:.3g} aJ"
+
+
+def fmt_power(w):
+    """'3.28 mW', ... (three significant digits)."""
+    if w is None or (isinstance(w, float) and math.isnan(w)):
+        return "n/a"
+    return fmt_energy(w)[:-1] + "W" if w else "0 W"
 
 
 # ---------------------------------------------------------------------------- counts input
@@ -316,7 +352,7 @@ def _measured_crossbar(prof, p, adc_bits):
     return items
 
 
-def _report(prof, counts, precision, adc_bits, inferences):
+def _report(prof, counts, precision, adc_bits, inferences, per="inference"):
     prof.require_figures()
     if prof.execution == "digital-model":
         items, notes = _charge_digital(prof, counts, precision)
@@ -330,7 +366,8 @@ def _report(prof, counts, precision, adc_bits, inferences):
         f"(exact engine counts); spike sources' spikes enter as input and their generation is "
         f"not charged."]
     return EnergyReport(hardware=prof.key, name=prof.name, execution=prof.execution,
-                        inferences=inferences, items=items, assumptions=notes)
+                        inferences=inferences, items=items, assumptions=notes, per=per,
+                        simulated=counts.steps * counts.dt)
 
 
 def _hardware_list(hardware):
@@ -344,7 +381,7 @@ def _hardware_list(hardware):
 
 
 def estimate(source, hardware="loihi", inferences=None, precision="fp32", adc_bits=None,
-             path=None):
+             path=None, per="inference"):
     """Energy of what ``source`` simulated, on one or several hardware profiles.
 
     Parameters
@@ -363,7 +400,13 @@ def estimate(source, hardware="loihi", inferences=None, precision="fp32", adc_bi
         ADC resolution of a crossbar profile (default: the profile's).
     path : str, optional
         Extra folder(s) searched for profiles (as ``NEUROSIM_HARDWARE_PATH``).
+    per : {"inference", "run"}
+        What the counts' units are: inferences (default), or runs of a simulation that is
+        not an inference (a network simulated for a while): the labels then say "per run"
+        and the report gives the mean power over the simulated time.
     """
+    if per not in PER:
+        fail("per", "one of " + ", ".join(map(repr, PER)), per)
     names = _hardware_list(hardware)
     precision_bits(precision)
     counts, series = _as_counts(source)
@@ -373,11 +416,11 @@ def estimate(source, hardware="loihi", inferences=None, precision="fp32", adc_bi
         fail("inferences", "an integer >= 1", inferences)
     if len(names) > 1:
         return compare(counts if not series else series, names, inferences=inferences,
-                       precision=precision, adc_bits=adc_bits, path=path)
+                       precision=precision, adc_bits=adc_bits, path=path, per=per)
     prof = load_energy_profile(names[0], path)
-    rep = _report(prof, counts, precision, adc_bits, inferences)
+    rep = _report(prof, counts, precision, adc_bits, inferences, per)
     if series:
-        rep.per_inference_series = [_report(prof, c, precision, adc_bits, 1).total
+        rep.per_inference_series = [_report(prof, c, precision, adc_bits, 1, per).total
                                     for c in series]
     return rep
 
@@ -394,24 +437,37 @@ class Comparison:
                 return r
         raise KeyError(key)
 
+    @property
+    def per(self):
+        return self.reports[0].per if self.reports else "inference"
+
     def to_markdown(self):
-        rows = ["| hardware | execution | energy per inference | synapses (incl. ADC/DAC) | "
-                "neuron updates | spike routing | figures |", "|---|---|---|---|---|---|---|"]
+        """One row per profile: energy per inference (or per run, with the mean power),
+        split into synapses, neuron updates and spike routing; a part the profile has no
+        figure for reads "not charged" (0 J means charged, and nothing happened)."""
+        run = self.per == "run"
+        head = ["hardware", "execution", f"energy per {self.per}"]
+        if run:
+            sim = self.reports[0].simulated
+            head[-1] += f" ({sim:g} s simulated)"
+            head.append("mean power (per simulated second)")
+        head += ["synapses (incl. ADC/DAC)", "neuron updates", "spike routing", "figures"]
+        rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in self.reports:
-            syn = neu = other = 0.0
+            parts = {"syn": None, "neu": None, "other": None}
             for i in r.items:
-                if i.kind == "projection":
-                    syn += i.energy / r.inferences
-                elif "update" in i.operation:
-                    neu += i.energy / r.inferences
-                else:
-                    other += i.energy / r.inferences
-            status = ", ".join(sorted({i.status for i in r.items}))
-            rows.append(f"| {r.name} | {r.execution} | {fmt_energy(r.per_inference)} | "
-                        f"{fmt_energy(syn)} | {fmt_energy(neu)} | {fmt_energy(other)} | "
-                        f"{status} |")
+                key = ("syn" if i.kind == "projection" else
+                       "neu" if "update" in i.operation else "other")
+                parts[key] = (parts[key] or 0.0) + i.energy / r.inferences
+            cells = [r.name, r.execution, fmt_energy(r.per_inference)]
+            if run:
+                cells.append(fmt_power(r.power))
+            cells += [NOT_CHARGED if v is None else fmt_energy(v) for v in parts.values()]
+            cells.append(", ".join(sorted({i.status for i in r.items})))
+            rows.append("| " + " | ".join(cells) + " |")
         for key, why in self.unavailable.items():
-            rows.append(f"| {key} | - | n/a | | | | {why} |")
+            rows.append("| " + " | ".join([key, "-", "n/a"] + [""] * (len(head) - 4) + [why])
+                        + " |")
         return "\n".join(rows)
 
     def to_dict(self):
@@ -423,7 +479,8 @@ class Comparison:
                            title=title)
 
 
-def compare(source, hardware, inferences=None, precision="fp32", adc_bits=None, path=None):
+def compare(source, hardware, inferences=None, precision="fp32", adc_bits=None, path=None,
+            per="inference"):
     """Reports for several profiles (see :func:`estimate`); profiles without published
     figures (Loihi 2) appear in ``unavailable`` with the reason instead of a number."""
     reports, missing = [], {}
@@ -433,5 +490,5 @@ def compare(source, hardware, inferences=None, precision="fp32", adc_bits=None, 
             missing[prof.key] = f"no energy figures: {prof.unavailable}"
         else:
             reports.append(estimate(source, name, inferences=inferences, precision=precision,
-                                    adc_bits=adc_bits, path=path))
+                                    adc_bits=adc_bits, path=path, per=per))
     return Comparison(reports, missing)

@@ -305,6 +305,7 @@ def write_loihi_bundle(net, out_dir, steps, overwrite=False):
     error leaves nothing half-written. Returns the folder's path.
     """
     from .. import __version__
+    from ..results import apply_umask
     from .lava_graph import __file__ as graph_file
     manifest, arrays = lava_manifest(net, steps)
     out_dir = os.path.abspath(out_dir)
@@ -327,6 +328,7 @@ def write_loihi_bundle(net, out_dir, steps, overwrite=False):
                                 n_projs=len(manifest["projections"]), steps=steps))):
             with open(os.path.join(tmp, fname), "w") as f:
                 f.write(text)
+        apply_umask(tmp, directory=True)
         if os.path.exists(out_dir):
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
