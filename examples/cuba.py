@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import neurosim as ns  # noqa: E402
 from neurosim.nets import cuba  # noqa: E402
-from neurosim.plot import raster, traces  # noqa: E402
+from neurosim.plot import raster_figure, traces  # noqa: E402
 from neurosim.units import ms  # noqa: E402
 
 
@@ -51,15 +51,11 @@ def main():
             (ref[m.pop.name][0].tolist(), ref[m.pop.name][1].tolist())
             == (m.steps.tolist(), m.indices.tolist()) for m in (sp_e, sp_i))
 
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    raster([sp_e, sp_i], ax=ax)
-    ax.set_title(f"CUBA, N = {args.N}: {summary['spikes']} spikes, "
-                 f"{summary['rate_exc_hz']:.2f} Hz (exc)")
-    fig.tight_layout()
+    fig = raster_figure([sp_e, sp_i], title=f"CUBA, N = {args.N}: {summary['spikes']:,} "
+                        f"spikes, {summary['rate_exc_hz']:.2f} Hz (exc)")
     fig.savefig(os.path.join(args.out, "cuba_raster.png"), dpi=120)
     fig, ax = plt.subplots(figsize=(9, 3.5))
-    traces(vm, ax=ax)
-    ax.set_title("membrane potential of three excitatory neurons")
+    traces(vm, ax=ax, title="membrane potential of three excitatory neurons")
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, "cuba_traces.png"), dpi=120)
     with open(os.path.join(args.out, "cuba_summary.json"), "w") as f:

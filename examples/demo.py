@@ -169,20 +169,16 @@ def main(argv=None):
     fig.tight_layout()
     figs["energy"] = fig
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ns.plot.raster(mons, ax=ax)
-    ax.set_title(f"one inference (label {y[0]}, {T} steps of {snn.dt * 1e3:g} ms)")
-    fig.tight_layout()
+    fig, _ = ns.plot.classifier_raster(
+        mons, label=y[0], title=f"one inference, {T} steps of {snn.dt * 1e3:g} ms")
     figs["raster"] = fig
 
-    fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     hid = net.state_monitors[-1]
-    axes[0].plot(hid.t * 1e3, hid.values, lw=0.8)
-    axes[0].axhline(1.0, color="k", ls=":", lw=0.8)
-    axes[0].set_ylabel("hidden v (threshold 1)")
-    axes[1].plot(vmon.t * 1e3, vmon.values, lw=0.8)
-    axes[1].set_ylabel("output v")
-    axes[1].set_xlabel("time (ms)")
+    ns.plot.traces(hid, ax=axes[0], title="converted SNN: normalised potentials (threshold "
+                   "1 V = 1000 mV), first 5 hidden neurons and every output class")
+    ns.plot.traces(vmon, ax=axes[1], labels=[f"class {c}" for c in range(vmon.pop.n)])
+    axes[0].set_xlabel("")
     fig.tight_layout()
     figs["traces"] = fig
 

@@ -82,10 +82,8 @@ def main(argv=None):
 
     net, mons, _ = snn.network(x[0])
     net.run(budget * snn.dt, progress=False)
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ns.plot.raster(mons, ax=ax)
-    ax.set_title(f"one inference (label {y[0]})")
-    fig.tight_layout()
+    fig, _ = ns.plot.classifier_raster(mons, label=y[0],
+                                       title=f"one inference, {budget} steps")
     fig.savefig(os.path.join(args.out, "raster.png"), dpi=110)
     print(f"ANN {acc_ann:.3f}; SNN {res.accuracy}; report: {args.out}/report.md")
 

@@ -35,6 +35,8 @@ def _fail(msg, code=2):
 
 # ------------------------------------------------------------------------------------ run
 def _plots(nf, out):
+    """raster.png (one panel per population) and one trace_<pop>_<var>.png per state
+    monitor, in ms and mV (neurosim.plot)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -42,20 +44,13 @@ def _plots(nf, out):
     files = []
     mons = list(nf.spike_monitors.values())
     if mons:
-        fig, ax = plt.subplots(figsize=(9, 4.5))
-        plot.raster(mons, ax=ax)
-        ax.set_title(os.path.basename(nf.path))
-        fig.tight_layout()
+        fig = plot.raster_figure(mons, title=f"{os.path.basename(nf.path)}: spikes")
         files.append(os.path.join(out, "raster.png"))
         fig.savefig(files[-1], dpi=110)
         plt.close(fig)
     for (pop, var), m in nf.state_monitors.items():
         fig, ax = plt.subplots(figsize=(9, 3.5))
-        vals = m.values
-        ax.plot(m.t, vals[:, :10] if vals.ndim == 2 else vals, lw=0.8)
-        unit = {"v": "V", "I_exc": "V", "I_inh": "V", "u": "(integer)"}.get(var, "")
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel(f"{pop}.{var} {unit}")
+        plot.traces(m, ax=ax, title=f"{os.path.basename(nf.path)}: {pop}.{var}")
         fig.tight_layout()
         files.append(os.path.join(out, f"trace_{pop}_{var}.png"))
         fig.savefig(files[-1], dpi=110)
