@@ -14,7 +14,7 @@ Quick start::
 from . import convert, energy, hardware, loihi, units
 from .counters import Counts, CountMonitor
 from .monitors import SpikeMonitor, StateMonitor
-from .network import Network, NetworkError
+from .network import InsufficientMemoryError, Network, NetworkError
 from .populations import (
     LIFPopulation, LoihiLIFPopulation, PoissonPopulation, Population, SpikeSourcePopulation,
 )
@@ -26,7 +26,7 @@ from .validation import ParameterError
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "NetworkError", "ParameterError", "Population", "LIFPopulation",
+    "Network", "NetworkError", "InsufficientMemoryError", "ParameterError", "Population", "LIFPopulation",
     "LoihiLIFPopulation",
     "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .validation import Sealed
+
 __all__ = ["Counts", "PopulationCounts", "ProjectionCounts", "CountMonitor"]
 
 NEURON_KINDS = ("lif", "loihi_lif")
@@ -179,7 +181,7 @@ def collect(net, spike_count, active, steps):
                        crossbar_stats(net))
 
 
-class CountMonitor:
+class CountMonitor(Sealed):
     """Counts per time bin (bins start at t = 0 and are whole steps long).
 
     The engine accumulates the counts of every bin as it runs (no extra kernel calls).
@@ -197,6 +199,7 @@ class CountMonitor:
         self.net = net
         self.bin_steps = bin_steps
         self.bin = bin_steps * net.dt
+        self._seal()
 
     @property
     def bins(self):

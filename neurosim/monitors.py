@@ -7,10 +7,12 @@ recorded up to the last finished chunk. State monitors sample at the start of ea
 
 import numpy as np
 
+from .validation import Sealed
+
 __all__ = ["SpikeMonitor", "StateMonitor"]
 
 
-class SpikeMonitor:
+class SpikeMonitor(Sealed):
     """Spikes of a population (or of some of its neurons).
 
     Attributes
@@ -29,6 +31,7 @@ class SpikeMonitor:
         self._steps = []
         self._idx = []
         self._cache = None
+        self._seal()
 
     def _add(self, steps, local):
         if self.record_indices is not None and local.size:
@@ -88,7 +91,7 @@ class SpikeMonitor:
         return f"SpikeMonitor({self.pop.name}, {self.num_spikes} spikes)"
 
 
-class StateMonitor:
+class StateMonitor(Sealed):
     """Samples of one state variable of some neurons at every step.
 
     Attributes
@@ -107,6 +110,7 @@ class StateMonitor:
         self._steps = []
         self._vals = []
         self._cache = None
+        self._seal()
 
     def _add(self, step0, block):
         if block.shape[0]:

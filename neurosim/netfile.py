@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units
-from .validation import ParameterError
+from .validation import InsufficientMemoryError, ParameterError, check_dimension
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -91,11 +91,11 @@ def parse_quantity(value, where="value"):
             if unit is None:
                 return float(m.group(1))
             scale = getattr(units, unit, None)
-            if isinstance(scale, float) and unit in units.__all__:
-                return float(m.group(1)) * scale
+            if isinstance(scale, float) and unit in units.SI_UNIT:
+                return units.Quantity(float(m.group(1)) * scale, units.SI_UNIT[unit],
+                                      value.strip())
             raise NetworkFileError(f"{where}: unknown unit {unit!r} in {value!r} (units: "
-                                   + ", ".join(u for u in units.__all__
-                                               if isinstance(getattr(units, u), float))
+                                   + ", ".join(units.SI_UNIT)
                                    + ")")
     raise NetworkFileError(f"{where}: expected a number or a quantity such as '20 ms', "
                            f"got {value!r}")
@@ -128,8 +128,25 @@ def _load_array(spec, base, where):
         arr = data
     if not np.issubdtype(arr.dtype, np.number):
         raise NetworkFileError(f"{where}: {full!r} holds {arr.dtype} values, not numbers")
-    return np.asarray(arr, dtype=np.float64) * parse_quantity(spec.get("scale", 1.0),
-                                                            f"{where}.scale")
+    scale = parse_quantity(spec.get("scale", 1.0), f"{where}.scale")
+    return _tagged(np.asarray(arr, dtype=np.float64) * scale, [scale], where)
+
+
+def _tagged(values, parts, where):
+    """``values`` as a :class:`~neurosim.units.QuantityArray` when the quantities it was
+    made of were written with units (all of one dimension), else a plain array."""
+    dims = {getattr(q, "si", None) for q in parts} - {None}
+    if len(dims) > 1:
+        raise NetworkFileError(f"{where}: values of different dimensions in one array: "
+                               + ", ".join(sorted(q.text for q in parts if hasattr(q, "si"))))
+    if not dims:
+        return np.asarray(values, dtype=np.float64)
+    text = next(q.text for q in parts if hasattr(q, "si"))
+    return units.QuantityArray(values, dims.pop(), text)
+
+
+def _flat(v):
+    return [y for x in v for y in (_flat(x) if isinstance(x, list) else [x])]
 
 
 def _value(v, base, where, n=None, rng=None):
@@ -145,12 +162,14 @@ def _value(v, base, where, n=None, rng=None):
             a, b = (parse_quantity(x, where) for x in args)
             if n is None:
                 raise NetworkFileError(f"{where}: random values need a population size")
-            return rng.uniform(a, b, n) if kind == "uniform" else rng.normal(a, b, n)
+            return _tagged(rng.uniform(a, b, n) if kind == "uniform" else rng.normal(a, b, n),
+                           [a, b], where)
         raise NetworkFileError(f"{where}: a table must be {{file = ...}}, {{uniform = [a, b]}} "
                                f"or {{normal = [mean, sd]}}, got keys {sorted(v)}")
     if isinstance(v, list):
         try:
-            return np.array(_nested(v, where), dtype=np.float64)
+            nested = _nested(v, where)
+            return _tagged(np.array(nested, dtype=np.float64), _flat(nested), where)
         except ValueError as e:
             raise NetworkFileError(f"{where}: {e}") from None
     if isinstance(v, str) and not _QUANTITY.match(v):
@@ -172,8 +191,32 @@ def _call(func, kwargs, where):
     """Call ``func(**kwargs)``; its ParameterError gets the file's entry as a prefix."""
     try:
         return func(**kwargs)
+    except InsufficientMemoryError as e:
+        raise InsufficientMemoryError(f"{where}: {e}") from None
     except (ParameterError, ValueError, TypeError) as e:
         raise NetworkFileError(f"{where}: {e}") from None
+
+
+def _require_connections(net, conns, path):
+    """Refuse, before drawing any synapse, a file whose random connectivity would not fit
+    once built (the estimate of Network.build, over every connection of the file)."""
+    from . import memory
+    total = 0.0
+    for spec in conns:
+        if not isinstance(spec, dict):
+            return                              # the loop below says what is wrong
+        try:
+            pre, post = net.population(spec.get("pre")), net.population(spec.get("post"))
+            weight = _value(spec.get("weight", 0.0), ".", "weight")
+        except (ParameterError, NetworkFileError, TypeError, ValueError):
+            return
+        n = memory.expected_synapses(pre.n, post.n, weight, spec.get("p"),
+                                     spec.get("indegree"))
+        total += n or 0.0
+    try:
+        net._require_plan(extra_synapses=total, extra_blocks=len(conns))
+    except InsufficientMemoryError as e:
+        raise InsufficientMemoryError(f"{path}: {e}") from None
 
 
 def load_network(path, **overrides):
@@ -209,6 +252,7 @@ def load_network(path, **overrides):
     cfg = {k: head.get(k, d) for k, d in NETWORK_KEYS.items()}
     for k in ("dt", "duration"):
         cfg[k] = parse_quantity(cfg[k], f"{path}: [network] {k}")
+        _call(check_dimension, dict(name=k, value=cfg[k], unit="s"), f"{path}: [network]")
     net = _call(Network, dict(dt=cfg["dt"], seed=cfg["seed"], dtype=cfg["dtype"],
                               backend=cfg["backend"], threads=cfg["threads"]),
                 f"{path}: [network]")
@@ -242,7 +286,7 @@ def load_network(path, **overrides):
                 kwargs[k] = (_load_array(v, base, w) if isinstance(v, dict)
                              else np.asarray(v) if isinstance(v, list) else v)
             elif k == "tau_syn" and isinstance(v, list):
-                kwargs[k] = tuple(parse_quantity(x, w) for x in v)
+                kwargs[k] = tuple(parse_quantity(x, w) for x in v)  # Quantities keep units
             else:
                 kwargs[k] = _value(v, base, w, n if isinstance(n, int) else None, rng)
         _call(method, dict(kwargs, name=name), where)
@@ -250,6 +294,7 @@ def load_network(path, **overrides):
     conns = doc.get("connections", [])
     if not isinstance(conns, list):
         raise err("[connections]", "must be an array of tables ([[connections]])")
+    _require_connections(net, conns, path)
     for i, spec in enumerate(conns):
         spec = dict(spec)
         where = f"{path}: [[connections]] #{i + 1}"

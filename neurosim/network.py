@@ -28,21 +28,25 @@ from .populations import (
 )
 from .projections import Projection, check_same_network
 from .units import ms
+from . import memory
 from .validation import (
-    check_choice, check_int, check_less, check_nonnegative, check_positive,
-    fail, per_neuron, steps_on_grid, check_finite, check_finite_array, int_per_neuron,
+    InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
+    check_less, check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
+    check_finite, check_finite_array, int_per_neuron, warn_implausible, _user_stacklevel,
 )
 
-__all__ = ["Network", "NetworkError"]
+__all__ = ["Network", "NetworkError", "InsufficientMemoryError", "POISSON_MAX_P"]
 
 _STREAMS = {"projection": 1, "poisson": 2, "crossbar": 3}
 
+#: Above this spike probability per step (p = rate * dt) a Bernoulli source is no longer a
+#: good Poisson process: it spikes at most once a step, its count per step has Fano factor
+#: 1 - p instead of 1, and its ISI CV is sqrt(1 - p) instead of 1 (at p = 1 it is a clock).
+#: Network.poisson and PoissonPopulation.rate warn above it.
+POISSON_MAX_P = 0.1
 
-class NetworkError(RuntimeError):
-    """An operation that the network's current state does not allow."""
 
-
-class Network:
+class Network(Sealed):
     """A spiking network simulated on a fixed time grid.
 
     Parameters
@@ -75,7 +79,7 @@ class Network:
         self.spike_monitors = []
         self.state_monitors = []
         self.count_monitors = []
-        self.interrupted = False
+        self._interrupted = False
         self._step = 0
         self._plan = None
         self._runner = None
@@ -84,6 +88,12 @@ class Network:
         self._active = None          # (pop_last, pop_active) kept across record rebuilds
         self._fan_outs = {}
         self._bins = None            # binned counts (count monitors), at the gcd of their bins
+        self._seal()
+
+    @property
+    def interrupted(self):
+        """True when the last run was stopped by Ctrl-C."""
+        return self._interrupted
 
     # ------------------------------------------------------------------ populations
     def _name(self, name, prefix):
@@ -122,10 +132,13 @@ class Network:
             v = v_reset after a spike, or v -= v_th - v_reset.
         """
         n = check_int("n", n, 1)
+        self._require_neurons(n, 40)
         tau_m = check_positive("tau_m", tau_m, "s")
         if np.ndim(tau_syn) == 0:
             tau_e = tau_i = check_positive("tau_syn", tau_syn, "s")
         else:
+            for k, x in enumerate(tau_syn if isinstance(tau_syn, (list, tuple)) else ()):
+                check_dimension(f"tau_syn[{k}]", x, "s")
             ts = np.asarray(tau_syn, dtype=float)
             if ts.shape != (2,):
                 fail("tau_syn", "a scalar or a pair (tau_exc, tau_inh)", ts)
@@ -139,6 +152,11 @@ class Network:
         reset = check_choice("reset", reset, ("value", "subtract"))
         v0 = per_neuron("v_init", v_rest if v_init is None else v_init, n, "V")
         b = per_neuron("bias", bias, n, "V")
+        for key, val in (("tau_m", tau_m), ("tau_syn", (tau_e, tau_i)), ("t_ref", t_ref)):
+            warn_implausible(key, val, "s")
+        for key, val in (("v_rest", v_rest), ("v_th", v_th), ("v_reset", v_reset),
+                         ("v_init", v0 if v_init is not None else 0.0), ("bias", b)):
+            warn_implausible(key, val, "V")
         spec = LIFSpec(n=n, tau_m=tau_m, tau_exc=tau_e, tau_inh=tau_i, v_rest=v_rest,
                        v_th=v_th, v_reset=v_reset, t_ref=t_ref, reset=reset, v_init=v0, bias=b)
         return self._add(LIFPopulation(self, spec, self._name(name, "lif")))
@@ -168,6 +186,7 @@ class Network:
             Initial u and v per neuron (24-bit registers: -2**23..2**23).
         """
         n = check_int("n", n, 1)
+        self._require_neurons(n, 56)
         du = check_int("du", du, 0, 4095)
         dv = check_int("dv", dv, 0, 4095)
         vth = check_int("vth", vth, 0, 2**17 - 1)
@@ -182,7 +201,9 @@ class Network:
     def spike_source(self, n, times, indices, name=None):
         """Add neurons that spike at given times (s, on the dt grid, >= 0)."""
         n = check_int("n", n, 1)
+        self._require_neurons(n, 16)
         idx = check_finite_array("indices", indices, dtype=np.float64).ravel()
+        check_dimension("times", times, "s")
         steps = steps_on_grid("times", np.asarray(times, dtype=float).ravel(), self.dt)
         if idx.shape != steps.shape:
             fail("indices.shape", f"{steps.shape} (same as times)", idx.shape)
@@ -202,15 +223,38 @@ class Network:
     def poisson(self, n, rate, name=None):
         """Add independent Poisson spike trains; ``rate`` (Hz) scalar or per neuron.
 
-        Each step a neuron spikes with probability rate*dt, which must be <= 1.
+        Each step a neuron spikes with probability p = rate*dt (a Bernoulli trial), which
+        must be <= 1. This approximates a Poisson process only while p is small: a source
+        spikes at most once a step, so its count per step has Fano factor 1 - p and its
+        inter-spike intervals CV sqrt(1 - p) (a clock at p = 1). Above
+        :data:`POISSON_MAX_P` (0.1) a warning says so; drive a target with several sources
+        whose rates add up (or use a smaller dt) instead. ``pop.rate`` can be changed
+        between runs.
         """
         n = check_int("n", n, 1)
+        self._require_neurons(n, 16)
+        spec = PoissonSpec(n=n, rate=self._poisson_rates(rate, n))
+        return self._add(PoissonPopulation(self, spec, self._name(name, "poisson")))
+
+    def _poisson_rates(self, rate, n):
         r = per_neuron("rate", rate, n, "Hz")
         if r.min() < 0 or r.max() * self.dt > 1.0:
             bad = r.min() if r.min() < 0 else r.max()
             fail("rate", f"in [0, 1/dt = {1.0 / self.dt:g}] Hz", float(bad))
-        spec = PoissonSpec(n=n, rate=r)
-        return self._add(PoissonPopulation(self, spec, self._name(name, "poisson")))
+        p = float(r.max()) * self.dt
+        if p > POISSON_MAX_P:
+            warnings.warn(
+                f"poisson rate {r.max():g} Hz at dt = {self.dt:g} s is p = rate*dt = {p:.3g} "
+                f"per step, above {POISSON_MAX_P:g}: a Bernoulli source spikes at most once "
+                f"a step, so this is no longer a Poisson process (ISI CV {np.sqrt(1 - p):.3f} "
+                "instead of 1). Split the drive into several sources whose rates add up, or "
+                "use a smaller dt.", UserWarning, stacklevel=_user_stacklevel())
+        return r
+
+    def _require_neurons(self, n, bytes_per_neuron):
+        """Refuse a population whose arrays would not fit (before they are allocated)."""
+        memory.require(n * bytes_per_neuron, f"a population of {n:,} neurons",
+                       f"{bytes_per_neuron} bytes per neuron")
 
     # ------------------------------------------------------------------ connections
     def connect(self, pre, post, weight, delay=0.0, p=None, indegree=None, autapses=True,
@@ -285,6 +329,7 @@ class Network:
         name = name or f"{pre.name}->{post.name}#{len(self.projections)}"
         if any(p.name == name for p in self.projections):
             fail("name", "unique among the network's projections", name)
+        self._require_synapses(pre, post, weight, p, indegree, delay, name)
         proj = Projection(self, pre, post, weight, delay, p, indegree, bool(autapses),
                           bool(multapses), name, self._stream_seed("projection",
                                                                   len(self.projections)),
@@ -297,8 +342,20 @@ class Network:
                                                    len(self.projections)]).generate_state(1)[0])
                 proj.crossbar = synapse.program(proj.to_dense(), seed=seed)
             proj.plasticity = plasticity
+        proj._seal()
         self.projections.append(proj)
         return proj
+
+    def _require_synapses(self, pre, post, weight, p, indegree, delay, name):
+        """Refuse random or all-to-all connectivity whose synapses would not fit (their count
+        is known before drawing; a matrix is already in memory)."""
+        n_syn = memory.expected_synapses(pre.n, post.n, weight, p, indegree)
+        if n_syn is None:
+            return
+        per = memory.CONNECT_BYTES_PER_SYNAPSE + (memory.DELAY_TEMP_BYTES_PER_SYNAPSE
+                                                  if np.ndim(delay) else 0)
+        memory.require(n_syn * per, f"connecting {name} ({n_syn:,.0f} synapses)",
+                       f"{per} bytes per synapse")
 
     def _check_crossbar(self, pre, post, synapse, plasticity, delay):
         from .crossbar import STDP, Crossbar
@@ -407,9 +464,7 @@ class Network:
         for p in self.populations:
             pops[p] = new._add(type(p)(new, copy.deepcopy(p.spec), p.name))
         for proj in self.projections:
-            c = copy.copy(proj)
-            c.net, c.pre, c.post = new, pops[proj.pre], pops[proj.post]
-            new.projections.append(c)
+            new.projections.append(proj._clone(new, pops[proj.pre], pops[proj.post]))
         return new
 
     # ------------------------------------------------------------------ build and run
@@ -432,14 +487,41 @@ class Network:
         return int(ss.generate_state(1, np.uint64)[0])
 
     def build(self):
-        """Lower the network to its Plan (done by the first ``run``)."""
+        """Lower the network to its Plan (done by the first ``run``).
+
+        Weights edited in place before the build are checked here. The memory the plan
+        needs is estimated first: a network that will not fit is refused
+        (:class:`InsufficientMemoryError`) before anything is allocated. Ctrl-C while
+        building stops with the network unbuilt, as before the call.
+        """
         if self._plan is None:
             if not self.populations:
                 raise NetworkError("the network has no populations")
-            self._plan = self._lower()
-            self._runner = self._backends()[self.backend](self._plan)
+            for proj in self.projections:
+                proj._check_edits()
+            self._require_plan()
+            plan = self._lower()
+            runner = self._backends()[self.backend](plan)
+            self._plan, self._runner = plan, runner
+            for proj in self.projections:
+                proj._lowered()
             self._new_active()
         return self._plan
+
+    def _require_plan(self, extra_synapses=0, extra_blocks=0):
+        """Refuse to build a plan that will not fit (``extra_*``: connections not made yet,
+        counted by the network-file loader before it connects anything)."""
+        n_syn = sum(p.n_synapses for p in self.projections) + extra_synapses
+        n_lif = sum(p.n for p in self.populations if p.kind in ("lif", "loihi_lif"))
+        n_nodes = sum(p.n for p in self.populations)
+        slots = 2 + max((int(np.max(p.delay_steps)) if np.size(p.delay_steps) else 0
+                         for p in self.projections), default=0)
+        blocks = 2 * len({int(p.delay_steps) if np.ndim(p.delay_steps) == 0 else -1
+                          for p in self.projections}) + 2 * extra_blocks or 1
+        need = memory.plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, self.threads,
+                                 np.dtype(self.dtype).itemsize)
+        memory.require(need, f"building this network ({n_syn:,.0f} synapses, {n_nodes:,} "
+                       f"neurons)", "plan and lowering temporaries")
 
     def _new_active(self):
         n = len(self._plan.pop_node_start)
@@ -491,6 +573,8 @@ class Network:
         n_steps = int(round(duration / self.dt))
         if chunk_steps is not None:
             chunk_steps = check_int("chunk_steps", chunk_steps, 1)
+        if self._plan is not None:
+            self._apply_edits()
         self.build()
         if self._record is None:
             self._record, self._record_cols = build_record(self._plan, self.spike_monitors,
@@ -503,7 +587,7 @@ class Network:
         if prepare is not None and n_steps:    # compile before the progress bar (honest ETA)
             prepare(self._record)
         show = sys.stderr.isatty() if progress is None else bool(progress)
-        self.interrupted = False
+        self._interrupted = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
         done = 0
         with _GracefulInterrupt() as stop, tqdm(total=n_steps, disable=not show, unit="step",
@@ -522,7 +606,7 @@ class Network:
         self._close_bins()
         self._sync_crossbars()
         if stop.requested:
-            self.interrupted = True
+            self._interrupted = True
             warnings.warn(f"run interrupted at t = {self.t:g} s; recordings kept", stacklevel=2)
         return not self.interrupted
 
@@ -636,23 +720,104 @@ class Network:
         """Synaptic events delivered or scheduled since t = 0: spikes x fan-out, summed."""
         return self.counts().synaptic_events
 
-    def _write_bias(self, pop, values):
-        if self._plan is None:
-            pop.spec.bias[:] = values
-        else:
-            self._runner.state.bias[self._lif_slice(pop)] = values
+    def _write_state(self, pop, var, values):
+        """Set ``v`` (state: until the next reset) or ``bias`` (a parameter: also after a
+        reset) of a LIF population; before the build, their initial values."""
+        spec_field = {"v": "v_init", "bias": "bias"}[var]
+        if self._plan is None or var == "bias":
+            getattr(pop.spec, spec_field)[:] = values
+        if self._plan is not None:
+            sl = self._lif_slice(pop)
+            getattr(self._runner.state, var)[sl] = values
+            if var == "bias":
+                self._plan.init.bias[sl] = values
 
     def _write_bias_mant(self, pop, mant):
-        if self._plan is None:
-            pop.spec.bias_mant[:] = mant
-        else:
+        pop.spec.bias_mant[:] = mant
+        if self._plan is not None:
             sl = self._lif_slice(pop)
             self._runner.bias_mant[sl] = mant
             self._runner.state.bias[sl] = pop.spec.bias(mant)
+            self._plan.init.bias[sl] = pop.spec.bias(mant)
+
+    def _write_rate(self, pop, rate):
+        """New rates of a Poisson population: in its spec and, once built, in the plan's
+        source arrays; a homogeneous population's next spike is redrawn from now on (the
+        Bernoulli trials are memoryless, so this is exact) and its initial stream too, so
+        that reset() starts from the new rate."""
+        r = self._poisson_rates(rate, pop.n)
+        pop.spec.rate[:] = r
+        if self._plan is None:
+            return
+        from .engine.rng import geometric
+        src = self._plan.sources
+        k = int(np.flatnonzero(src.pois_start == self._plan.pop_node_start[pop])[0])
+        p_step = np.clip(r * self.dt, 0.0, 1.0)
+        off = int(src.pois_p_start[k])
+        src.pois_p[off:off + pop.n] = p_step
+        lp = np.nan
+        if pop.spec.homogeneous:
+            lp = np.log1p(-p_step[0]) if p_step[0] < 1.0 else -np.inf
+        src.pois_log1m_p[k] = lp
+        init, st = self._plan.init, self._runner.state
+        init.pois_rng[k] = self._stream_seed("poisson", k)
+        init.pois_next[k] = geometric(init.pois_rng, k, lp) if lp == lp else 0
+        if lp == lp:
+            st.pois_next[k] = self._step * pop.n + geometric(st.pois_rng, k, lp)
+
+    def _apply_edits(self):
+        """Lower weights and delays edited since the last run into the plan (fresh CSR, the
+        delay ring grown when a delay got longer, pending inputs kept)."""
+        edited = [p for p in self.projections if p._edited()]
+        if not edited:
+            return
+        for proj in edited:
+            proj._check_edits()
+        self._require_plan()
+        plan, runner = self._plan, self._runner
+        if self.fixed_point:
+            from .compile.fixed_plan import _connectivity as fixed_connectivity
+            conn, max_delay, max_neg = fixed_connectivity(self.projections, plan.pop_node_start,
+                                                          plan.n_nodes)
+            rings, scratch = {"ring": max_delay + 2}, max_neg + 1
+        else:
+            from .compile.plan import _connectivity
+            conn, n_slots = _connectivity([p for p in self.projections if p.crossbar is None],
+                                          plan.pop_node_start, plan.n_nodes, plan.n_lif,
+                                          plan.dtype, self.threads)
+            rings, scratch = {"ring_exc": n_slots, "ring_inh": n_slots, "ring_used": n_slots}, 0
+        grow = {}
+        for key, size in rings.items():
+            old = getattr(runner.state, key)
+            if size > old.shape[0]:
+                grow[key] = _regrow(old, self._step, size)
+        if self.fixed_point and scratch > runner.state.acc.shape[0]:
+            n = plan.n_lif
+            grow.update(acc=np.zeros((scratch, n), np.int64), mark=np.zeros((scratch, n), np.int64),
+                        touched=np.zeros(scratch * n, np.int64))
+        init = plan.init._replace(**{k: np.zeros_like(v) for k, v in grow.items()})
+        self._plan = plan._replace(conn=conn, init=init)
+        runner.plan = self._plan
+        runner.state = runner.state._replace(**grow)
+        changed = getattr(runner, "plan_changed", None)
+        if changed is not None:
+            changed()
+        for proj in self.projections:
+            proj._lowered()
 
     def __repr__(self):
         return (f"Network(dt={self.dt:g}, {len(self.populations)} populations, "
                 f"{len(self.projections)} projections, t={self.t:g})")
+
+
+def _regrow(ring, step, size):
+    """A ring buffer (slot = arrival step mod length, along axis 0) of ``size`` slots with
+    the pending arrivals of ``ring`` (at steps step .. step + len - 1) in their new slots."""
+    out = np.zeros((size,) + ring.shape[1:], ring.dtype)
+    old = ring.shape[0]
+    for a in range(step, step + old):
+        out[a % size] = ring[a % old]
+    return out
 
 
 class _GracefulInterrupt:

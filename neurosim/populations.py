@@ -1,14 +1,27 @@
-"""Population handles returned by ``Network.lif``, ``spike_source`` and ``poisson``."""
+"""Population handles returned by ``Network.lif``, ``loihi_lif``, ``spike_source`` and
+``poisson``.
+
+State read from a population (``pop.v``) is a read-only copy: change it by assignment
+(``pop.v = ...``), which validates the value and takes effect in the next run. Parameters
+that can change between runs are the settable properties (``pop.bias``, ``pop.rate``,
+``pop.bias_mant``); they keep their new value across ``net.reset()``. Assigning anything
+else raises ``AttributeError`` naming what can be set.
+"""
 
 import numpy as np
 
-from .validation import per_neuron
+from .validation import Sealed, int_per_neuron, per_neuron, warn_implausible
 
 __all__ = ["Population", "LIFPopulation", "LoihiLIFPopulation", "SpikeSourcePopulation",
            "PoissonPopulation"]
 
 
-class Population:
+def _frozen(arr):
+    arr.flags.writeable = False
+    return arr
+
+
+class Population(Sealed):
     """A group of neurons of one kind in a :class:`~neurosim.Network`.
 
     Attributes
@@ -27,6 +40,7 @@ class Population:
         self.spec = spec
         self.name = name
         self.n = spec.n
+        self._seal()
 
     def __len__(self):
         return self.n
@@ -41,31 +55,40 @@ class LIFPopulation(Population):
     variables = ("v", "I_exc", "I_inh")
 
     def _state(self, var):
-        return self.net._read_state(self, var)
+        return _frozen(self.net._read_state(self, var))
 
     @property
     def v(self):
-        """Membrane potential now (V), a copy."""
+        """Membrane potential now (V): a read-only copy; assign to set it (between runs)."""
         return self._state("v")
+
+    @v.setter
+    def v(self, value):
+        v = per_neuron("v", value, self.n, "V")
+        warn_implausible("v", v, "V")
+        self.net._write_state(self, "v", v)
 
     @property
     def I_exc(self):
-        """Excitatory synaptic current now (V), a copy."""
+        """Excitatory synaptic current now (V), a read-only copy."""
         return self._state("I_exc")
 
     @property
     def I_inh(self):
-        """Inhibitory synaptic current now (V), a copy."""
+        """Inhibitory synaptic current now (V), a read-only copy."""
         return self._state("I_inh")
 
     @property
     def bias(self):
-        """Constant input I_bias per neuron (V); settable between runs."""
+        """Constant input I_bias per neuron (V): a read-only copy; assign to change it
+        between runs."""
         return self._state("bias")
 
     @bias.setter
     def bias(self, value):
-        self.net._write_bias(self, per_neuron("bias", value, self.n, "V"))
+        b = per_neuron("bias", value, self.n, "V")
+        warn_implausible("bias", b, "V")
+        self.net._write_state(self, "bias", b)
 
 
 class LoihiLIFPopulation(Population):
@@ -75,22 +98,22 @@ class LoihiLIFPopulation(Population):
 
     @property
     def u(self):
-        """Synaptic current register now (int64 copy)."""
-        return self.net._read_state(self, "u")
+        """Synaptic current register now (int64, read-only copy)."""
+        return _frozen(self.net._read_state(self, "u"))
 
     @property
     def v(self):
-        """Membrane voltage register now (int64 copy)."""
-        return self.net._read_state(self, "v")
+        """Membrane voltage register now (int64, read-only copy)."""
+        return _frozen(self.net._read_state(self, "v"))
 
     @property
     def bias_mant(self):
-        """Bias mantissa per neuron (int64); settable between runs (takes effect next step)."""
-        return self.net._read_state(self, "bias_mant")
+        """Bias mantissa per neuron (int64, read-only copy); assign to change it between
+        runs (takes effect next step)."""
+        return _frozen(self.net._read_state(self, "bias_mant"))
 
     @bias_mant.setter
     def bias_mant(self, value):
-        from .validation import int_per_neuron
         self.net._write_bias_mant(self, int_per_neuron("bias_mant", value, self.n,
                                                        -2**15, 2**15 - 1))
 
@@ -101,9 +124,16 @@ class SpikeSourcePopulation(Population):
 
 
 class PoissonPopulation(Population):
-    """Independent Poisson spike trains."""
+    """Independent Poisson spike trains: each step a neuron spikes with probability
+    p = rate*dt (a Bernoulli trial; see :meth:`neurosim.Network.poisson` for the range of p
+    where this is a Poisson process)."""
     kind = "poisson"
 
     @property
     def rate(self):
-        return np.array(self.spec.rate)
+        """Rate per neuron (Hz): a read-only copy; assign to change it between runs."""
+        return _frozen(np.array(self.spec.rate))
+
+    @rate.setter
+    def rate(self, value):
+        self.net._write_rate(self, value)

@@ -22,8 +22,8 @@ from .models.loihi import (
     MAX_LOIHI_DELAY, SIGN_MODES, LoihiSynapseSpec, effective_weights, infer_sign_mode,
 )
 from .validation import (
-    ParameterError, check_finite, check_finite_array, check_int, check_probability, fail,
-    steps_on_grid,
+    ParameterError, Sealed, check_dimension, check_finite, check_finite_array, check_int, check_probability,
+    fail, steps_on_grid, warn_implausible,
 )
 
 __all__ = ["Projection", "MAX_DELAY_STEPS"]
@@ -33,16 +33,25 @@ __all__ = ["Projection", "MAX_DELAY_STEPS"]
 MAX_DELAY_STEPS = 65535
 
 
-class Projection:
+class Projection(Sealed):
     """Synapses from ``pre`` to ``post`` (create with :meth:`Network.connect`).
+
+    Weights and delays can be changed between runs (``proj.weight = ...``,
+    ``proj.weight[:10] *= 2``, ``proj.delay = 2*ms``): the next ``run`` lowers the new values
+    (and checks them, as at creation) before it simulates. Spikes already in flight keep the
+    weight they were sent with (as in NEST: a spike's weight is applied when it is sent).
+    Crossbar synapses refuse both (their weights are programmed conductances). Other
+    attributes are fixed; assigning an unknown or fixed one raises ``AttributeError``.
 
     Attributes
     ----------
     pre, post : Population
     pre_index, post_index : numpy.ndarray
-        int32 local indices of each synapse's source and target.
+        int32 local indices of each synapse's source and target (read-only).
     weight : numpy.ndarray
-        float64 weight of each synapse (V).
+        float64 weight of each synapse (V), live: see above.
+    delay : numpy.ndarray
+        Delay of each synapse (s), a read-only copy; assign to change.
     delay_steps : int or numpy.ndarray
         Delay in steps, one scalar for the whole projection or int64 per synapse.
     loihi : LoihiSynapseSpec or None
@@ -59,12 +68,18 @@ class Projection:
         self.post = post
         self.name = name
         pre_i, post_i, w = _synapses(pre, post, weight, p, indegree, autapses, multapses,
-                                     rng_state)
+                                     rng_state, float_target=loihi is None)
+        pre_i.flags.writeable = post_i.flags.writeable = False
         self.pre_index = pre_i
         self.post_index = post_i
-        self.weight = w
+        self._weight = w
+        self._snapshot = None       # weights as last lowered, kept once they were exposed
+        self._exposed = False       # the live weight array was handed out
+        self._delay_edited = False
         self.delay_steps = _delays(delay, weight, pre_i, post_i, net.dt)
-        self.loihi = None if loihi is None else _loihi_synapses(self, **loihi)
+        self.loihi = None
+        if loihi is not None:
+            self._set_loihi(loihi)
         self.crossbar = None       # a programmed Crossbar (Network.connect(synapse=...))
         self.plasticity = None     # its STDP rule, if any
 
@@ -72,11 +87,101 @@ class Projection:
     def n_synapses(self):
         return int(self.pre_index.shape[0])
 
+    # -------------------------------------------------------------- editable parameters
     @property
-    def delays(self):
-        """Delay of each synapse (s)."""
-        d = np.broadcast_to(np.asarray(self.delay_steps), (self.n_synapses,))
-        return d * self.net.dt
+    def weight(self):
+        """Weight of each synapse (V), float64, in synapse order; a live array whose edits
+        take effect in the next run (read-only for crossbar synapses)."""
+        if self.crossbar is not None:
+            w = self._weight.view()
+            w.flags.writeable = False
+            return w
+        self._expose()
+        return self._weight
+
+    @weight.setter
+    def weight(self, value):
+        self._refuse_crossbar("weight")
+        w = check_finite_array("weight", value, unit="V" if self.loihi is None else "")
+        if w.ndim == 2 and w.shape == (self.pre.n, self.post.n):
+            w = w[self.pre_index, self.post_index]
+        elif w.ndim == 0:
+            w = np.full(self.n_synapses, float(w))
+        if w.shape != (self.n_synapses,):
+            fail("weight.shape", f"() or ({self.n_synapses},) (one per synapse, in the order "
+                 f"of pre_index/post_index) or ({self.pre.n}, {self.post.n}) (read at the "
+                 "synapses)", w.shape)
+        if self.loihi is None:
+            warn_implausible("weight", w, "V")
+        self._expose()
+        self._weight[...] = w
+
+    @property
+    def delay(self):
+        """Delay of each synapse (s): a read-only copy; assign to change (on the dt grid)."""
+        d = np.broadcast_to(np.asarray(self.delay_steps), (self.n_synapses,)) * self.net.dt
+        d.flags.writeable = False
+        return d
+
+    @delay.setter
+    def delay(self, value):
+        self._refuse_crossbar("delay")
+        arr = check_finite_array("delay", value, unit="s")
+        if arr.ndim == 2 and arr.shape == (self.pre.n, self.post.n):
+            arr = arr[self.pre_index, self.post_index]
+        steps = _delays(arr, None, self.pre_index, self.post_index, self.net.dt)
+        if self.loihi is not None:
+            _check_loihi_delays(steps, self.net.dt)
+        object.__setattr__(self, "delay_steps", steps)
+        self._delay_edited = True
+
+    delays = delay
+
+    def _refuse_crossbar(self, what):
+        if self.crossbar is not None:
+            raise ParameterError(
+                f"{self.name}: the {what} of crossbar synapses cannot be changed between "
+                "runs (the weights are programmed device conductances and the arrays have "
+                "one delay); program a new Crossbar and connect it in a new Network")
+
+    def _expose(self):
+        """The live weight array leaves the projection: from now on each run compares it
+        with what was lowered (a copy of the weights, kept only for such projections)."""
+        self._exposed = True
+        if self._snapshot is None and self.net.built:
+            self._snapshot = self._weight.copy()
+
+    def _lowered(self):
+        """The plan now holds this projection's weights and delays."""
+        self._delay_edited = False
+        if self._exposed:
+            self._snapshot = self._weight.copy()
+
+    def _edited(self):
+        """Weights or delays differ from what the plan holds."""
+        return self._delay_edited or (self._snapshot is not None
+                                      and not np.array_equal(self._weight, self._snapshot))
+
+    def _check_edits(self):
+        """Validate the (possibly edited in place) weights as at creation."""
+        if not self._exposed:
+            return
+        check_finite_array(f"{self.name}: weight", self._weight)
+        if self.loihi is not None:
+            self._set_loihi(self._loihi_args)
+
+    def _set_loihi(self, args):
+        """Integer synapses for a loihi_lif target from Lava's Dense arguments ``args``."""
+        self._loihi_args = args
+        object.__setattr__(self, "loihi", _loihi_synapses(self, **args))
+
+    def _clone(self, net, pre, post):
+        """A copy for another network (own weight array, not yet lowered)."""
+        c = object.__new__(type(self))
+        c.__dict__.update(self.__dict__)
+        c.__dict__.update(net=net, pre=pre, post=post, _weight=self._weight.copy(),
+                          _snapshot=None, _exposed=False)
+        return c
 
     def fan_out(self):
         """Number of synapses of each presynaptic neuron (int64, length pre.n)."""
@@ -85,7 +190,7 @@ class Projection:
     def to_dense(self):
         """Weights as a dense (n_pre, n_post) array (multapses summed)."""
         out = np.zeros((self.pre.n, self.post.n))
-        np.add.at(out, (self.pre_index, self.post_index), self.weight)
+        np.add.at(out, (self.pre_index, self.post_index), self._weight)
         return out
 
     def __repr__(self):
@@ -93,7 +198,8 @@ class Projection:
                 f"{self.n_synapses} synapses)")
 
 
-def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state):
+def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state,
+              float_target=True):
     n_pre, n_post = pre.n, post.n
     same = pre is post
     if _is_sparse(weight) or (isinstance(weight, np.ndarray) and weight.ndim == 2) or (
@@ -105,8 +211,12 @@ def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state):
             if coo.shape != (n_pre, n_post):
                 fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", coo.shape)
             data = check_finite_array("weight", coo.data)
+            if float_target:
+                warn_implausible("weight", data, "V")
             return coo.row.astype(np.int32), coo.col.astype(np.int32), data
-        w = check_finite_array("weight", weight)
+        w = check_finite_array("weight", weight, unit="V" if float_target else "")
+        if float_target:
+            warn_implausible("weight", w, "V")
         if w.shape != (n_pre, n_post):
             fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", w.shape)
         rows, cols = np.nonzero(w)
@@ -117,7 +227,10 @@ def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state):
     if not isinstance(weight, (numbers.Real, np.ndarray)) or isinstance(weight, bool):
         fail("weight", "a number, an (n_pre, n_post) array or a scipy.sparse matrix",
              type(weight).__name__)
+    check_dimension("weight", weight, "V" if float_target else "")
     w = check_finite("weight", float(weight), "V")
+    if float_target:
+        warn_implausible("weight", w, "V")
     state = np.array([rng_state], dtype=np.uint64)
     skip = same and not autapses
     if p is not None and indegree is not None:
@@ -127,35 +240,60 @@ def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state):
         k = check_int("indegree", indegree, 0, None if multapses else max_k)
         if k > 0 and max_k <= 0:
             fail("indegree", "0 (no candidate sources)", k)
-        total = k * n_post
-        pre_i = np.empty(total, dtype=np.int32)
-        post_i = np.empty(total, dtype=np.int32)
-        fixed_indegree(n_pre, n_post, k, skip, bool(multapses), state, pre_i, post_i)
+        pre_i, post_i = _draw_indegree(n_pre, n_post, k, skip, bool(multapses), state)
+    elif p is None:
+        pre_i = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
+        post_i = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
+        if skip:
+            keep = pre_i != post_i
+            pre_i, post_i = pre_i[keep], post_i[keep]
     else:
-        prob = 1.0 if p is None else check_probability("p", p)
-        if p is None:
-            rows, cols = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
-            keep = ~(rows == cols) if skip else np.ones(rows.shape, bool)
-            pre_i = rows[keep].astype(np.int32)
-            post_i = cols[keep].astype(np.int32)
-        else:
-            mean = prob * n_pre * n_post
-            cap = int(mean + 8.0 * np.sqrt(mean) + 16)
-            while True:
-                st = state.copy()
-                pre_i = np.empty(cap, dtype=np.int32)
-                post_i = np.empty(cap, dtype=np.int32)
-                n = fixed_probability(n_pre, n_post, prob, skip, st, pre_i, post_i)
-                if n >= 0:
-                    pre_i, post_i = pre_i[:n].copy(), post_i[:n].copy()
-                    break
-                cap *= 2
+        pre_i, post_i = _draw_probability(n_pre, n_post, check_probability("p", p), skip,
+                                          state)
     return pre_i, post_i, np.full(pre_i.shape[0], w)
+
+
+#: Synapses drawn per compiled call: Ctrl-C (seen by Python between calls) stops a large
+#: connect within a fraction of a second, with the network unchanged.
+DRAW_CHUNK = 1 << 22
+
+
+def _draw_indegree(n_pre, n_post, k, skip, multapses, state):
+    pre_i = np.empty(k * n_post, dtype=np.int32)
+    post_i = np.empty(k * n_post, dtype=np.int32)
+    rows = max(1, DRAW_CHUNK // max(k, 1))
+    for j0 in range(0, n_post, rows):
+        j1 = min(n_post, j0 + rows)
+        fixed_indegree(n_pre, j0, j1, k, skip, multapses, state, pre_i[j0 * k:j1 * k],
+                       post_i[j0 * k:j1 * k])
+    return pre_i, post_i
+
+
+def _draw_probability(n_pre, n_post, prob, skip, state):
+    total = n_pre * n_post
+    mean = prob * total
+    cap = int(mean + 8.0 * np.sqrt(mean) + 16)
+    pre_i = np.empty(cap, dtype=np.int32)
+    post_i = np.empty(cap, dtype=np.int32)
+    span = max(1, int(DRAW_CHUNK / max(prob, 1e-12)))   # pairs per call: ~DRAW_CHUNK drawn
+    n, pos, start = 0, -1, 0
+    while start < total:
+        stop = min(total, start + span)
+        saved, saved_pos = state.copy(), pos
+        m, pos = fixed_probability(n_pre, n_post, prob, skip, state, pos, stop, pre_i[n:],
+                                   post_i[n:])
+        if m < 0:                    # more than 8 sd above the mean: grow, redraw the chunk
+            state[:], pos = saved, saved_pos
+            pre_i = np.concatenate([pre_i, np.empty_like(pre_i)])
+            post_i = np.concatenate([post_i, np.empty_like(post_i)])
+            continue
+        n, start = n + m, stop
+    return pre_i[:n], post_i[:n]
 
 
 def _loihi_synapses(proj, weight_exp, num_weight_bits, sign_mode):
     """Validate integer weights and Lava's Dense parameters; quantize as PyDenseModelBitAcc."""
-    w = proj.weight
+    w = proj._weight
     if w.size and np.any(w != np.round(w)):
         fail("weight", "integers for a loihi_lif target (see neurosim.loihi.quantize for float "
              "networks)", float(w[w != np.round(w)][0]))
@@ -170,17 +308,22 @@ def _loihi_synapses(proj, weight_exp, num_weight_bits, sign_mode):
             fail("sign_mode", "None or one of " + ", ".join(repr(k) for k in SIGN_MODES),
                  sign_mode)
         sign_mode = sign_mode.lower()
-    d = np.asarray(proj.delay_steps)
-    if d.size and d.max() > MAX_LOIHI_DELAY:
-        fail("delay", f"<= {MAX_LOIHI_DELAY} steps ({MAX_LOIHI_DELAY * proj.net.dt:g} s) for a "
-             "loihi_lif target (6-bit delays)", float(d.max() * proj.net.dt))
+    _check_loihi_delays(proj.delay_steps, proj.net.dt)
     return LoihiSynapseSpec(weight_exp=weight_exp, num_weight_bits=num_weight_bits,
                             sign_mode=sign_mode,
                             weight=effective_weights(w.astype(np.int64), num_weight_bits,
                                                      sign_mode))
 
 
+def _check_loihi_delays(delay_steps, dt):
+    d = np.asarray(delay_steps)
+    if d.size and d.max() > MAX_LOIHI_DELAY:
+        fail("delay", f"<= {MAX_LOIHI_DELAY} steps ({MAX_LOIHI_DELAY * dt:g} s) for a "
+             "loihi_lif target (6-bit delays)", float(d.max() * dt))
+
+
 def _delays(delay, weight, pre_i, post_i, dt):
+    check_dimension("delay", delay, "s")
     arr = np.asarray(delay, dtype=float) if not _is_sparse(delay) else None
     if arr is not None and arr.ndim == 0:
         steps = int(steps_on_grid("delay", arr, dt))
@@ -202,6 +345,7 @@ def _delays(delay, weight, pre_i, post_i, dt):
     steps = steps_on_grid("delay", arr, dt)
     if steps.size and steps.max() > MAX_DELAY_STEPS:
         fail("delay", f"<= {MAX_DELAY_STEPS} steps", float(arr.max()))
+    steps.flags.writeable = False
     return steps
 
 

@@ -8,13 +8,21 @@ parameter, the allowed range and the value received, e.g.::
 Kernels never validate; public constructors and ``Network.build()`` call these helpers once.
 """
 
+import difflib
 import math
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
+from .units import DIMENSION, SI_UNIT
+
 __all__ = [
     "ParameterError",
+    "NetworkError",
+    "InsufficientMemoryError",
     "check_positive",
     "check_nonnegative",
     "check_finite",
@@ -26,11 +34,23 @@ __all__ = [
     "steps_on_grid",
     "per_neuron",
     "int_per_neuron",
+    "UnitWarning",
+    "warn_implausible",
+    "Sealed",
 ]
 
 
 class ParameterError(ValueError):
     """A parameter outside its allowed range (message: name, allowed range, value)."""
+
+
+class NetworkError(RuntimeError):
+    """An operation that the network's current state does not allow."""
+
+
+class InsufficientMemoryError(NetworkError, MemoryError):
+    """A network (or a part of it) that would not fit in the memory available, refused
+    before anything is allocated; the message holds the estimate and what is available."""
 
 
 def _fmt(value):
@@ -49,7 +69,19 @@ def fail(name, allowed, value, extra=""):
     raise ParameterError(msg)
 
 
+def check_dimension(name, value, unit):
+    """A value written with a unit (a :class:`~neurosim.units.Quantity` from a network file)
+    must have the parameter's dimension: ``weight = "1.62 mA"`` where volts are meant fails."""
+    si = getattr(value, "si", None)
+    if si is None or si == unit:
+        return
+    names = ", ".join(u for u, base in SI_UNIT.items() if base == unit and len(u) <= 4)
+    allowed = DIMENSION.get(unit, unit) + (f" ({names})" if names else " (no unit)")
+    fail(name, allowed, getattr(value, "text", value), DIMENSION.get(si, si))
+
+
 def _as_float(name, value, unit):
+    check_dimension(name, value, unit)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         fail(name, f"a real number{' in ' + unit if unit else ''}", value)
     value = float(value)
@@ -111,8 +143,11 @@ def check_choice(name, value, choices):
     return value
 
 
-def check_finite_array(name, value, shape=None, dtype=np.float64):
-    """A finite numeric array (NaN and inf rejected), optionally of a given shape."""
+def check_finite_array(name, value, shape=None, dtype=np.float64, unit=None):
+    """A finite numeric array (NaN and inf rejected), optionally of a given shape (and, for
+    values written with units, of the dimension of ``unit``)."""
+    if unit is not None:
+        check_dimension(name, value, unit)
     try:
         arr = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError):
@@ -128,7 +163,7 @@ def check_finite_array(name, value, shape=None, dtype=np.float64):
 
 def per_neuron(name, value, n, unit=""):
     """A scalar broadcast to ``n`` neurons or an array of length ``n``; finite."""
-    arr = check_finite_array(name, value)
+    arr = check_finite_array(name, value, unit=unit)
     if arr.ndim == 0:
         return np.full(n, float(arr))
     if arr.shape != (n,):
@@ -142,7 +177,7 @@ def steps_on_grid(name, values, dt, unit="s"):
     A value is on the grid when ``values/dt`` is within 1e-6 of an integer; the step is
     ``round(values/dt)`` as Brian2 does for delays and spike generator times.
     """
-    arr = check_finite_array(name, values)
+    arr = check_finite_array(name, values, unit=unit)
     if arr.size and arr.min() < 0:
         fail(name, f">= 0 {unit}", float(arr.min()))
     x = arr / dt
@@ -167,3 +202,81 @@ def int_per_neuron(name, value, n, lo, hi):
     if arr.size and (arr.min() < lo or arr.max() > hi):
         fail(name, f"integers in [{lo}, {hi}]", float(arr.min() if arr.min() < lo else arr.max()))
     return arr.astype(np.int64)
+
+
+class UnitWarning(UserWarning):
+    """A value far outside the physiological range in SI units: most likely a unit slip
+    (``tau_m=20`` is 20 s, ``v_th=-50`` is -50 V)."""
+
+
+#: Largest plausible magnitude of a neuron parameter in SI, by unit, and the unit a larger
+#: value most likely meant: time constants and refractory periods above 10 s, potentials,
+#: biases and weights above 1 V in magnitude.
+PLAUSIBLE = {"s": (10.0, "ms"), "V": (1.0, "mV")}
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel():
+    """Stack level of the first frame outside neurosim (where the user's call is)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_implausible(name, value, unit):
+    """Warn (:class:`UnitWarning`, once per call) when ``value`` (SI, scalar or array) lies
+    outside :data:`PLAUSIBLE` for its unit, naming the parameter and the likely unit."""
+    limit, hint = PLAUSIBLE[unit]
+    arr = np.asarray(value, dtype=float).ravel()
+    if not arr.size:
+        return
+    k = int(np.argmax(np.abs(arr)))
+    if abs(arr[k]) > limit:
+        v = float(arr[k])
+        warnings.warn(f"{name} = {v:g} {unit} is far outside the physiological range "
+                      f"(|{name}| > {limit:g} {unit}); neurosim takes SI units: did you mean "
+                      f"{v:g} {hint} ({name}={v:g}*{hint})?", UnitWarning,
+                      stacklevel=_user_stacklevel())
+
+
+class Sealed:
+    """Public attributes fixed after construction.
+
+    Once ``_seal()`` ran, assigning an unknown public name (``proj.weights = ...``) or one
+    that is not settable (``net.dt = ...``, ``pop.n = ...``) raises ``AttributeError``
+    naming what can be set; properties with a setter (``proj.weight``, ``pop.bias``) are
+    the settable names. Names starting with ``_`` are the package's own.
+    """
+
+    def _seal(self):
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name, value):
+        if name.startswith("_") or not self.__dict__.get("_sealed", False):
+            object.__setattr__(self, name, value)
+            return
+        attr = getattr(type(self), name, None)
+        if isinstance(attr, property) and attr.fset is not None:
+            object.__setattr__(self, name, value)
+            return
+        raise AttributeError(self._attribute_message(name, attr is not None
+                                                     or name in self.__dict__))
+
+    @classmethod
+    def settable(cls):
+        """Names that can be assigned after construction."""
+        return sorted(n for n in dir(cls) if not n.startswith("_")
+                      and isinstance(getattr(cls, n), property) and getattr(cls, n).fset)
+
+    def _attribute_message(self, name, exists):
+        cls = type(self).__name__
+        ok = self.settable()
+        can = ("settable: " + ", ".join(ok)) if ok else "it has no settable attributes"
+        if exists:
+            return f"{cls}.{name} cannot be set after creation ({can})"
+        known = [n for n in list(self.__dict__) + dir(type(self)) if not n.startswith("_")]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{cls} has no attribute {name!r}{hint} ({can})"

@@ -23,16 +23,21 @@ def wrap_i32(x):
 
 
 class _Connection:
-    def __init__(self, proj):
+    def __init__(self, proj, buf=None):
+        """``buf``: the buffer of this connection before its weights or delays changed
+        (what is in flight is kept)."""
         syn = proj.loihi
         self.pre, self.post = proj.pre, proj.post
         d = np.broadcast_to(np.asarray(proj.delay_steps, I64), (proj.n_synapses,))
         n_d = int(d.max()) + 1 if d.size else 1
+        n_d = max(n_d, buf.shape[1] if buf is not None else 0)
         # one dense (post, pre) matrix per delay value, as DelayDense splits them
         self.w_d = np.zeros((n_d, proj.post.n, proj.pre.n), I64)
         np.add.at(self.w_d, (d, proj.post_index, proj.pre_index), syn.weight)
         self.exp = syn.weight_exp
         self.buf = np.zeros((proj.post.n, n_d), I64)
+        if buf is not None:
+            self.buf[:, :buf.shape[1]] = buf
 
     def emit(self):
         out = wrap_i32(self.buf[:, 0])
@@ -59,6 +64,10 @@ class FixedReferenceRunner:
             s = plan.pop_node_start[pop]
             self.pops.append((pop, slice(s, s + pop.n), 4096 - (spec.du + 1), 4096 - spec.dv,
                               spec.vth << 6))
+
+    def plan_changed(self):
+        """Weights or delays changed between runs: new matrices, buffers kept."""
+        self.conns = [_Connection(p, c.buf) for p, c in zip(self.plan.projections, self.conns)]
 
     @staticmethod
     def _decay(x, keep):

@@ -10,58 +10,74 @@ __all__ = ["csr_scatter", "fixed_probability", "fixed_indegree"]
 
 
 @njit(**JIT_OPTIONS)
-def csr_scatter(rows, indptr, order_out):
-    """Stable counting sort: ``order_out[k]`` is the source position of the k-th CSR entry.
-
-    ``indptr`` (length n_rows + 1) must already hold the cumulative row counts.
-    """
-    fill = indptr[:-1].copy()
+def _scatter_chunk(rows, fill, order_out, s0):
     for s in range(rows.shape[0]):
         r = rows[s]
-        order_out[fill[r]] = s
+        order_out[fill[r]] = s0 + s
         fill[r] += 1
 
 
+#: Entries sorted per compiled call (Python sees Ctrl-C between calls).
+SCATTER_CHUNK = 1 << 23
+
+
+def csr_scatter(rows, indptr, order_out):
+    """Stable counting sort: ``order_out[k]`` is the source position of the k-th CSR entry.
+
+    ``indptr`` (length n_rows + 1) must already hold the cumulative row counts. Sorted in
+    chunks, so that Ctrl-C stops a large build at once.
+    """
+    fill = indptr[:-1].copy()
+    for s0 in range(0, rows.shape[0], SCATTER_CHUNK):
+        _scatter_chunk(rows[s0:s0 + SCATTER_CHUNK], fill, order_out, s0)
+
+
 @njit(**JIT_OPTIONS)
-def fixed_probability(n_pre, n_post, p, skip_diagonal, state, pre_out, post_out):
+def fixed_probability(n_pre, n_post, p, skip_diagonal, state, pos, stop, pre_out, post_out):
     """Bernoulli(p) for every (pre, post) pair, pre-major, by geometric skipping.
 
-    Cost is proportional to the number of synapses drawn, not n_pre * n_post. Returns the
-    count written, or -1 when ``pre_out`` is too small (the caller grows it and redraws from
-    the same seed, so the result does not depend on the first guess).
+    Draws the pairs at flat positions below ``stop`` (``pre * n_post + post``), starting at
+    ``pos``: the first success not yet written, as returned by the previous call (-1 before
+    the first call). Drawn in such chunks, the synapses are those of one call over all pairs.
+    Cost is proportional to the number of synapses drawn, not n_pre * n_post. Returns
+    (count written, next pos), or count -1 when ``pre_out`` is too small (the caller grows
+    it and redraws the chunk from a saved ``state`` and ``pos``).
     """
     total = np.int64(n_pre) * np.int64(n_post)
     log1m_p = np.log1p(-p) if p < 1.0 else -np.inf
-    pos = geometric(state, 0, log1m_p)
+    if pos < 0:
+        pos = geometric(state, np.int64(0), log1m_p)
+    end = min(stop, total)
     cap = pre_out.shape[0]
     n = 0
-    while pos < total:
+    while pos < end:
         i = pos // n_post
         j = pos - i * n_post
         if not (skip_diagonal and i == j):
             if n >= cap:
-                return -1
+                return -1, pos
             pre_out[n] = i
             post_out[n] = j
             n += 1
-        pos += 1 + geometric(state, 0, log1m_p)
-    return n
+        pos += 1 + geometric(state, np.int64(0), log1m_p)
+    return n, pos
 
 
 @njit(**JIT_OPTIONS)
-def fixed_indegree(n_pre, n_post, k, skip_diagonal, multapses, state, pre_out, post_out):
-    """For each target, ``k`` sources drawn uniformly (without repeats unless ``multapses``).
+def fixed_indegree(n_pre, j0, j1, k, skip_diagonal, multapses, state, pre_out, post_out):
+    """For each target j in [j0, j1), ``k`` sources drawn uniformly (without repeats unless
+    ``multapses``), written target-major from index 0 of the outputs.
 
     Distinct draws use a mark array (O(k) per target). With ``skip_diagonal`` target j never
-    draws source j. Output is target-major.
+    draws source j. Calls over consecutive target ranges draw what one call over all would.
     """
     mark = np.zeros(n_pre, dtype=np.uint8)
     n_cand = n_pre - 1 if skip_diagonal else n_pre
     n = 0
-    for j in range(n_post):
+    for j in range(j0, j1):
         start = n
         while n - start < k:
-            i = np.int64(next_u64(state, 0) % np.uint64(n_cand))
+            i = np.int64(next_u64(state, np.int64(0)) % np.uint64(n_cand))
             if skip_diagonal and i >= j:
                 i += 1
             if not multapses:

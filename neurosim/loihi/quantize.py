@@ -173,14 +173,12 @@ def quantize(net, vth=2**14, duration=None):
             pops[p] = new._add(type(p)(new, p.spec, p.name))
     for proj in net.projections:
         _, scale, c, _ = params[proj.post]
-        x = scale * c * proj.weight
-        mode = infer_sign_mode(proj.weight)
+        x = scale * c * proj._weight
+        mode = infer_sign_mode(proj._weight)
         w, e = _weights(x, mode)
-        q = object.__new__(type(proj))
-        q.__dict__.update(proj.__dict__)
-        q.net, q.pre, q.post = new, pops[proj.pre], pops[proj.post]
-        q.weight = w.astype(np.float64)
-        q.loihi = _loihi_synapses(q, weight_exp=e, num_weight_bits=8, sign_mode=mode)
+        q = proj._clone(new, pops[proj.pre], pops[proj.post])
+        q._weight = w.astype(np.float64)
+        q._set_loihi(dict(weight_exp=e, num_weight_bits=8, sign_mode=mode))
         new.projections.append(q)
         ref = np.abs(x).max() if x.size else 1.0
         report.projections.append(dict(
