@@ -1,4 +1,16 @@
-"""The Numba engine behind the backend interface (spike buffers grown on demand)."""
+"""The Numba engine behind the backend interface (spike buffers grown on demand).
+
+The kernel and its variant are chosen when the runner is made: serial or parallel, and
+with or without the crossbar stage (a network without crossbar projections passes None
+for them, which Numba compiles into a variant without the crossbar code). Numba compiles
+only the variants that are called, and :meth:`NumbaRunner.prepare` compiles (or loads
+from Numba's on-disk cache) the one this plan needs before the progress bar opens, saying
+so on stderr when it really compiles.
+"""
+
+import sys
+import threading
+import time
 
 import numba
 import numpy as np
@@ -7,7 +19,35 @@ from ..engine.lif import advance, advance_parallel
 from ..engine.loihi import advance_fixed
 from .base import Chunk, copy_state, fixed_bias_mant
 
-__all__ = ["NumbaRunner", "FixedNumbaRunner"]
+__all__ = ["NumbaRunner", "FixedNumbaRunner", "kernel_cached_on_disk"]
+
+# What a first compilation of a kernel variant takes, measured on a 2-core machine (the
+# Quick start's: benchmarks/first_result.md); printed as an order of magnitude only.
+_COMPILE_HINT = "about 10-30 s"
+# Where the on-disk cache cannot be read (another Numba version's internals), a compile is
+# announced once it has taken this long: loading a cached kernel takes well under it.
+_ANNOUNCE_AFTER_S = 2.0
+
+
+def kernel_cached_on_disk(kernel, argtypes):
+    """Whether Numba's on-disk cache holds ``kernel`` compiled for ``argtypes`` (a tuple
+    of Numba types) for this source and this machine: True, False, or None where the
+    cache's index cannot be read (caching off, or Numba internals that differ from
+    0.5x-0.6x's ``IndexDataCacheFile``).
+
+    This reads the same index, under the same key (signature, CPU and Numba version,
+    hash of the bytecode), that ``Dispatcher.compile`` consults before it compiles.
+    """
+    try:
+        cache = kernel._cache
+        index = cache._cache_file._load_index()
+        return cache._index_key(argtypes, kernel.targetctx.codegen()) in index
+    except Exception:      # noqa: BLE001 -- any failure means "cannot tell"
+        return None
+
+
+def _say(msg):
+    print(f"neurosim: {msg}", file=sys.stderr, flush=True)
 
 
 class NumbaRunner:
@@ -22,6 +62,7 @@ class NumbaRunner:
         self.xstate = copy_state(plan.xbar_init) if getattr(plan, "xbar_init", None) else None
         self._cap = 0
         self._spk_step = self._spk_node = None
+        self._ready = False
 
     @staticmethod
     def _configure(plan):
@@ -29,23 +70,70 @@ class NumbaRunner:
         threads = plan.conn.indptr.shape[0]
         return threads, (advance if threads == 1 else advance_parallel), plan.dtype
 
-    def advance(self, step0, n_steps, record):
+    def _args(self, record, step0, n_steps, max_per_step, samples):
+        """The kernel's arguments (one place, so that prepare() types them as advance())."""
         plan = self.plan
+        return (plan.params, self.state, plan.conn, plan.sources, record, *self._extra(),
+                step0, n_steps, max_per_step, self._spk_step, self._spk_node, samples)
+
+    def _reserve(self, record):
+        """Spike buffers for at least four steps of every recorded node spiking."""
         max_per_step = int(record.spike_mask.sum())
         need = max(4 * max_per_step, 1 << 16)
         if self._cap < need:
             self._grow(need)
+        return max_per_step
+
+    def prepare(self, record):
+        """Make the kernel of this plan ready for ``record``'s argument types: compiled in
+        this process, loaded from Numba's on-disk cache, or compiled now, with a line on
+        stderr before and after a real compilation (it takes tens of seconds, once per
+        environment). A no-op once this runner is ready (microseconds)."""
+        if self._ready:
+            return
+        max_per_step = self._reserve(record)
+        samples = np.empty((0, record.var_code.shape[0]), dtype=self._sample_dtype)
+        args = self._args(record, 0, 0, max_per_step, samples)
+        kernel = self._kernel
+        argtypes = tuple(kernel.typeof_pyval(a) for a in args)
+        if argtypes not in kernel.overloads:
+            self._compile(kernel, argtypes, args)
+        self._ready = True
+
+    def _compile(self, kernel, argtypes, args):
+        """Call ``kernel`` for zero steps (Numba compiles it or loads it from its cache)."""
+        cached = kernel_cached_on_disk(kernel, argtypes)
+        name = f"{kernel.__module__.rsplit('.', 1)[-1]}.{kernel.__name__}"
+        what = f"compiling the engine ({name}) for this environment (once; {_COMPILE_HINT})"
+        if cached is False:
+            _say(what + "...")
+        timer = None
+        if cached is None:     # cannot tell a cache load from a compile: announce a slow one
+            timer = threading.Timer(_ANNOUNCE_AFTER_S, _say, (what + "...",))
+            timer.daemon = True
+            timer.start()
+        t0 = time.perf_counter()
+        self._call(args)
+        took = time.perf_counter() - t0
+        if timer is not None:
+            timer.cancel()
+        if cached is False or (timer is not None and took >= _ANNOUNCE_AFTER_S):
+            _say(f"engine compiled in {took:.1f} s; later runs load it from Numba's cache")
+
+    def _call(self, args):
+        if self.threads > 1:
+            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        return self._kernel(*args)
+
+    def advance(self, step0, n_steps, record):
+        max_per_step = self._reserve(record)
         n_rec = record.var_code.shape[0]
         samples = np.empty((n_steps, n_rec), dtype=self._sample_dtype)
         steps_out, nodes_out = [], []
-        if self.threads > 1:
-            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
         done = 0
         while done < n_steps:
-            k, n_spk = self._kernel(plan.params, self.state, plan.conn, plan.sources, record,
-                                    *self._extra(), step0 + done, n_steps - done,
-                                    max_per_step, self._spk_step, self._spk_node,
-                                    samples[done:])
+            k, n_spk = self._call(self._args(record, step0 + done, n_steps - done,
+                                             max_per_step, samples[done:]))
             if n_spk:
                 steps_out.append(self._spk_step[:n_spk].copy())
                 nodes_out.append(self._spk_node[:n_spk].astype(np.int64))
@@ -56,8 +144,12 @@ class NumbaRunner:
         return Chunk(n_steps, cat(steps_out), cat(nodes_out), samples)
 
     def _extra(self):
-        """Arguments between the record and the first step (the crossbars)."""
-        return (self.plan.xbar, self.xstate)
+        """Arguments between the record and the first step: the crossbars, or (None, None)
+        when the plan has none (the kernel variant without the crossbar stage)."""
+        xc = self.plan.xbar
+        if xc is None or xc.pre_lo.shape[0] == 0:
+            return (None, None)
+        return (xc, self.xstate)
 
     def _grow(self, cap):
         self._cap = cap

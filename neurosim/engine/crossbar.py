@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .._config import JIT_OPTIONS
+from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS
 from .rng import fill_normal
 from .rng import normal as _normal
 from .rng import uniform
@@ -224,21 +224,21 @@ class XbarState(NamedTuple):
     trace_off: np.ndarray     # int64[X, 2]: offsets of x in pre_trace / post_trace
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _add_row(dest, src):
     """dest += src (views of equal length: the loop vectorises)."""
     for k in range(dest.shape[0]):
         dest[k] += src[k]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _copy_row(dest, src):
     """dest = src (float32 or float64 source)."""
     for k in range(dest.shape[0]):
         dest[k] = src[k]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _set_squares(dest, src):
     """dest = src**2 (src float32 sigmas, squared in float64)."""
     for k in range(dest.shape[0]):
@@ -246,7 +246,7 @@ def _set_squares(dest, src):
         dest[k] = s * s
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _root_of_two(dest, a, b):
     """dest = sqrt(a**2 + b**2) (float32 sigmas squared and summed in float64, float32
     root as in :func:`_read_noise`)."""
@@ -256,7 +256,7 @@ def _root_of_two(dest, a, b):
         dest[k] = np.float64(math.sqrt(np.float32(x * x + y * y)))
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _add_squares(dest, src):
     """dest += src**2 (src float32 sigmas, squared in float64)."""
     for k in range(dest.shape[0]):
@@ -264,7 +264,7 @@ def _add_squares(dest, src):
         dest[k] += s * s
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _ir_tile(xc, xs, x, t, a0, a1):
     """Net currents of tile t solved as a circuit (inactive rows at 0 V) into
     ``xs.acc[k0:k1]`` (before the v_read scaling of the wire-free path: already in A);
@@ -304,7 +304,7 @@ def _ir_tile(xc, xs, x, t, a0, a1):
     return total * v * xc.t_read[x]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _read_noise(snet, vref, rows, n_out, n_ct, offset_map, sd, var_ref):
     """Read-noise sigma of every net conductance of one crossbar (its per-weight sigmas
     ``snet``, (rows, n_out), and reference variances ``vref``, (rows, n_ct)) for the
@@ -356,7 +356,7 @@ def _read_row_tile(xc, xs, x, a0, a1):
     return gsum * xc.e_read[x]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _read_row_tile_ir(xc, xs, x, rt, a0, a1):
     """:func:`_read_row_tile` with wire resistance: each array of row tile ``rt`` solved as
     a circuit, net currents (A) into ``xs.acc``. Returns the cell read energy (J)."""
@@ -406,14 +406,14 @@ def _convert_row_tile(xc, xs, x, rt, gain):
                 out[k] += scale * (gain * acc[k] - ref)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _add_noise(acc, sd, z, gain, v):
     """acc = gain acc + v sd z (a pass of its own: three arrays, so the loop vectorises)."""
     for k in range(acc.shape[0]):
         acc[k] = gain * acc[k] + v * sd[k] * z[k]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
     """Synapses slot of the crossbar projections: the rows of this step's presynaptic
     spikes are read (arrays without an active row are skipped: no read, no conversion) and
@@ -471,7 +471,7 @@ def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
                    st.ring_inh[slot, base:base + n_out])
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _route(out, exc, inh):
     """Net inputs >= 0 into the excitatory channel, < 0 into the inhibitory one (without
     branches: the loop vectorises and signs do not cost mispredictions)."""
@@ -481,7 +481,7 @@ def _route(out, exc, inh):
         inh[k] += min(val, 0.0)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _pulses(xc, xs, x, i, k, dw):
     """Apply the weight change ``dw`` (V) of weight (i, k) to its positive device as a whole
     number of pulses (stochastic rounding of dw / dw_min) through the device law; count them
@@ -514,7 +514,7 @@ def _pulses(xc, xs, x, i, k, dw):
     xs.stats[x, WRITE_PULSES] += n
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def stdp_crossbars(xc, xs, fired, nf, n_lif):
     """Pair-based STDP of plastic crossbars after this step's deliveries: traces decay; a
     presynaptic spike depresses its row by a_minus x post-trace (LTD pulses), then its trace
@@ -554,7 +554,7 @@ def stdp_crossbars(xc, xs, fired, nf, n_lif):
                 xs.post_trace[qo + j] += 1.0
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _phys(xc, x, k):
     """(physical column of weight column k's positive or data device, its column tile)."""
     n_ct = xc.n_ct[x]

@@ -44,7 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
+from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
 from .rng import geometric, uniform
 
@@ -130,7 +130,7 @@ class Record(NamedTuple):
     fan: np.ndarray            # int64[.]: fan[fan_ptr[j] + i]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def count_spike(rec, node, step):
     """Counters of a spike of ``node`` at ``step``: active steps of its population (once per
     step) and, with bins, spikes, active steps and synaptic events of the step's bin. A
@@ -162,7 +162,7 @@ def count_spike(rec, node, step):
             rec.bin_events[k, j] += rec.fan[rec.fan_ptr[j] + local]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _record_state(st, rec, row, out):
     for r in range(rec.var_code.shape[0]):
         code = rec.var_code[r]
@@ -178,7 +178,7 @@ def _record_state(st, rec, row, out):
 _BLOCK = 512  # neurons per block of the update (their state stays in L1 for the scan)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _neuron(v, ie, ii, n, b, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th):
     """One neuron's update (exact propagator); returns whether v > v_th afterwards."""
     x_e = ie[n]
@@ -195,7 +195,7 @@ def _neuron(v, ie, ii, n, b, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th)
     return vn > v_th
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
             ring_e, ring_i, use_ring, b0):
     """Groups slot for one block of neurons, branch-free so that LLVM vectorises it.
@@ -225,7 +225,7 @@ def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
     return above
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _threshold(v, until, offset, step, v_th, fired, nf):
     """Thresholds slot: non-refractory neurons with v > v_th (rarely true: cheap scan)."""
     for n in range(v.shape[0]):
@@ -236,7 +236,7 @@ def _threshold(v, until, offset, step, v_th, fired, nf):
     return nf
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _shared_bias(prm, st):
     """Per population: its bias when every neuron has the same one, else nan (checked per
     call of the step loop, since users may set the bias between runs)."""
@@ -253,7 +253,7 @@ def _shared_bias(prm, st):
     return out
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0):
     """Groups + thresholds for LIF neurons a..b-1 (every population they overlap).
 
@@ -280,7 +280,7 @@ def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0):
     return nf - a
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _emit_sources(src, st, step, fired, nf):
     """Spikes of spike sources and Poisson sources at ``step``, appended to ``fired``."""
     if step + 1 < src.gen_ptr.shape[0]:
@@ -308,21 +308,21 @@ def _emit_sources(src, st, step, fired, nf):
     return nf
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _scatter(dest, target, weight):
     """dest[target[k]] += weight[k] (row views; unsigned indices skip wraparound checks)."""
     for k in range(target.shape[0]):
         dest[np.uint32(target[k])] += weight[k]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _scatter_shared(dest, target, w):
     """dest[target[k]] += w (a block whose synapses share one weight: no weight reads)."""
     for k in range(target.shape[0]):
         dest[np.uint32(target[k])] += w
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _scatter_block(conn, b, dest, lo, hi):
     """Synapses lo..hi-1 of block b into ``dest``."""
     w0 = conn.block_w[b]
@@ -332,14 +332,14 @@ def _scatter_block(conn, b, dest, lo, hi):
         _scatter(dest, conn.target[lo:hi], conn.weight[lo:hi])
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _syn_weight(conn, b, s):
     """Weight of synapse s of block b."""
     w0 = conn.block_w[b]
     return w0 if w0 == w0 else conn.weight[s]
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _row_bounds(conn, q, st, fired, nf):
     """(start, end) of the CSR row of every spike and block, gathered before any delivery,
     and the first target of each row read: these loads do not depend on one another, so
@@ -361,7 +361,7 @@ def _row_bounds(conn, q, st, fired, nf):
     return bounds
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _deliver(conn, q, st, step, n_slots, fired, nf):
     """Synapses slot for partition q: every spike of this step through its CSR rows."""
     n_blocks = conn.block_delay.shape[0]
@@ -391,7 +391,7 @@ def _deliver(conn, q, st, step, n_slots, fired, nf):
                     dest[np.uint32(conn.target[s])] += _syn_weight(conn, b, s)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk):
     p = 0
     for f in range(nf):
@@ -413,7 +413,7 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
     return n_spk
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _compact(fired, part_start, counts):
     """Move each partition's spikes (at fired[part_start[q]:]) together, in order."""
     nf = 0
@@ -425,7 +425,7 @@ def _compact(fired, part_start, counts):
     return nf
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _open_step(st, rec, k, step, rec_buf):
     """Start slot: record the state; return the ring slot of this step and whether it holds
     inputs."""
@@ -434,14 +434,21 @@ def _open_step(st, rec, k, step, rec_buf):
     return slot, st.ring_used[slot] != 0
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _after_integrate(src, st, step, slot, fired, nf):
     """The ring slot was consumed by the update; sources add their spikes of this step."""
     st.ring_used[slot] = 0
     return _emit_sources(src, st, step, fired, nf)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
+def _crossbar_flags(xc):
+    """(has crossbars, one of them learns), read once per call of the step loop."""
+    has = xc.pre_lo.shape[0] > 0
+    return has, has and xc.plastic.max() > 0
+
+
+@njit(**INNER_JIT_OPTIONS)
 def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif, plastic):
     """Synapses slot of the crossbar projections (one thread: they write every target),
     then their plasticity (only called when a crossbar learns: the call alone is costly)."""
@@ -458,23 +465,30 @@ def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
     Spikes of recorded nodes go to ``spk_step``/``spk_node``; state samples to
     ``rec_buf[k]`` for the k-th step. Stops early when the spike buffer could overflow in the
     next step. Returns ``(steps_done, spikes_written)``.
+
+    ``xc``/``xs``: the crossbar projections (:mod:`.crossbar`), or None for a network
+    without them. None selects a kernel variant at compile time: Numba prunes the branches
+    ``xc is not None`` of a NoneType argument before typing, so the crossbar code (most of
+    the compile time) is compiled only into the variant that receives crossbars.
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
-    has_xbar = xc.pre_lo.shape[0] > 0
-    plastic = has_xbar and xc.plastic.max() > 0
+    has_xbar = plastic = False
+    if xc is not None:
+        has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
-    n_spk = 0
+    n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
         step = step0 + k
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
-        nf = _integrate(prm, st, step, slot, use_ring, st.fired, 0, n_lif, b0)
+        nf = _integrate(prm, st, step, slot, use_ring, st.fired, np.int64(0), n_lif,
+                        b0)
         nf = _after_integrate(src, st, step, slot, st.fired, nf)
         for q in range(conn.indptr.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
-        if has_xbar:
+        if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
@@ -494,10 +508,11 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_pe
     n_lif = st.v.shape[0]
     part = conn.part_start
     counts = np.zeros(conn.indptr.shape[0], np.int64)
-    has_xbar = xc.pre_lo.shape[0] > 0
-    plastic = has_xbar and xc.plastic.max() > 0
+    has_xbar = plastic = False
+    if xc is not None:
+        has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
-    n_spk = 0
+    n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
@@ -509,7 +524,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_pe
         nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
         for q in prange(counts.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
-        if has_xbar:
+        if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)

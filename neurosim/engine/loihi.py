@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .._config import JIT_OPTIONS
+from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS
 from .lif import _emit_sources, count_spike
 
 __all__ = ["FixedParams", "FixedState", "FixedConn", "advance_fixed"]
@@ -76,12 +76,12 @@ _I32_OFF = 2147483648
 _I32_MASK = 4294967295
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _wrap32(x):
     return ((x + _I32_OFF) & _I32_MASK) - _I32_OFF
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _decay(x, keep):
     """x * keep / 4096 rounded toward zero (branch-free: add 4095 before shifting when
     the product is negative)."""
@@ -89,7 +89,7 @@ def _decay(x, keep):
     return (p + ((p >> 63) & 4095)) >> 12
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _lif_step(prm, st, slot, fired):
     """Integrate every neuron with the input of ring slot ``slot``; return the spike count.
 
@@ -117,7 +117,7 @@ def _lif_step(prm, st, slot, fired):
     return nf
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _deliver_dense(conn, st, p, step, fired, nf):
     """A dense projection: sum the int16 weight rows of this step's presynaptic spikes in
     int32 (vectorised; exact, as pre_n * 256 < 2**31), then shift the sums by weight_exp."""
@@ -143,7 +143,7 @@ def _deliver_dense(conn, st, p, step, fired, nf):
             dest[t] += (np.int64(acc[t]) << lsh) >> sh
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INNER_JIT_OPTIONS)
 def _deliver_fixed(conn, st, step, fired, nf):
     n_slots = st.ring.shape[0]
     n_lif = st.u.shape[0]
