@@ -270,6 +270,8 @@ def energy_bars(values, ax=None, title="Energy per inference", colors=None):
     for yi, v, o in zip(y, vals, ok):
         ax.text(v if o else lo, yi, f" {fmt_energy(v) if o else 'n/a'}", va="center",
                 fontsize=8)
+    hi = max([v for v, o in zip(vals, ok) if o] or [1e-12])
+    ax.set_xlim(lo / 2, hi * 4)                   # room for the value after the longest bar
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
     ax.invert_yaxis()

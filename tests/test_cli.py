@@ -248,6 +248,8 @@ def test_demo_pipeline_writes_report_results_and_figures(tmp_path):
         "snn_truenorth", "snn_crossbar"}
     if lava:
         assert all(v["identical"] for v in res["lava"].values())
+    from test_docs import _readme_numbers                 # the README renders from it
+    assert "| ANN 64-64-10 |" in _readme_numbers().render(res)
     one = ns.load_results(tmp_path / "inference.npz")
     assert set(one.spikes) == {"input", "hidden0", "output"}
     for png in ("accuracy", "energy", "raster", "traces", "crossbar"):
