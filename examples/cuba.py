@@ -22,14 +22,14 @@ from neurosim.plot import raster_figure, traces  # noqa: E402
 from neurosim.units import ms  # noqa: E402
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--N", type=int, default=4000)
     ap.add_argument("--duration", type=float, default=1.0, help="seconds")
     ap.add_argument("--out", default="out")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--brian2", action="store_true", help="cross-check against Brian2")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
     t0 = time.perf_counter()
