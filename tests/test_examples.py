@@ -4,19 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
-
 from conftest import load_example  # noqa: E402
+from test_plots import saved_figures  # noqa: E402,F401  (the fixture)
 
 
-def test_cuba_example_figures(tmp_path, monkeypatch, capsys):
-    saved = {}
-    real = Figure.savefig
-
-    def keep(self, path, *a, **k):
-        saved[str(path).rsplit("/", 1)[-1]] = self
-        return real(self, path, *a, **k)
-    monkeypatch.setattr(Figure, "savefig", keep)
+def test_cuba_example_figures(tmp_path, saved_figures, capsys):
+    saved = saved_figures
     load_example("cuba").main(["--N", "400", "--duration", "0.05", "--out", str(tmp_path)])
     assert {"cuba_raster.png", "cuba_traces.png"} <= set(saved)
     trace = saved["cuba_traces.png"].axes[0]

@@ -116,11 +116,10 @@ def test_loihi_traces_are_integer_registers_with_the_threshold():
     plt.close(fig)
 
 
-def test_cli_figures_use_ms_mv_and_legends(tmp_path, monkeypatch):
-    """neurosim run's raster.png and trace_*.png: the same conventions."""
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """File name -> Figure of every figure saved during the test (saved as usual)."""
     from matplotlib.figure import Figure
-
-    from neurosim.cli import main
     saved = {}
     real = Figure.savefig
 
@@ -128,6 +127,13 @@ def test_cli_figures_use_ms_mv_and_legends(tmp_path, monkeypatch):
         saved[str(path).rsplit("/", 1)[-1]] = self
         return real(self, path, *a, **k)
     monkeypatch.setattr(Figure, "savefig", keep)
+    return saved
+
+
+def test_cli_figures_use_ms_mv_and_legends(tmp_path, saved_figures):
+    """neurosim run's raster.png and trace_*.png: the same conventions."""
+    from neurosim.cli import main
+    saved = saved_figures
     net_file = tmp_path / "net.toml"
     net_file.write_text("""
 [network]
