@@ -22,7 +22,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -c $(VENV)/constraints.txt -e ".[dev]"
 	touch $@
 
-venv: $(VENV)/.installed
+# Compile the Quick start's kernels into Numba's cache now (once per environment, again
+# after the engine's sources change), so that the first run of the Quick start loads them.
+$(VENV)/.warm: $(VENV)/.installed $(wildcard neurosim/engine/*.py) neurosim/_config.py
+	$(PY) -m neurosim.warmup
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/.warm
 
 test: venv
 	$(PY) -m pytest -q
