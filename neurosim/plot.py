@@ -57,13 +57,14 @@ def raster_mode(total_spikes, rows, max_spikes=MAX_SPIKES):
     return "thinned", int(math.ceil(total_spikes / max_spikes))
 
 
-def _marker(rows, height_px):
-    """Marker and size for ``rows`` neuron rows in ``height_px`` pixels: ticks for few rows,
-    dots for many."""
-    per_row = height_px / max(rows, 1)
-    if per_row >= 6:
+def _marker(rows, height_px, dpi=100):
+    """(marker, size in points, edge width) for ``rows`` neuron rows in ``height_px``
+    pixels: a tick per spike when rows are tall, else a round dot (at least 1.2 points
+    across, so that a sparse raster stays visible)."""
+    per_row = height_px / max(rows, 1) * 72.0 / dpi
+    if per_row >= 4.5:
         return "|", min(12.0, 0.8 * per_row), 1.2
-    return ".", max(1.0, min(3.0, 0.9 * per_row)), 0
+    return "o", max(1.2, min(3.0, 0.8 * per_row)), 0
 
 
 def _draw_spikes(ax, m, offset, stride, color, marker):
@@ -117,7 +118,8 @@ def raster(monitors, ax=None, t_unit=MS, max_spikes=MAX_SPIKES, labels=None, dur
     if mode == "binned":
         note = _draw_binned(ax, mons, offsets, duration, rows) + f" ({total:,} spikes)"
     else:
-        marker = _marker(rows / stride, ax.get_window_extent().height or 300)
+        marker = _marker(rows / stride, ax.get_window_extent().height or 300,
+                         ax.figure.dpi)
         drawn = sum(_draw_spikes(ax, m, off, stride, f"C{k + first_color}", marker)
                     for k, (m, off) in enumerate(zip(mons, offsets)))
         if mode == "thinned":
