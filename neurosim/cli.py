@@ -143,7 +143,8 @@ def cmd_hardware(args):
         return _fail("hardware show needs a profile NAME (see 'neurosim hardware list')")
     kinds = [args.kind] if args.kind else KINDS
     if args.name.endswith(".toml") and os.path.isfile(args.name):
-        found = [(kinds[0], args.name)]
+        folder = os.path.basename(os.path.dirname(os.path.abspath(args.name)))
+        found = [(folder if folder in kinds else kinds[0], args.name)]
     else:
         found = hardware.find_profiles(args.name, kinds)
     if len(found) > 1:

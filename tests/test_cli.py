@@ -279,6 +279,9 @@ def test_cli_hardware_show_ambiguous_name_lists_the_matches(capsys):
     assert main(["hardware", "show", "loihi", "--kind", "chips"]) == 0
     assert main(["hardware", "show", "hfox"]) == 2             # no prefix: suggestions
     assert "did you mean rram_hfox_1t1r, rram_taox_hfox_analog" in capsys.readouterr().err
+    path = os.path.join(HERE, "..", "hardware", "memristor", "pcm_gst.toml")
+    assert main(["hardware", "show", path]) == 0                # a file: its kind from its folder
+    assert capsys.readouterr().out.startswith("# memristor profile")
     with pytest.raises(ns.hardware.HardwareProfileError, match="ambiguous.*rram_agsi"):
         ns.hardware.load_profile("memristor", "rram")
 
