@@ -95,8 +95,8 @@ def _draw_binned(ax, mons, offsets, duration, rows_total):
             + (f" and {group} neurons" if group > 1 else ""))
 
 
-def raster(monitors, ax=None, t_unit=MS, max_spikes=MAX_SPIKES, labels=None, duration=None,
-           title=None, first_color=0):
+def raster(monitors, ax=None, max_spikes=MAX_SPIKES, labels=None, duration=None, title=None,
+           first_color=0):
     """Spike raster of one or more SpikeMonitors, stacked in one axes, time in ms.
 
     Populations are drawn one above the other (the first at the bottom), separated by a line,
@@ -105,8 +105,6 @@ def raster(monitors, ax=None, t_unit=MS, max_spikes=MAX_SPIKES, labels=None, dur
     ticks of a one-population raster. Beyond ``max_spikes`` spikes, the raster is thinned or
     binned (see :func:`raster_mode`) and the title says so; ``title`` comes first.
     """
-    if t_unit != MS:
-        raise ValueError("neurosim plots time in ms (t_unit=1e-3)")
     ax = _axes(ax)
     mons = _monitors(monitors)
     duration = _duration(mons, duration)
@@ -220,13 +218,11 @@ def _threshold(pop, var):
     return v, f"threshold v_th = {v:g} mV"
 
 
-def traces(monitor, ax=None, t_unit=MS, max_lines=10, threshold=True, labels=None,
-           title=None, legend=True):
+def traces(monitor, ax=None, max_lines=10, threshold=True, labels=None, title=None,
+           legend=True):
     """Traces of a StateMonitor (mV against ms; Loihi registers as integers), one line per
     recorded neuron (at most ``max_lines``), each in the legend as "neuron i" (or
     ``labels[k]``), with the population's threshold as a dashed line."""
-    if t_unit != MS:
-        raise ValueError("neurosim plots time in ms (t_unit=1e-3)")
     ax = _axes(ax, figsize=(8, 3.5))
     pop, var = monitor.pop, monitor.var
     scale, unit = _trace_unit(pop, var)
