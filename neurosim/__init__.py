@@ -21,7 +21,7 @@ from .populations import (
 from .projections import Projection
 from .results import Results, load_results, save_results
 from .netfile import NetworkFileError, load_network
-from .validation import ParameterError
+from .validation import ParameterError, UnitWarning, abstract_units
 
 __version__ = "0.1.0"
 
@@ -31,5 +31,5 @@ __all__ = [
     "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",
     "hardware", "__version__", "load_results", "save_results", "Results", "load_network",
-    "NetworkFileError",
+    "NetworkFileError", "UnitWarning", "abstract_units",
 ]

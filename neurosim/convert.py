@@ -35,7 +35,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .counters import Counts
-from .validation import check_choice, check_int, check_positive, fail
+from .validation import abstract_units, check_choice, check_int, check_positive, fail
 
 __all__ = ["Digits", "load_digits", "MLP", "train_mlp", "convert", "ConvertedSNN",
            "SNNResult"]
@@ -213,10 +213,14 @@ class ConvertedSNN:
 
         Returns ``(net, spike_monitors, v_monitor)``.
         """
-        from .network import Network
         x = np.asarray(x, dtype=np.float64).ravel()
         if x.shape[0] != self.weights[0].shape[0]:
             fail("x", f"{self.weights[0].shape[0]} input values", x.shape[0])
+        with abstract_units():          # thresholds of 1, an integrate-and-fire tau_m
+            return self._network(x, dtype, monitor, crossbars)
+
+    def _network(self, x, dtype, monitor, crossbars):
+        from .network import Network
         net = Network(dt=self.dt, seed=self.seed, dtype=dtype)
         names = self.layer_names()
         tau_s = self.dt / 20

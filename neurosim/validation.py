@@ -8,6 +8,8 @@ parameter, the allowed range and the value received, e.g.::
 Kernels never validate; public constructors and ``Network.build()`` call these helpers once.
 """
 
+import contextlib
+import contextvars
 import difflib
 import math
 import numbers
@@ -36,6 +38,7 @@ __all__ = [
     "int_per_neuron",
     "UnitWarning",
     "warn_implausible",
+    "abstract_units",
     "Sealed",
 ]
 
@@ -225,9 +228,28 @@ def _user_stacklevel():
     return level
 
 
+_ABSTRACT = contextvars.ContextVar("neurosim_abstract_units", default=False)
+
+
+@contextlib.contextmanager
+def abstract_units():
+    """Within this block, values are not checked against the physiological range: for
+    models in normalised units (converted ANNs, whose thresholds are 1 and time constants
+    huge to make integrate-and-fire neurons). ``warnings.filterwarnings("ignore",
+    category=neurosim.UnitWarning)`` silences the check for a whole script."""
+    token = _ABSTRACT.set(True)
+    try:
+        yield
+    finally:
+        _ABSTRACT.reset(token)
+
+
 def warn_implausible(name, value, unit):
     """Warn (:class:`UnitWarning`, once per call) when ``value`` (SI, scalar or array) lies
-    outside :data:`PLAUSIBLE` for its unit, naming the parameter and the likely unit."""
+    outside :data:`PLAUSIBLE` for its unit, naming the parameter and the likely unit
+    (unless inside :func:`abstract_units`)."""
+    if _ABSTRACT.get():
+        return
     limit, hint = PLAUSIBLE[unit]
     arr = np.asarray(value, dtype=float).ravel()
     if not arr.size:
