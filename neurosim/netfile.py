@@ -29,7 +29,11 @@ Quantities are SI numbers or strings with a unit of :mod:`neurosim.units` (``"20
     state = [{population = "exc", var = "v", indices = [0, 1, 2]}]
 
 Every error names the file, the entry (``[populations.exc] tau_m``) and what is wrong,
-and is raised by :func:`load_network` before anything runs.
+and is raised by :func:`load_network` before anything runs. A quantity written with a unit
+must have the parameter's dimension (``weight = "1.62 mA"`` where a voltage is meant is an
+error); a plain number is SI and warns when it is far outside the physiological range
+(``tau_m = 20`` is 20 s). A file whose connections would not fit in memory once built is
+refused (:class:`~neurosim.validation.InsufficientMemoryError`) before any synapse is drawn.
 """
 
 import inspect
