@@ -21,9 +21,9 @@ from .base import Chunk, copy_state, fixed_bias_mant
 
 __all__ = ["NumbaRunner", "FixedNumbaRunner", "kernel_cached_on_disk"]
 
-# What a first compilation of a kernel variant takes, measured on a 2-core machine (the
-# Quick start's: benchmarks/first_result.md); printed as an order of magnitude only.
-_COMPILE_HINT = "about 10-30 s"
+# What a first compilation of a kernel variant takes on a loaded 2-core machine
+# (benchmarks/first_result.md: 10-13 s for the Quick start's); an order of magnitude only.
+_COMPILE_HINT = {False: "about 10-30 s", True: "about 1-2 minutes with crossbars"}
 # Where the on-disk cache cannot be read (another Numba version's internals), a compile is
 # announced once it has taken this long: loading a cached kernel takes well under it.
 _ANNOUNCE_AFTER_S = 2.0
@@ -95,16 +95,19 @@ class NumbaRunner:
         samples = np.empty((0, record.var_code.shape[0]), dtype=self._sample_dtype)
         args = self._args(record, 0, 0, max_per_step, samples)
         kernel = self._kernel
-        argtypes = tuple(kernel.typeof_pyval(a) for a in args)
-        if argtypes not in kernel.overloads:
-            self._compile(kernel, argtypes, args)
+        if hasattr(kernel, "overloads"):       # else NUMBA_DISABLE_JIT: plain Python
+            argtypes = tuple(kernel.typeof_pyval(a) for a in args)
+            if argtypes not in kernel.overloads:
+                self._compile(kernel, argtypes, args)
         self._ready = True
 
     def _compile(self, kernel, argtypes, args):
         """Call ``kernel`` for zero steps (Numba compiles it or loads it from its cache)."""
         cached = kernel_cached_on_disk(kernel, argtypes)
         name = f"{kernel.__module__.rsplit('.', 1)[-1]}.{kernel.__name__}"
-        what = f"compiling the engine ({name}) for this environment (once; {_COMPILE_HINT})"
+        extra = self._extra()
+        hint = _COMPILE_HINT[bool(extra) and extra[0] is not None]
+        what = f"compiling the engine ({name}) for this environment (once; {hint})"
         if cached is False:
             _say(what + "...")
         timer = None

@@ -437,7 +437,8 @@ def deliver_crossbars(xc, xs, st, step, n_slots, fired, nf):
             out[k] = 0.0
         n_rt = (xc.x_tiles[x + 1] - xc.x_tiles[x]) // n_ct
         ir = xc.r_row[x] != 0.0 or xc.r_col[x] != 0.0
-        a0 = 0                     # rows are sorted; row tiles in order
+        a0 = np.int64(0)           # rows are sorted; row tiles in order (np.int64: a
+                                   # literal 0 would compile the callees twice)
         for rt in range(n_rt):
             t = xc.x_tiles[x] + rt * n_ct
             a1 = a0
