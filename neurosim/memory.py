@@ -107,22 +107,20 @@ def require(need, what, detail=""):
         "estimate is wrong for your machine")
 
 
-def expected_synapses(n_pre, n_post, weight, p, indegree):
+def expected_synapses(n_pre, n_post, weight, rule, value):
     """Synapses a connect will draw (an upper bound for ``p``: mean + 8 sd), or None when
-    they are given as a matrix (already in memory) or the arguments are invalid."""
+    they are given as a matrix or a list (already in memory) or the arguments are invalid."""
+    from .rules import expected_count
     if hasattr(weight, "tocoo") or isinstance(weight, (list, tuple)) or \
-            (hasattr(weight, "ndim") and weight.ndim != 0):
+            (hasattr(weight, "ndim") and weight.ndim == 2):
         return None
-    if indegree is not None:
-        if isinstance(indegree, bool) or not isinstance(indegree, numbers.Integral):
-            return None
-        return max(int(indegree), 0) * n_post
-    if p is not None:
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-            return None
-        mean = float(p) * n_pre * n_post
-        return mean + 8.0 * math.sqrt(mean) + 16
-    return n_pre * n_post
+    if isinstance(value, bool) or (rule in ("indegree", "outdegree", "total")
+                                   and not isinstance(value, numbers.Integral)):
+        return None
+    if rule == "p" and (not isinstance(value, numbers.Real) or not 0 <= value <= 1):
+        return None
+    n = expected_count(rule, value, n_pre, n_post)
+    return None if n is None else max(n, 0)
 
 
 def plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, threads, itemsize):

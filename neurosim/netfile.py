@@ -58,9 +58,9 @@ MODELS = {"lif": "lif", "poisson": "poisson", "spike_source": "spike_source",
           "loihi_lif": "loihi_lif"}
 NETWORK_KEYS = {"dt": 1e-4, "duration": 1.0, "seed": None, "dtype": "float64",
                 "backend": "numba", "threads": 1}
-CONNECTION_KEYS = ("pre", "post", "weight", "delay", "p", "indegree", "autapses",
-                   "multapses", "name", "weight_exp", "num_weight_bits", "sign_mode",
-                   "synapse")
+CONNECTION_KEYS = ("pre", "post", "weight", "delay", "p", "indegree", "outdegree", "total",
+                   "one_to_one", "pairs", "autapses", "multapses", "name", "weight_exp",
+                   "num_weight_bits", "sign_mode", "synapse")
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)?\s*$")
 
 
@@ -183,6 +183,32 @@ def _value(v, base, where, n=None, rng=None):
     return parse_quantity(v, where)
 
 
+_DISTRIBUTIONS = ("normal", "uniform", "lognormal")
+
+
+def _distribution(v, where):
+    """``{normal = [mean, std], low = ..., high = ..., bounds = "redraw"}`` (or uniform =
+    [min, max], lognormal = [mean, std] of the underlying normal) as a
+    :class:`neurosim.random.Distribution` that keeps the dimension of its quantities."""
+    from . import random
+    kinds = [k for k in v if k in _DISTRIBUTIONS]
+    bad = set(v) - set(_DISTRIBUTIONS) - {"low", "high", "bounds"}
+    if len(kinds) != 1 or bad or not (isinstance(v[kinds[0]], list) and len(v[kinds[0]]) == 2):
+        raise NetworkFileError(f"{where}: a distribution is {{normal = [mean, std]}}, "
+                               "{uniform = [min, max]} or {lognormal = [mean, std]}, with "
+                               f"optional low, high and bounds; got {v!r}")
+    args = [parse_quantity(x, where) for x in v[kinds[0]]]
+    bounds = {k: parse_quantity(v[k], f"{where} {k}") for k in ("low", "high") if k in v}
+    parts = args if kinds[0] != "lognormal" else []
+    parts += list(bounds.values())
+    si = _tagged(np.zeros(0), parts, where)
+    names = ("mean", "std") if kinds[0] != "uniform" else ("min", "max")
+    plain = {k: float(x) for k, x in list(zip(names, args)) + list(bounds.items())}
+    dist = _call(getattr(random, kinds[0]), dict(plain, bounds=v.get("bounds", "redraw")),
+                 where)
+    return random.with_unit(dist, getattr(si, "si", None), getattr(si, "text", ""))
+
+
 def _nested(v, where):
     return [_nested(x, where) if isinstance(x, list) else parse_quantity(x, where) for x in v]
 
@@ -214,8 +240,12 @@ def _require_connections(net, conns, path):
             weight = _value(spec.get("weight", 0.0), ".", "weight")
         except (ParameterError, NetworkFileError, TypeError, ValueError):
             return
-        n = memory.expected_synapses(pre.n, post.n, weight, spec.get("p"),
-                                     spec.get("indegree"))
+        from .rules import RULES, rule_of
+        try:
+            rule, value = rule_of(**{k: spec.get(k) for k in RULES})
+        except ParameterError:
+            return
+        n = memory.expected_synapses(pre.n, post.n, weight, rule, value)
         total += n or 0.0
     try:
         net._require_plan(extra_synapses=total, extra_blocks=len(conns))
@@ -327,8 +357,10 @@ def load_network(path, **overrides):
                    for k, v in syn["crossbar"].items()}
             kwargs["synapse"] = _call(Crossbar, xkw, f"{where} synapse")
         for k, v in spec.items():
-            if k in ("name", "sign_mode", "autapses", "multapses", "indegree",
-                     "num_weight_bits", "weight_exp"):
+            if k in ("weight", "delay") and isinstance(v, dict) and set(v) & set(_DISTRIBUTIONS):
+                kwargs[k] = _distribution(v, f"{where} {k}")
+            elif k in ("name", "sign_mode", "autapses", "multapses", "indegree", "outdegree",
+                     "total", "one_to_one", "num_weight_bits", "weight_exp"):
                 kwargs[k] = v
             else:
                 kwargs[k] = _value(v, base, f"{where} {k}")

@@ -28,7 +28,7 @@ from .populations import (
 )
 from .projections import Projection, check_same_network
 from .units import ms
-from . import memory
+from . import memory, rules
 from .validation import (
     InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
     check_less, check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
@@ -259,25 +259,32 @@ class Network(Sealed):
     # ------------------------------------------------------------------ connections
     def connect(self, pre, post, weight, delay=0.0, p=None, indegree=None, autapses=True,
                 multapses=False, name=None, weight_exp=None, num_weight_bits=None,
-                sign_mode=None, synapse=None, plasticity=None):
+                sign_mode=None, synapse=None, plasticity=None, outdegree=None, total=None,
+                one_to_one=False, pairs=None):
         """Connect ``pre`` to ``post`` (see :mod:`neurosim.projections` for the forms).
 
         Parameters
         ----------
         pre, post : Population
             Source (any population) and target (a LIF population) of this network.
-        weight : float, array (n_pre, n_post) or scipy.sparse matrix
-            Synaptic weight (V): w >= 0 feeds I_exc, w < 0 feeds I_inh.
-        delay : float or array
-            Delay (s), >= 0 and on the dt grid; scalar or one per synapse.
-        p : float, optional
-            Connection probability, with a scalar weight.
-        indegree : int, optional
-            Exact number of distinct sources per target, with a scalar weight.
+        weight : float, distribution, array or scipy.sparse matrix
+            Synaptic weight (V): w >= 0 feeds I_exc, w < 0 feeds I_inh. A dense
+            (n_pre, n_post) array or a sparse matrix gives the synapses itself (no rule);
+            with a rule, a scalar, a distribution (:mod:`neurosim.random`) or one value per
+            synapse (1-D, for rules whose count is known: ``one_to_one``, ``pairs``).
+        delay : float, distribution or array
+            Delay (s), >= 0; scalar or one per synapse on the dt grid, or a distribution
+            (drawn, then rounded to the grid).
+        p, indegree, outdegree, total, one_to_one, pairs
+            The connection rule, at most one (none: all-to-all); see :mod:`neurosim.rules`.
+            ``p``: probability per pair; ``indegree``/``outdegree``: exact number of sources
+            per target / targets per source; ``total``: number of synapses in all (NEST's
+            fixed_total_number); ``one_to_one=True``: i -> i; ``pairs=(pre_idx, post_idx)``:
+            an explicit synapse list.
         autapses : bool
-            Allow i -> i when pre is post (random and all-to-all forms).
+            Allow i -> i when pre is post (random and all-to-all rules).
         multapses : bool
-            Allow the same pair twice with ``indegree``.
+            Allow the same pair twice (indegree, outdegree, total).
         weight_exp, num_weight_bits, sign_mode
             Only for a loihi_lif target, as Lava's Dense: integer weights keep
             ``num_weight_bits`` (1..8, default 8) bits, each step's summed input is shifted by
@@ -329,8 +336,10 @@ class Network(Sealed):
         name = name or f"{pre.name}->{post.name}#{len(self.projections)}"
         if any(p.name == name for p in self.projections):
             fail("name", "unique among the network's projections", name)
-        self._require_synapses(pre, post, weight, p, indegree, delay, name)
-        proj = Projection(self, pre, post, weight, delay, p, indegree, bool(autapses),
+        rule, value = rules.rule_of(p=p, indegree=indegree, outdegree=outdegree, total=total,
+                                    one_to_one=bool(one_to_one) or None, pairs=pairs)
+        self._require_synapses(pre, post, weight, rule, value, delay, name)
+        proj = Projection(self, pre, post, weight, delay, rule, value, bool(autapses),
                           bool(multapses), name, self._stream_seed("projection",
                                                                   len(self.projections)),
                           loihi)
@@ -346,14 +355,15 @@ class Network(Sealed):
         self.projections.append(proj)
         return proj
 
-    def _require_synapses(self, pre, post, weight, p, indegree, delay, name):
+    def _require_synapses(self, pre, post, weight, rule, value, delay, name):
         """Refuse random or all-to-all connectivity whose synapses would not fit (their count
         is known before drawing; a matrix is already in memory)."""
-        n_syn = memory.expected_synapses(pre.n, post.n, weight, p, indegree)
+        n_syn = memory.expected_synapses(pre.n, post.n, weight, rule, value)
         if n_syn is None:
             return
         per = memory.CONNECT_BYTES_PER_SYNAPSE + (memory.DELAY_TEMP_BYTES_PER_SYNAPSE
-                                                  if np.ndim(delay) else 0)
+                                                  if np.ndim(delay) or hasattr(delay, "sample")
+                                                  else 0)
         memory.require(n_syn * per, f"connecting {name} ({n_syn:,.0f} synapses)",
                        f"{per} bytes per synapse")
 

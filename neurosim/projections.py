@@ -4,25 +4,27 @@ Weights are given as
 
 * a dense ``(n_pre, n_post)`` array: every non-zero entry is a synapse;
 * a ``scipy.sparse`` matrix of that shape: every stored entry is a synapse;
-* a scalar together with ``p=`` (each pair connected with probability p), ``indegree=``
-  (each target gets exactly that many distinct sources), or neither (all-to-all).
-  Random connectivity is drawn from the network's seed.
+* a scalar, a distribution (:mod:`neurosim.random`) or one value per synapse, together with
+  a connection rule (:mod:`neurosim.rules`: ``p``, ``indegree``, ``outdegree``, ``total``,
+  ``one_to_one``, ``pairs``, or none for all-to-all). Random connectivity and random values
+  are drawn from the network's seed.
 
-Delays are a scalar (s) or one value per synapse: an array shaped like a dense weight matrix,
-or 1-D in the order of the synapses (row-major non-zeros for a dense matrix, ``W.tocoo()``
-order for a sparse one, generation order for random connectivity).
-"""
+Delays are a scalar (s), a distribution (drawn, then rounded to the grid as NEST does) or
+one value per synapse: an array shaped like a dense weight matrix, or 1-D in the order of
+the synapses (row-major non-zeros for a dense matrix, ``W.tocoo()`` order for a sparse one,
+generation order for random connectivity)."""
 
 import numbers
 
 import numpy as np
 
-from .engine.build import fixed_indegree, fixed_probability
+from . import rules
+from .random import Distribution
 from .models.loihi import (
     MAX_LOIHI_DELAY, SIGN_MODES, LoihiSynapseSpec, effective_weights, infer_sign_mode,
 )
 from .validation import (
-    ParameterError, Sealed, check_dimension, check_finite, check_finite_array, check_int, check_probability,
+    ParameterError, Sealed, check_dimension, check_finite, check_finite_array, check_int,
     fail, steps_on_grid, warn_implausible,
 )
 
@@ -61,14 +63,19 @@ class Projection(Sealed):
     plasticity : neurosim.crossbar.STDP or None
     """
 
-    def __init__(self, net, pre, post, weight, delay, p, indegree, autapses, multapses, name,
+    def __init__(self, net, pre, post, weight, delay, rule, value, autapses, multapses, name,
                  rng_state, loihi=None):
         self.net = net
         self.pre = pre
         self.post = post
         self.name = name
-        pre_i, post_i, w = _synapses(pre, post, weight, p, indegree, autapses, multapses,
+        self.rule = rule
+        pre_i, post_i, w = _synapses(pre, post, weight, rule, value, autapses, multapses,
                                      rng_state, float_target=loihi is None)
+        if isinstance(delay, Distribution):
+            check_dimension("delay", delay, "s")
+            delay = _grid(delay.sample(_stream(rng_state, 3), pre_i.shape[0], "delay"),
+                          net.dt)
         pre_i.flags.writeable = post_i.flags.writeable = False
         self.pre_index = pre_i
         self.post_index = post_i
@@ -198,97 +205,61 @@ class Projection(Sealed):
                 f"{self.n_synapses} synapses)")
 
 
-def _synapses(pre, post, weight, p, indegree, autapses, multapses, rng_state,
-              float_target=True):
+def _synapses(pre, post, weight, rule, value, autapses, multapses, seed, float_target=True):
+    """(pre_index, post_index, weight) of a connect: a matrix's entries, or the pairs of
+    ``rule`` (:mod:`neurosim.rules`) with a scalar, per-synapse or random weight."""
     n_pre, n_post = pre.n, post.n
-    same = pre is post
+    unit = "V" if float_target else ""
     if _is_sparse(weight) or (isinstance(weight, np.ndarray) and weight.ndim == 2) or (
             isinstance(weight, (list, tuple))):
-        if p is not None or indegree is not None:
-            fail("p/indegree", "None when weight is a matrix", p if p is not None else indegree)
+        if rule != "all_to_all":
+            fail(rule, "None when weight is a matrix (its non-zeros are the synapses)", value)
         if _is_sparse(weight):
             coo = weight.tocoo()
             if coo.shape != (n_pre, n_post):
                 fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", coo.shape)
-            data = check_finite_array("weight", coo.data)
-            if float_target:
-                warn_implausible("weight", data, "V")
-            return coo.row.astype(np.int32), coo.col.astype(np.int32), data
-        w = check_finite_array("weight", weight, unit="V" if float_target else "")
+            rows, cols, w = coo.row, coo.col, check_finite_array("weight", coo.data)
+        else:
+            w = check_finite_array("weight", weight, unit=unit)
+            if w.shape != (n_pre, n_post):
+                fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", w.shape)
+            rows, cols = np.nonzero(w)
+            w = w[rows, cols]
         if float_target:
             warn_implausible("weight", w, "V")
-        if w.shape != (n_pre, n_post):
-            fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", w.shape)
-        rows, cols = np.nonzero(w)
-        return rows.astype(np.int32), cols.astype(np.int32), w[rows, cols]
-    if isinstance(weight, np.ndarray) and weight.ndim != 0:
-        fail("weight", "a scalar, an (n_pre, n_post) array or a scipy.sparse matrix",
-             weight.shape, "array of shape")
-    if not isinstance(weight, (numbers.Real, np.ndarray)) or isinstance(weight, bool):
-        fail("weight", "a number, an (n_pre, n_post) array or a scipy.sparse matrix",
-             type(weight).__name__)
-    check_dimension("weight", weight, "V" if float_target else "")
-    w = check_finite("weight", float(weight), "V")
+        return rows.astype(np.int32), cols.astype(np.int32), w
+    if isinstance(weight, Distribution):
+        check_dimension("weight", weight, unit)
+    elif isinstance(weight, np.ndarray) and weight.ndim == 1:
+        weight = check_finite_array("weight", weight, unit=unit)
+    else:
+        if isinstance(weight, np.ndarray) and weight.ndim != 0:
+            fail("weight", "a scalar, a distribution, one value per synapse, an (n_pre, "
+                 "n_post) array or a scipy.sparse matrix", weight.shape, "array of shape")
+        if not isinstance(weight, (numbers.Real, np.ndarray)) or isinstance(weight, bool):
+            fail("weight", "a number, a distribution (neurosim.random), an (n_pre, n_post) "
+                 "array or a scipy.sparse matrix", type(weight).__name__)
+        check_dimension("weight", weight, unit)
+        weight = check_finite("weight", float(weight), "V")
+    pre_i, post_i = rules.draw(rule, value, n_pre, n_post, pre is post, autapses, multapses,
+                               seed)
+    n = pre_i.shape[0]
+    if isinstance(weight, Distribution):
+        w = weight.sample(_stream(seed, 2), n, "weight")
+    elif np.ndim(weight) == 1:
+        if weight.shape != (n,):
+            fail("weight.shape", f"({n},) (one per synapse of this rule)", weight.shape)
+        w = weight.astype(np.float64, copy=True)
+    else:
+        w = np.full(n, weight)
     if float_target:
         warn_implausible("weight", w, "V")
-    state = np.array([rng_state], dtype=np.uint64)
-    skip = same and not autapses
-    if p is not None and indegree is not None:
-        fail("p/indegree", "only one of the two", (p, indegree))
-    if indegree is not None:
-        max_k = n_pre - (1 if skip else 0)
-        k = check_int("indegree", indegree, 0, None if multapses else max_k)
-        if k > 0 and max_k <= 0:
-            fail("indegree", "0 (no candidate sources)", k)
-        pre_i, post_i = _draw_indegree(n_pre, n_post, k, skip, bool(multapses), state)
-    elif p is None:
-        pre_i = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
-        post_i = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
-        if skip:
-            keep = pre_i != post_i
-            pre_i, post_i = pre_i[keep], post_i[keep]
-    else:
-        pre_i, post_i = _draw_probability(n_pre, n_post, check_probability("p", p), skip,
-                                          state)
-    return pre_i, post_i, np.full(pre_i.shape[0], w)
+    return pre_i, post_i, w
 
 
-#: Synapses drawn per compiled call: Ctrl-C (seen by Python between calls) stops a large
-#: connect within a fraction of a second, with the network unchanged.
-DRAW_CHUNK = 1 << 22
-
-
-def _draw_indegree(n_pre, n_post, k, skip, multapses, state):
-    pre_i = np.empty(k * n_post, dtype=np.int32)
-    post_i = np.empty(k * n_post, dtype=np.int32)
-    rows = max(1, DRAW_CHUNK // max(k, 1))
-    for j0 in range(0, n_post, rows):
-        j1 = min(n_post, j0 + rows)
-        fixed_indegree(n_pre, j0, j1, k, skip, multapses, state, pre_i[j0 * k:j1 * k],
-                       post_i[j0 * k:j1 * k])
-    return pre_i, post_i
-
-
-def _draw_probability(n_pre, n_post, prob, skip, state):
-    total = n_pre * n_post
-    mean = prob * total
-    cap = int(mean + 8.0 * np.sqrt(mean) + 16)
-    pre_i = np.empty(cap, dtype=np.int32)
-    post_i = np.empty(cap, dtype=np.int32)
-    span = max(1, int(DRAW_CHUNK / max(prob, 1e-12)))   # pairs per call: ~DRAW_CHUNK drawn
-    n, pos, start = 0, -1, 0
-    while start < total:
-        stop = min(total, start + span)
-        saved, saved_pos = state.copy(), pos
-        m, pos = fixed_probability(n_pre, n_post, prob, skip, state, pos, stop, pre_i[n:],
-                                   post_i[n:])
-        if m < 0:                    # more than 8 sd above the mean: grow, redraw the chunk
-            state[:], pos = saved, saved_pos
-            pre_i = np.concatenate([pre_i, np.empty_like(pre_i)])
-            post_i = np.concatenate([post_i, np.empty_like(post_i)])
-            continue
-        n, start = n + m, stop
-    return pre_i[:n], post_i[:n]
+def _stream(seed, k):
+    """The projection's random stream ``k`` (2: weights, 3: delays)."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), k]))
 
 
 def _loihi_synapses(proj, weight_exp, num_weight_bits, sign_mode):
@@ -313,6 +284,15 @@ def _loihi_synapses(proj, weight_exp, num_weight_bits, sign_mode):
                             sign_mode=sign_mode,
                             weight=effective_weights(w.astype(np.int64), num_weight_bits,
                                                      sign_mode))
+
+
+def _grid(values, dt):
+    """Drawn delays rounded to the time grid (as NEST does), checked >= 0."""
+    v = np.round(values / dt) * dt
+    if v.size and v.min() < 0:
+        fail("delay", ">= 0 s after rounding to the grid (bound the distribution: low=...)",
+             float(values.min()))
+    return v
 
 
 def _check_loihi_delays(delay_steps, dt):

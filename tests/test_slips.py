@@ -188,15 +188,15 @@ def test_ctrl_c_while_connecting_stops_at_once_and_leaves_the_network_unchanged(
     """Random connectivity is drawn in chunks of compiled calls, and Python sees Ctrl-C
     between them: a large connect stops before drawing everything, and the projection is
     not added."""
-    from neurosim import projections as pr
+    from neurosim import rules as pr
     calls = []
-    kernel = pr.fixed_indegree
+    kernel = pr.draw_sources
 
     def counted(*args):
         calls.append(1)
         return kernel(*args)
 
-    monkeypatch.setattr(pr, "fixed_indegree", counted)
+    monkeypatch.setattr(pr, "draw_sources", counted)
     net = ns.Network(seed=1)
     pre = net.poisson(20_000, rate=1.0)
     post = net.lif(200_000, **LIF)
@@ -217,7 +217,7 @@ def test_ctrl_c_while_connecting_stops_at_once_and_leaves_the_network_unchanged(
 def test_chunked_connectivity_is_the_same_as_one_draw():
     """Drawing in chunks gives the stream of one draw (pinned by a small network whose
     synapses are independent of the chunk size)."""
-    from neurosim import projections as pr
+    from neurosim import rules as pr
     net = ns.Network(seed=4)
     a = net.lif(300, **LIF)
     b = net.lif(200, **LIF)
@@ -243,9 +243,9 @@ def test_chunked_connectivity_is_the_same_as_one_draw():
 def test_network_file_too_large_is_refused_before_any_synapse_is_drawn(tmp_path, monkeypatch):
     """The loader estimates every connection of the file first (the CLI prints the message
     without a traceback: tests/test_cli.py)."""
-    from neurosim import projections as pr
+    from neurosim import rules as pr
     drawn = []
-    monkeypatch.setattr(pr, "_draw_probability", lambda *a: drawn.append(a))
+    monkeypatch.setattr(pr, "_bernoulli", lambda *a: drawn.append(a))
     monkeypatch.setenv("NEUROSIM_MEMORY_LIMIT", "1GB")
     path = _netfile(tmp_path).read_text().replace("n = 10", "n = 100000")
     (tmp_path / "big.toml").write_text(path)

@@ -136,7 +136,27 @@ def test_connectivity_parameters():
     net, a, b = _net()
     _err(lambda: net.connect(a, b, weight=1 * mV, p=1.5), "p", "[0, 1]", "1.5")
     _err(lambda: net.connect(a, b, weight=1 * mV, indegree=4), "indegree", "[0, 3]", "4")
-    _err(lambda: net.connect(a, b, weight=np.ones((3, 4)), p=0.5), "p/indegree")
+    _err(lambda: net.connect(a, b, weight=np.ones((3, 4)), p=0.5), "p must be None",
+         "matrix")
+    _err(lambda: net.connect(a, b, weight=1 * mV, p=0.5, indegree=2), "p/indegree",
+         "only one connection rule")
+    _err(lambda: net.connect(a, b, weight=1 * mV, outdegree=5), "outdegree", "[0, 4]")
+    _err(lambda: net.connect(a, b, weight=1 * mV, total=13), "total", "[0, 12]")
+    _err(lambda: net.connect(a, b, weight=1 * mV, one_to_one=True), "one_to_one",
+         "n_pre == n_post")
+    _err(lambda: net.connect(a, b, weight=1 * mV, pairs=([0, 3], [1, 1])), "pairs[0]",
+         "[0, 2]", "3")
+    _err(lambda: net.connect(a, b, weight=1 * mV, pairs=([0, 1], [1])), "pairs[1].shape")
+    _err(lambda: net.connect(a, b, weight=np.ones(3), pairs=([0, 1], [1, 1])), "weight.shape",
+         "(2,)")
+    _err(lambda: ns.random.normal(1 * mV, -1), "std", "> 0")
+    _err(lambda: ns.random.uniform(2, 1), "max", "> min")
+    _err(lambda: ns.random.normal(0, 1, low=1, high=0), "high", "> low")
+    _err(lambda: ns.random.normal(0, 1, bounds="wrap"), "bounds", "'redraw'")
+    _err(lambda: net.connect(a, b, weight=ns.random.normal(0, 1e-3, low=5, high=6), p=1),
+         "weight", "after 1000 redraws")
+    _err(lambda: net.connect(a, b, weight=1 * mV, p=1, delay=ns.random.normal(0, 1 * ms)),
+         "delay", "low=")
 
 
 def test_poisson_rate_range():

@@ -6,7 +6,7 @@ from numba import njit
 from .._config import JIT_OPTIONS
 from .rng import geometric, next_u64
 
-__all__ = ["csr_scatter", "fixed_probability", "fixed_indegree"]
+__all__ = ["csr_scatter", "fixed_probability", "draw_sources"]
 
 
 @njit(**JIT_OPTIONS)
@@ -64,20 +64,23 @@ def fixed_probability(n_pre, n_post, p, skip_diagonal, state, pos, stop, pre_out
 
 
 @njit(**JIT_OPTIONS)
-def fixed_indegree(n_pre, j0, j1, k, skip_diagonal, multapses, state, pre_out, post_out):
-    """For each target j in [j0, j1), ``k`` sources drawn uniformly (without repeats unless
-    ``multapses``), written target-major from index 0 of the outputs.
+def draw_sources(n_pre, j0, j1, offsets, skip_diagonal, multapses, state, pre_out, post_out):
+    """For each target j in [j0, j1), ``offsets[j+1] - offsets[j]`` sources drawn uniformly
+    (without repeats unless ``multapses``), written target-major from index 0 of the
+    outputs (target j at ``offsets[j] - offsets[j0]``).
 
     Distinct draws use a mark array (O(k) per target). With ``skip_diagonal`` target j never
     draws source j. Calls over consecutive target ranges draw what one call over all would.
     """
     mark = np.zeros(n_pre, dtype=np.uint8)
     n_cand = n_pre - 1 if skip_diagonal else n_pre
-    n = 0
+    base = offsets[j0]
     for j in range(j0, j1):
-        start = n
-        while n - start < k:
-            i = np.int64(next_u64(state, np.int64(0)) % np.uint64(n_cand))
+        start = offsets[j] - base
+        stop = offsets[j + 1] - base
+        n = start
+        while n < stop:
+            i = np.int64(next_u64(state, 0) % np.uint64(n_cand))
             if skip_diagonal and i >= j:
                 i += 1
             if not multapses:
@@ -88,6 +91,5 @@ def fixed_indegree(n_pre, j0, j1, k, skip_diagonal, multapses, state, pre_out, p
             post_out[n] = j
             n += 1
         if not multapses:
-            for s in range(start, n):
+            for s in range(start, stop):
                 mark[pre_out[s]] = 0
-    return n
