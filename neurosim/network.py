@@ -29,6 +29,7 @@ from .populations import (
 from .projections import Projection, check_same_network
 from .units import ms
 from . import memory, rules
+from .random import Distribution
 from .validation import (
     InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
     check_less, check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
@@ -37,7 +38,7 @@ from .validation import (
 
 __all__ = ["Network", "NetworkError", "InsufficientMemoryError", "POISSON_MAX_P"]
 
-_STREAMS = {"projection": 1, "poisson": 2, "crossbar": 3}
+_STREAMS = {"projection": 1, "poisson": 2, "crossbar": 3, "population": 4}
 
 #: Above this spike probability per step (p = rate * dt) a Bernoulli source is no longer a
 #: good Poisson process: it spikes at most once a step, its count per step has Fano factor
@@ -124,9 +125,10 @@ class Network(Sealed):
             Rest, threshold, reset potentials (V); v_th > v_reset.
         t_ref : float
             Refractory period (s), >= 0.
-        v_init : float or array, optional
-            Initial membrane potential (V), default v_rest.
-        bias : float or array
+        v_init : float, array or distribution, optional
+            Initial membrane potential (V), default v_rest; a distribution
+            (:mod:`neurosim.random`) is drawn from the network seed.
+        bias : float, array or distribution
             Constant input I_bias (V) per neuron.
         reset : {"value", "subtract"}
             v = v_reset after a spike, or v -= v_th - v_reset.
@@ -150,8 +152,8 @@ class Network(Sealed):
         check_less("v_reset", v_reset, "v_th", v_th, "V")
         t_ref = check_nonnegative("t_ref", t_ref, "s")
         reset = check_choice("reset", reset, ("value", "subtract"))
-        v0 = per_neuron("v_init", v_rest if v_init is None else v_init, n, "V")
-        b = per_neuron("bias", bias, n, "V")
+        v0 = self._per_neuron("v_init", v_rest if v_init is None else v_init, n, "V", 0)
+        b = self._per_neuron("bias", bias, n, "V", 1)
         for key, val in (("tau_m", tau_m), ("tau_syn", (tau_e, tau_i)), ("t_ref", t_ref)):
             warn_implausible(key, val, "s")
         for key, val in (("v_rest", v_rest), ("v_th", v_th), ("v_reset", v_reset),
@@ -250,6 +252,16 @@ class Network(Sealed):
                 "instead of 1). Split the drive into several sources whose rates add up, or "
                 "use a smaller dt.", UserWarning, stacklevel=_user_stacklevel())
         return r
+
+    def _per_neuron(self, name, value, n, unit, k):
+        """A per-neuron value: scalar, array or distribution (drawn from this population's
+        stream ``k`` of the network seed)."""
+        if isinstance(value, Distribution):
+            check_dimension(name, value, unit)
+            rng = np.random.default_rng(np.random.SeedSequence(
+                self.seed, spawn_key=(_STREAMS["population"], len(self.populations), k)))
+            value = value.sample(rng, n, name)
+        return per_neuron(name, value, n, unit)
 
     def _require_neurons(self, n, bytes_per_neuron):
         """Refuse a population whose arrays would not fit (before they are allocated)."""

@@ -189,3 +189,14 @@ pairs = [[0, 1, 2], [3, 4, 5]]
     path.write_text(text.replace('low = "0 mV"', 'low = "0 ms"'))
     with pytest.raises(ns.NetworkFileError, match="different dimensions"):
         ns.load_network(path)
+
+
+def test_per_neuron_values_from_distributions():
+    net = ns.Network(seed=5)
+    a = net.lif(5000, **dict(LIF, v_init=ns.random.uniform(-70 * mV, -55 * mV),
+                             bias=ns.random.normal(5 * mV, 1 * mV, low=0)))
+    assert stats.kstest(a.v, stats.uniform(-70e-3, 15e-3).cdf).pvalue > 1e-3
+    assert a.bias.min() >= 0 and a.bias.mean() == pytest.approx(5e-3, rel=0.01)
+    again = ns.Network(seed=5).lif(5000, **dict(LIF, v_init=ns.random.uniform(-70 * mV,
+                                                                             -55 * mV)))
+    np.testing.assert_array_equal(a.v, again.v)
