@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import traceback
+import warnings
 
 __all__ = ["main"]
 
@@ -290,11 +291,22 @@ def _memory_message(e):
             "dtype = \"float32\", or a shorter run / fewer recorded values")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line each, as the errors are (no source line of neurosim's code)."""
+    print(f"neurosim: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None):
     import signal
     if hasattr(signal, "SIGPIPE"):            # `neurosim hardware list | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
+    with warnings.catch_warnings():           # restores the caller's warning display
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args):
     try:
         return args.func(args)
     except KeyboardInterrupt:

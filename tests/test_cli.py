@@ -364,3 +364,22 @@ def test_cli_user_errors_print_one_line_no_traceback(tmp_path, capsys, monkeypat
     assert main(["run", _write(tmp_path), "--out", str(tmp_path / "o")]) == 70
     err = capsys.readouterr().err
     assert "Traceback" in err and "this is a bug in neurosim" in err
+
+
+def test_cli_warnings_are_one_line(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    import neurosim.netfile
+    real = neurosim.netfile.load_network
+
+    def warn_then_load(*a, **k):
+        warnings.warn("tau_m = 20 s is far outside the physiological range", UserWarning)
+        return real(*a, **k)
+    monkeypatch.setattr(neurosim.netfile, "load_network", warn_then_load)
+    shown = warnings.showwarning
+    assert main(["run", _write(tmp_path), "--out", str(tmp_path / "o"), "--quiet",
+                 "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    assert "neurosim: warning: tau_m = 20 s is far outside" in err
+    assert "warnings.warn(" not in err and "UserWarning" not in err
+    assert warnings.showwarning is shown                      # the caller's display restored
