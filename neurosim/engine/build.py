@@ -80,7 +80,7 @@ def draw_sources(n_pre, j0, j1, offsets, skip_diagonal, multapses, state, pre_ou
         stop = offsets[j + 1] - base
         n = start
         while n < stop:
-            i = np.int64(next_u64(state, 0) % np.uint64(n_cand))
+            i = np.int64(next_u64(state, np.int64(0)) % np.uint64(n_cand))
             if skip_diagonal and i >= j:
                 i += 1
             if not multapses:
