@@ -7,6 +7,11 @@ between the ``demo-numbers`` markers from it, so that every figure the README qu
 ``make demo`` is what the demo wrote. ``tests/test_docs.py`` checks that the block equals
 what this script renders from ``docs/demo_results.json``. With ``--figures DIR`` it also
 copies the demo's accuracy, energy and raster figures to ``docs/demo_*.png``.
+
+    python docs/readme_numbers.py out/results.json --check
+
+changes nothing and exits 1 when a fresh demo's numbers differ from the README's (its run
+time aside), printing the lines that differ: run it after a change to the engine.
 """
 
 import argparse
@@ -85,6 +90,19 @@ def block(text):
     return text.split(START, 1)[1].split(END, 1)[0].strip("\n")
 
 
+def check(results_path, readme=README):
+    """Lines of the README block that a fresh demo's results would change (run time aside)."""
+    with open(results_path) as f:
+        r = json.load(f)
+    with open(readme) as f:
+        current = block(f.read()) or ""
+    with open(RESULTS) as f:
+        r["elapsed_s"] = json.load(f)["elapsed_s"]
+    import difflib
+    return [d for d in difflib.unified_diff(current.splitlines(), render(r).splitlines(),
+                                            "README.md", results_path, lineterm="", n=0)]
+
+
 def update(results_path, readme=README, figures=None):
     with open(results_path) as f:
         r = json.load(f)
@@ -107,7 +125,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", help="the demo's results.json (make demo: out/results.json)")
     ap.add_argument("--figures", help="the demo's output folder: copy its figures to docs/")
+    ap.add_argument("--check", action="store_true",
+                    help="change nothing; exit 1 if the README's numbers differ")
     args = ap.parse_args(argv)
+    if args.check:
+        diff = check(args.results)
+        print("\n".join(diff) if diff else f"README.md's demo numbers match {args.results}")
+        sys.exit(1 if diff else 0)
     update(args.results, figures=args.figures)
     print(f"README.md demo numbers regenerated from {args.results}")
 

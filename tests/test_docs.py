@@ -59,3 +59,28 @@ def test_readme_links_and_images_exist():
     for name in re.findall(r"\b[A-Z_]+\.md\b", text):       # bare mentions of a document
         assert any(os.path.exists(os.path.join(ROOT, d, name))
                    for d in ("", "docs", "benchmarks", "hardware")), name
+
+
+def test_check_mode_reports_a_changed_number(tmp_path):
+    rn = _readme_numbers()
+    with open(os.path.join(ROOT, "docs", "demo_results.json")) as f:
+        results = json.load(f)
+    same = tmp_path / "same.json"
+    results["elapsed_s"] = 1.0                                # the run time does not count
+    same.write_text(json.dumps(results))
+    assert rn.check(str(same)) == []
+    results["accuracy"]["snn_crossbar"] = 0.5
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(results))
+    diff = rn.check(str(other))
+    assert any(d.startswith("+") and "| 0.500 |" in d for d in diff)
+
+
+def test_a_fresh_demo_gives_the_readme_numbers():
+    """Opt-in: NEUROSIM_DEMO_RESULTS=out/results.json (after make demo) checks that the demo
+    still gives the README's numbers (run it after any change to the engine)."""
+    import pytest
+    path = os.environ.get("NEUROSIM_DEMO_RESULTS")
+    if not path:
+        pytest.skip("set NEUROSIM_DEMO_RESULTS=out/results.json after make demo")
+    assert _readme_numbers().check(path) == []
