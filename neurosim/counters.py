@@ -9,7 +9,10 @@ From these, exactly:
   no updates;
 - synaptic events of a projection = sum over its presynaptic neurons of spikes x fan-out
   (each spike is charged once for every synapse it is sent through, including spikes whose
-  delayed delivery is still in flight at the end of the run).
+  delayed delivery is still in flight at the end of the run);
+- synaptic events of a Poisson drive (``net.poisson_input``) = its input spikes, counted by
+  the engine (they appear among ``projections`` under the drive's name; binned counts of
+  count monitors leave them out).
 
 ``net.counts()`` returns the totals since t = 0 as a :class:`Counts`; counts of several runs
 (one per inference, with ``net.reset()`` in between) add up with ``+``.
@@ -162,6 +165,11 @@ def make_counts(net, spikes, active, events, steps, crossbars=None):
         n_post=proj.post.n, n_synapses=proj.n_synapses, events=int(events.get(proj, 0)),
         pre_active_steps=int(active.get(proj.pre, 0)), crossbar=crossbars.get(proj.name))
         for proj in net.projections}
+    for d in net.drives:       # Poisson drives: every input spike is a synaptic event
+        projs[d.name] = ProjectionCounts(
+            name=d.name, pre=d.kind, post=d.post.name, n_pre=d.n, n_post=d.post.n,
+            n_synapses=d.n, events=int(events.get(d, 0)),
+            pre_active_steps=int(steps) if d._rate.any() else 0)
     return Counts(dt=net.dt, steps=int(steps), runs=1, populations=pops, projections=projs)
 
 
@@ -176,6 +184,9 @@ def collect(net, spike_count, active, steps):
                  for pop in net.populations}
     events = {proj: int(np.dot(spikes_of[proj.pre], net._fan_out(proj)))
               for proj in net.projections}
+    ds = getattr(net._runner, "dstate", None)
+    if ds is not None:
+        events.update({d: int(ds.events[:, k].sum()) for k, d in enumerate(net.drives)})
     return make_counts(net, {p: int(sc.sum()) for p, sc in spikes_of.items()},
                        dict(zip(count_order(plan), active.tolist())), events, steps,
                        crossbar_stats(net))

@@ -38,7 +38,7 @@ from .validation import (
 
 __all__ = ["Network", "NetworkError", "InsufficientMemoryError", "POISSON_MAX_P"]
 
-_STREAMS = {"projection": 1, "poisson": 2, "crossbar": 3, "population": 4}
+_STREAMS = {"projection": 1, "poisson": 2, "crossbar": 3, "population": 4, "drive": 5}
 
 #: Above this spike probability per step (p = rate * dt) a Bernoulli source is no longer a
 #: good Poisson process: it spikes at most once a step, its count per step has Fano factor
@@ -77,6 +77,7 @@ class Network(Sealed):
         self.threads = check_int("threads", threads, 1, 256)
         self.populations = []
         self.projections = []
+        self.drives = []
         self.spike_monitors = []
         self.state_monitors = []
         self.count_monitors = []
@@ -238,19 +239,68 @@ class Network(Sealed):
         spec = PoissonSpec(n=n, rate=self._poisson_rates(rate, n))
         return self._add(PoissonPopulation(self, spec, self._name(name, "poisson")))
 
+    def poisson_input(self, target, rate, weight, delay=0.0, name=None):
+        """Drive every neuron of ``target`` with its own Poisson train (see
+        :mod:`neurosim.drives`): NEST's poisson_generator connected all-to-all, Brian2's
+        PoissonInput.
+
+        Parameters
+        ----------
+        target : LIFPopulation
+        rate : float or array
+            Rate per target neuron (Hz), >= 0, any value (several input spikes may arrive in
+            one step: the count per step is Poisson(rate*dt)); settable between runs
+            (``drive.rate = ...``).
+        weight : float
+            Added per input spike (V): >= 0 into I_exc, < 0 into I_inh.
+        delay : float
+            Delay (s) on the dt grid, >= 0.
+
+        Returns
+        -------
+        PoissonInput
+        """
+        from .drives import PoissonInput
+        self._check_not_built("add a Poisson drive")
+        check_same_network(self, target, "target")
+        if target.kind != "lif":
+            fail("target", "a LIF population", f"{target.name} ({target.kind})")
+        name = name or f"poisson_input->{target.name}#{len(self.drives)}"
+        if any(d.name == name for d in self.drives) or \
+                any(p.name == name for p in self.projections):
+            fail("name", "unique among the network's projections and drives", name)
+        drive = PoissonInput(self, target, rate, weight, delay, name)
+        self.drives.append(drive)
+        return drive
+
+    def _drive_rates_changed(self, drive):
+        """New rates of ``drive`` into the plan (between runs)."""
+        if self._plan is None:
+            return
+        from .drives import lambdas
+        dv = self._plan.drives
+        k = self.drives.index(drive)
+        lam, e = lambdas(drive, self.dt)
+        off = int(dv.off[k])
+        dv.lam[off:off + drive.n] = lam
+        dv.exp_neg_lam[off:off + drive.n] = e
+
     def _poisson_rates(self, rate, n):
         r = per_neuron("rate", rate, n, "Hz")
         if r.min() < 0 or r.max() * self.dt > 1.0:
             bad = r.min() if r.min() < 0 else r.max()
-            fail("rate", f"in [0, 1/dt = {1.0 / self.dt:g}] Hz", float(bad))
+            fail("rate", f"in [0, 1/dt = {1.0 / self.dt:g}] Hz", float(bad),
+                 "a Poisson population spikes at most once a step; for a Poisson input of "
+                 "any rate into a population, use net.poisson_input(target, rate, weight)")
         p = float(r.max()) * self.dt
         if p > POISSON_MAX_P:
             warnings.warn(
                 f"poisson rate {r.max():g} Hz at dt = {self.dt:g} s is p = rate*dt = {p:.3g} "
                 f"per step, above {POISSON_MAX_P:g}: a Bernoulli source spikes at most once "
                 f"a step, so this is no longer a Poisson process (ISI CV {np.sqrt(1 - p):.3f} "
-                "instead of 1). Split the drive into several sources whose rates add up, or "
-                "use a smaller dt.", UserWarning, stacklevel=_user_stacklevel())
+                "instead of 1). As an input to a population, use net.poisson_input(target, "
+                "rate, weight) (a Poisson count per step, any rate); else use a smaller dt.",
+                UserWarning, stacklevel=_user_stacklevel())
         return r
 
     def _per_neuron(self, name, value, n, unit, k):
@@ -487,6 +537,9 @@ class Network(Sealed):
             pops[p] = new._add(type(p)(new, copy.deepcopy(p.spec), p.name))
         for proj in self.projections:
             new.projections.append(proj._clone(new, pops[proj.pre], pops[proj.post]))
+        for d in self.drives:
+            new.poisson_input(pops[d.post], d._rate.copy(), d.weight, d.delay_steps * self.dt,
+                              name=d.name)
         return new
 
     # ------------------------------------------------------------------ build and run

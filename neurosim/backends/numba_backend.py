@@ -60,6 +60,8 @@ class NumbaRunner:
         self.threads, self._kernel, self._sample_dtype = self._configure(plan)
         self.state = copy_state(plan.init)
         self.xstate = copy_state(plan.xbar_init) if getattr(plan, "xbar_init", None) else None
+        self.dstate = (copy_state(plan.drives_init)
+                       if getattr(plan, "drives", None) is not None else None)
         self._cap = 0
         self._spk_step = self._spk_node = None
         self._ready = False
@@ -148,11 +150,13 @@ class NumbaRunner:
 
     def _extra(self):
         """Arguments between the record and the first step: the crossbars, or (None, None)
-        when the plan has none (the kernel variant without the crossbar stage)."""
+        when the plan has none (the kernel variant without the crossbar stage), then the
+        Poisson drives, or (None, None) likewise."""
         xc = self.plan.xbar
+        drives = (self.plan.drives, self.dstate)
         if xc is None or xc.pre_lo.shape[0] == 0:
-            return (None, None)
-        return (xc, self.xstate)
+            return (None, None) + drives
+        return (xc, self.xstate) + drives
 
     def _grow(self, cap):
         self._cap = cap

@@ -11,6 +11,7 @@ from scipy.linalg import expm
 
 from ..crossbar.irdrop import solve_exact
 from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, read_draws
+from ..engine.poisson import poisson_count
 from ..engine.rng import geometric, uniform
 from ..models.lif import refractory_steps
 from .base import Chunk, copy_state, count_spike
@@ -54,6 +55,7 @@ class ReferenceRunner:
         self.plan = plan
         self.state = copy_state(plan.init)
         self.xstate = copy_state(plan.xbar_init)
+        self.dstate = copy_state(plan.drives_init) if plan.drives is not None else None
         self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
         self.pending = {}
         specs = plan.lif_specs
@@ -88,6 +90,7 @@ class ReferenceRunner:
             fired.extend(source_spikes(plan, st, step))
             self._deliver(step, fired)
             self._crossbars(step, fired)
+            self._drives(step)
             for node in fired:
                 st.spike_count[node] += 1
                 count_spike(record, node, step)
@@ -118,6 +121,27 @@ class ReferenceRunner:
                             (st.i_inh if inh else st.i_exc)[tgt] += w
                         else:
                             self.pending.setdefault(step + int(d), []).append((tgt, w, inh))
+
+    def _drives(self, step):
+        """Poisson drives, after the crossbars as in the engine: each target's count from its
+        own stream, count * weight to its current now or when its delay is over."""
+        dv, ds = self.plan.drives, self.dstate
+        if dv is None:
+            return
+        st = self.state
+        for d in range(dv.start.shape[0]):
+            for j in range(int(dv.n[d])):
+                s = int(dv.off[d]) + j
+                k = int(poisson_count(ds.rng, s, dv.lam[s], dv.exp_neg_lam[s]))
+                if k == 0:
+                    continue
+                tgt, w = int(dv.start[d]) + j, k * dv.weight[d]
+                ds.events[0, d] += k
+                if dv.delay[d] == 0:
+                    (st.i_inh if w < 0 else st.i_exc)[tgt] += w
+                else:
+                    self.pending.setdefault(step + int(dv.delay[d]), []).append(
+                        (tgt, w, bool(w < 0)))
 
     def _crossbars(self, step, fired):
         """Crossbar reads of this step's spikes, written independently of the engine: plain

@@ -19,6 +19,7 @@ import numpy as np
 from ..engine.build import csr_scatter
 from ..engine.lif import Conn, LIFParams, Record, Sources, State
 from ..models.lif import lif_propagator, refractory_steps
+from ..drives import lower_drives
 from .xbar_plan import build_xbar, crossbar_projections, initial_xbar_state
 
 __all__ = ["Plan", "build_plan", "build_record", "initial_state", "poisson_streams",
@@ -40,6 +41,8 @@ class Plan(NamedTuple):
     var_codes: dict           # state variable name -> Record.var_code
     xbar: object = None       # XbarConn of the crossbar projections
     xbar_init: object = None  # their initial XbarState
+    drives: object = None     # engine.poisson.Drives of the Poisson drives, None without
+    drives_init: object = None  # their initial DriveState
 
 
 def build_plan(net):
@@ -51,15 +54,21 @@ def build_plan(net):
     xprojs = crossbar_projections(net)
     conn, n_slots = _connectivity([p for p in net.projections if p.crossbar is None], start,
                                   n_nodes, n_lif, dtype, net.threads)
-    n_slots = max([n_slots] + [int(p.delay_steps) + 1 for p in xprojs])
+    n_slots = max([n_slots] + [int(p.delay_steps) + 1 for p in xprojs]
+                  + [d.delay_steps + 1 for d in net.drives])
     sources, pois_seeds = source_arrays(others, start, net)
     init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
     xbar = build_xbar(xprojs, start, start, net.dt)
+    drives = drives_init = None
+    if net.drives:
+        drives, drives_init = lower_drives(net.drives, start, net.threads,
+                                           lambda k: net._stream_seed("drive", k))
     return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
                 lif_specs=tuple(p.spec for p in lifs), params=params, conn=conn,
                 sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2},
                 xbar=xbar, xbar_init=initial_xbar_state(xprojs, xbar,
-                                                        net._stream_seed("crossbar", 0)))
+                                                        net._stream_seed("crossbar", 0)),
+                drives=drives, drives_init=drives_init)
 
 
 def node_layout(net, neuron_kind):

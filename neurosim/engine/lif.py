@@ -46,6 +46,7 @@ from numba import njit, prange
 
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
+from .poisson import deliver_drives
 from .rng import geometric, uniform
 
 __all__ = ["LIFParams", "State", "Conn", "Sources", "Record", "advance", "advance_parallel"]
@@ -458,7 +459,7 @@ def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif, plastic):
 
 
 @njit(**JIT_OPTIONS)
-def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
+def advance(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps, max_rec_per_step,
             spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1`` on one thread.
 
@@ -470,6 +471,8 @@ def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
     without them. None selects a kernel variant at compile time: Numba prunes the branches
     ``xc is not None`` of a NoneType argument before typing, so the crossbar code (most of
     the compile time) is compiled only into the variant that receives crossbars.
+    ``dv``/``ds``: the Poisson drives (:mod:`.poisson`), or None likewise; their input
+    spikes are delivered after the crossbars.
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
@@ -490,14 +493,17 @@ def advance(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
         if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
+        if dv is not None:
+            deliver_drives(dv, ds, 0, 0, n_lif, st.i_exc, st.i_inh, st.ring_exc, st.ring_inh,
+                           st.ring_used, step)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
     return n_steps, n_spk
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_per_step,
-                     spk_step, spk_node, rec_buf):
+def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps,
+                     max_rec_per_step, spk_step, spk_node, rec_buf):
     """As :func:`advance`, with one thread per partition of the target neurons.
 
     Each thread integrates its own neurons and delivers every spike into its own targets
@@ -526,6 +532,10 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, step0, n_steps, max_rec_pe
             _deliver(conn, q, st, step, n_slots, st.fired, nf)
         if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
+        if dv is not None:
+            for q in prange(counts.shape[0]):
+                deliver_drives(dv, ds, q, part[q], part[q + 1], st.i_exc, st.i_inh,
+                               st.ring_exc, st.ring_inh, st.ring_used, step)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
     return n_steps, n_spk

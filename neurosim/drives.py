@@ -1,0 +1,98 @@
+"""Poisson drives: independent Poisson input per target neuron, not neurons.
+
+``net.poisson_input(target, rate, weight, delay)`` gives every neuron of ``target`` its own
+Poisson train of ``rate`` (Hz, scalar or per neuron, any value: several spikes may arrive
+in one step); each input spike adds ``weight`` (V; w >= 0 into I_exc, w < 0 into I_inh) to
+the neuron's synaptic input ``delay`` after the step it is drawn in. This is NEST's
+``poisson_generator`` connected to every target with one weight and delay (each target
+gets an independent train) and Brian2's ``PoissonInput`` (Brian2's ``N`` inputs of rate r
+are one drive of rate N*r: a sum of independent Poisson trains is a Poisson train).
+
+Within a step (the engine's schedule, :mod:`neurosim.engine.lif`): the counts of step n are
+drawn in the synapse phase of step n, after the thresholds, like the spikes of a source
+population connected with the same delay; with delay 0 they enter the currents at once and
+act on v from step n + 1. The count of a target in a step is Poisson(rate * dt), drawn from
+that target's own random stream (so results do not depend on the thread count), at a cost
+per target and step that does not grow with the rate (:mod:`neurosim.engine.poisson`).
+Input spikes count as synaptic events of the drive (``net.counts().projections[name]``),
+which the energy estimates charge as any other.
+"""
+
+import numpy as np
+
+from .engine.poisson import Drives, DriveState
+from .validation import Sealed, check_dimension, check_finite, fail, per_neuron, \
+    steps_on_grid, warn_implausible
+
+__all__ = ["PoissonInput", "lower_drives"]
+
+
+class PoissonInput(Sealed):
+    """A Poisson drive into a LIF population (create with ``Network.poisson_input``).
+
+    ``rate`` can be changed between runs (``drive.rate = ...``); other attributes are fixed.
+    """
+    kind = "poisson_input"
+
+    def __init__(self, net, target, rate, weight, delay, name):
+        self.net = net
+        self.post = target
+        self.name = name
+        self._rate = _rates(rate, target.n)
+        check_dimension("weight", weight, "V")
+        self.weight = check_finite("weight", weight, "V")
+        warn_implausible("weight", self.weight, "V")
+        self.delay_steps = int(steps_on_grid("delay", delay, net.dt))
+        self._seal()
+
+    @property
+    def n(self):
+        return self.post.n
+
+    @property
+    def rate(self):
+        """Rate per target neuron (Hz), a read-only copy; assign to change between runs."""
+        r = self._rate.copy()
+        r.flags.writeable = False
+        return r
+
+    @rate.setter
+    def rate(self, value):
+        self._rate[:] = _rates(value, self.post.n)
+        self.net._drive_rates_changed(self)
+
+    def __repr__(self):
+        return f"PoissonInput({self.name!r} -> {self.post.name}, n={self.n})"
+
+
+def _rates(rate, n):
+    r = per_neuron("rate", rate, n, "Hz")
+    if r.size and r.min() < 0:
+        fail("rate", ">= 0 Hz", float(r.min()))
+    return r
+
+
+def lambdas(drive, dt):
+    """(lam, exp(-lam)) per target of ``drive``."""
+    lam = drive._rate * dt
+    return lam, np.exp(-lam)
+
+
+def lower_drives(drives, start, n_parts, seed_of):
+    """Drives and their fresh DriveState: ``start`` maps populations to their first LIF
+    index, ``seed_of(k)`` is the random seed of drive k."""
+    n = np.array([d.n for d in drives], np.int64)
+    off = np.zeros(len(drives), np.int64)
+    if len(drives):
+        off[1:] = np.cumsum(n)[:-1]
+    parts = [lambdas(d, d.net.dt) for d in drives]
+    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
+    dv = Drives(start=np.array([start[d.post] for d in drives], np.int64), n=n, off=off,
+                lam=cat([p[0] for p in parts]), exp_neg_lam=cat([p[1] for p in parts]),
+                weight=np.array([d.weight for d in drives], np.float64),
+                delay=np.array([d.delay_steps for d in drives], np.int64))
+    rng = [np.random.SeedSequence(seed_of(k)).generate_state(d.n, np.uint64)
+           for k, d in enumerate(drives)]
+    ds = DriveState(rng=np.concatenate(rng) if rng else np.zeros(0, np.uint64),
+                    events=np.zeros((n_parts, len(drives)), np.int64))
+    return dv, ds
