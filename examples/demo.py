@@ -14,7 +14,7 @@
 
 Writes to --out: report.md (every number with what it assumes), results.json, inference.npz
 (``ns.load_results``) and the figures accuracy.png, energy.png, raster.png, traces.png,
-crossbar.png. About 1.5-3 minutes on 2 cores (warm Numba cache). The numbers in README.md are
+crossbar.png. About 1.5-3.5 minutes on 2 cores (warm Numba cache). The numbers in README.md are
 generated from results.json by docs/readme_numbers.py.
 """
 
