@@ -40,9 +40,9 @@ _WARM_AND_LIST = """
 import json, sys
 from numba.core.registry import CPUDispatcher
 from neurosim import warmup
-from neurosim.engine import crossbar, lif, loihi
+from neurosim.engine import crossbar, lif, loihi, poisson
 warmup.main([])
-compiled = {f"{m.__name__}.{k}": len(d.signatures) for m in (lif, crossbar, loihi)
+compiled = {f"{m.__name__}.{k}": len(d.signatures) for m in (lif, crossbar, loihi, poisson)
             for k, d in vars(m).items() if isinstance(d, CPUDispatcher)}
 print(json.dumps(compiled))
 """
@@ -85,6 +85,7 @@ def test_a_network_without_crossbars_compiles_no_crossbar_code(cold_then_quickst
     for name in ("neurosim.engine.crossbar.deliver_crossbars",
                  "neurosim.engine.crossbar.stdp_crossbars",
                  "neurosim.engine.lif._crossbars", "neurosim.engine.lif.advance_parallel",
+                 "neurosim.engine.poisson.deliver_drives",
                  "neurosim.engine.loihi.advance_fixed"):
         assert compiled[name] == 0, name
 
@@ -109,10 +110,10 @@ def test_the_kernel_variant_follows_the_network():
     from neurosim.engine.lif import advance, advance_parallel
     net, _ = _small()
     net.build()
-    assert net._runner._extra() == (None, None) and net._runner._kernel is advance
+    assert net._runner._extra()[:2] == (None, None) and net._runner._kernel is advance
     xnet, _ = _small(crossbar=True)
     xnet.build()
-    xc, xs = xnet._runner._extra()
+    xc, xs = xnet._runner._extra()[:2]
     assert xc is xnet.plan.xbar and xs is xnet._runner.xstate
     pnet, _ = _small(threads=2)
     pnet.build()
@@ -149,3 +150,22 @@ def test_prepare_runs_nothing():
         np.testing.assert_array_equal(a, b)
     net.run(3 * ms, progress=False)
     assert mon.num_spikes > 0
+
+
+@pytest.mark.parametrize("cached, slow, said", [(False, False, True), (True, True, False),
+                                               (None, True, True), (None, False, False)])
+def test_what_prepare_says(monkeypatch, capsys, cached, slow, said):
+    """Not in the cache: announced before compiling. In it: silent. Cannot tell (another
+    Numba's cache internals): announced once the call has taken longer than a cache load."""
+    import time
+    from neurosim.backends import numba_backend as nb
+    net, _ = _small()
+    net.run(0.0, progress=False)
+    runner = net._runner
+    monkeypatch.setattr(nb, "kernel_cached_on_disk", lambda kernel, argtypes: cached)
+    monkeypatch.setattr(nb, "_ANNOUNCE_AFTER_S", 0.1)
+    runner._call = lambda args: time.sleep(0.6 if slow else 0.0)
+    runner._compile(runner._kernel, (), ())
+    err = capsys.readouterr().err
+    assert (COMPILING in err) == said
+    assert ("engine compiled in" in err) == said
