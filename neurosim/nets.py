@@ -169,6 +169,11 @@ def microcircuit(net, scale=1.0, k_scale=1.0, background="poisson", v_init="opti
     their sign. Delays: normal, 1.5 ms (excitatory sources) and 0.75 ms (inhibitory) with a
     50 % sd, redrawn below dt/2 and rounded to the grid (so at least one step), as NEST.
 
+    Refractoriness: NEST's iaf_psc_exp holds V for t_ref/dt steps after the step of a spike;
+    neurosim (as Brian2) integrates again one step earlier, so the neurons get
+    ``t_ref = 2 ms + dt``, which gives NEST's inter-spike intervals to the step (checked on a
+    DC-driven neuron: 15.9 ms in both; with 2 ms, 15.8 ms).
+
     Units: neurosim's synaptic currents are in volts, I[V] = R_m I[A] with
     R_m = tau_m / C_m = 40 MOhm: the current J (A) of NEST's dV/dt = -(V - E_L)/tau_m + I/C_m
     is a weight w = J tau_m / C_m (87.81 pA -> 3.512 mV), and the exact propagators of the two
@@ -230,7 +235,8 @@ def microcircuit(net, scale=1.0, k_scale=1.0, background="poisson", v_init="opti
             if v_init == "optimized" else prm["v0_original"]
         pops[name] = net.lif(
             n=int(prm["n"][i]), tau_m=nrn["tau_m"], tau_syn=(nrn["tau_syn"], nrn["tau_syn"]),
-            v_rest=nrn["E_L"], v_th=nrn["V_th"], v_reset=nrn["V_reset"], t_ref=nrn["t_ref"],
+            v_rest=nrn["E_L"], v_th=nrn["V_th"], v_reset=nrn["V_reset"],
+            t_ref=nrn["t_ref"] + dt,
             v_init=nsr.normal(mean, sd), bias=float(prm["bias"][i]), name=name)
     pop_list = list(pops.values())
     for i, post in enumerate(pop_list):            # the example's order: target, then source
