@@ -183,6 +183,16 @@ def _value(v, base, where, n=None, rng=None):
     return parse_quantity(v, where)
 
 
+def _unit_string(v, where):
+    """A string that is a number with a unit becomes a Quantity (checked against the
+    parameter's dimension by the constructor); other values (names, choices) stay."""
+    if isinstance(v, str):
+        m = _QUANTITY.match(v)
+        if m and m.group(2) is not None:
+            return parse_quantity(v, where)
+    return v
+
+
 _DISTRIBUTIONS = ("normal", "uniform", "lognormal")
 
 
@@ -353,7 +363,8 @@ def load_network(path, **overrides):
                     and isinstance(syn["crossbar"], dict)):
                 raise NetworkFileError(f"{where} synapse: must be {{crossbar = {{...}}}} with "
                                        "the arguments of neurosim.crossbar.Crossbar")
-            xkw = {k: (tuple(v) if isinstance(v, list) else v)
+            xkw = {k: (tuple(_unit_string(x, f"{where} synapse {k}") for x in v)
+                       if isinstance(v, list) else _unit_string(v, f"{where} synapse {k}"))
                    for k, v in syn["crossbar"].items()}
             kwargs["synapse"] = _call(Crossbar, xkw, f"{where} synapse")
         for k, v in spec.items():

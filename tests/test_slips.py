@@ -253,3 +253,11 @@ def test_network_file_too_large_is_refused_before_any_synapse_is_drawn(tmp_path,
                        r"\(2,000,[\d,]+ synapses.*needs about 1\d\d GB.*1 GB is available"):
         ns.load_network(tmp_path / "big.toml")
     assert drawn == []
+
+
+def test_network_file_crossbar_quantities_are_checked(tmp_path):
+    path = _netfile(tmp_path).read_text().replace(
+        "p = 0.2", 'synapse = {crossbar = {device = "rram_hfox_1t1r", r_wire = "2 mV"}}')
+    (tmp_path / "x.toml").write_text(path)
+    with pytest.raises(ns.NetworkFileError, match=r"r_wire.*must be a resistance.*'2 mV'"):
+        ns.load_network(tmp_path / "x.toml")
