@@ -15,8 +15,9 @@ the time goes: interpreter start, ``import numpy``, ``import numba``, ``import n
 (each in a fresh process, warm file cache). Medians. Goal (issue 16): cold <= 10 s,
 warm <= 1 s.
 
-Wall times on a shared 2-core machine swing with the load of the other processes: the CPU
-time and the load average are reported with them.
+Python's bytecode is written once before the timed runs, as after an install (into a
+temporary PYTHONPYCACHEPREFIX, whatever PYTHONDONTWRITEBYTECODE says here). Wall times on a shared 2-core machine swing with the load of the
+other processes: the CPU time and the load average are reported with them.
 
 Writes first_result.json and first_result.md to --out.
 """
@@ -61,9 +62,13 @@ def _run(args, env):
     return wall, cpu, p.stdout, p.stderr
 
 
-def _env(cache_dir):
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=ROOT)
-    env.pop("MPLBACKEND", None)
+def _env(cache_dir, pyc_dir):
+    """Numba's cache in ``cache_dir``; Python's bytecode in ``pyc_dir`` (written, so that
+    every run but the first reads it, as in an installed environment)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=ROOT,
+               PYTHONPYCACHEPREFIX=pyc_dir)
+    for var in ("MPLBACKEND", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(var, None)
     return env
 
 
@@ -71,19 +76,19 @@ def first_results(script, cold, warm):
     """Rows of the cold and warm repeats of ``script`` (a file)."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="neurosim-first-") as tmp:
+        pyc = os.path.join(tmp, "pyc")
+        _run([sys.executable, "-c", "import neurosim"], _env(os.path.join(tmp, "n"), pyc))
         for i in range(cold):
             cache = os.path.join(tmp, f"cold{i}")
-            os.mkdir(cache)
-            wall, cpu, out, err = _run([sys.executable, script], _env(cache))
+            wall, cpu, out, err = _run([sys.executable, script], _env(cache, pyc))
             m = re.search(r"engine compiled in ([0-9.]+) s", err)
             rows.append(dict(mode="cold", wall_s=wall, cpu_s=cpu, output=out.strip(),
                              compile_s=float(m.group(1)) if m else None,
                              said_compiling="compiling the engine" in err))
-        cache = os.path.join(tmp, "warm")
-        os.mkdir(cache)
-        _run([sys.executable, script], _env(cache))            # fills the cache
+        env = _env(os.path.join(tmp, "warm"), pyc)
+        _run([sys.executable, script], env)                    # fills the caches
         for _ in range(warm):
-            wall, cpu, out, err = _run([sys.executable, script], _env(cache))
+            wall, cpu, out, err = _run([sys.executable, script], env)
             rows.append(dict(mode="warm", wall_s=wall, cpu_s=cpu, output=out.strip(),
                              compile_s=None, said_compiling="compiling the engine" in err))
     return rows
@@ -103,13 +108,14 @@ IMPORTS = {
 
 def import_times(repeats):
     """Median wall and CPU time of a fresh process that only runs each statement."""
-    env = dict(os.environ, PYTHONPATH=ROOT)
     out = {}
-    for name, stmt in IMPORTS.items():
-        _run([sys.executable, "-c", stmt], env)                # file cache warm
-        runs = [_run([sys.executable, "-c", stmt], env)[:2] for _ in range(repeats)]
-        out[name] = dict(wall_s=float(np.median([r[0] for r in runs])),
-                         cpu_s=float(np.median([r[1] for r in runs])))
+    with tempfile.TemporaryDirectory(prefix="neurosim-imports-") as tmp:
+        env = _env(os.path.join(tmp, "numba"), os.path.join(tmp, "pyc"))
+        for name, stmt in IMPORTS.items():
+            _run([sys.executable, "-c", stmt], env)            # bytecode and files warm
+            runs = [_run([sys.executable, "-c", stmt], env)[:2] for _ in range(repeats)]
+            out[name] = dict(wall_s=float(np.median([r[0] for r in runs])),
+                             cpu_s=float(np.median([r[1] for r in runs])))
     return out
 
 
