@@ -4,8 +4,9 @@
     python benchmarks/run_suite.py                  # N = 4k .. 1M, and in-degree 1000 at 16k
 
 Every simulator runs in its own fresh process (so process time and peak memory are its own):
-neurosim (float64 and float32), Brian2 runtime (Cython) and cpp_standalone, and NEST 3 with 1
-and 2 threads in a Python 3.11 virtual environment made here (benchmarks/.venv-nest; NEST
+neurosim (float64 and float32, 1 and 2 threads), Brian2 runtime (Cython) and cpp_standalone
+(one thread: Brian2's default build, openmp_threads = 0, no OpenMP code; two threads:
+openmp_threads = 2), and NEST 3 with 1 and 2 threads in a Python 3.11 virtual environment made here (benchmarks/.venv-nest; NEST
 ships wheels for 3.11, not 3.10). sim_s is the median of --repeat runs (--repeat-large
 above 64k neurons), the simulators taking turns in each round so that all of them see the
 same load of the machine. Results go to
@@ -53,6 +54,7 @@ def nest_python():
 
 
 def run_one(cmd, timeout):
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - t0
@@ -64,6 +66,7 @@ def run_one(cmd, timeout):
         return dict(error=[why] + lines[-1:])
     row = json.loads(r.stdout.strip().splitlines()[-1])
     row["process_wall_s"] = round(wall, 3)
+    row["load_1min"] = round(load, 2)          # machine load (1-min average) as the run began
     return row
 
 
@@ -85,6 +88,11 @@ def simulators(args):
                                                   "brian2_cuba.py"), "--target", "cpp_standalone",
                                                   "--N", str(n), "--duration", str(d),
                                                   "--indegree", str(k)],
+        "brian2-cpp_standalone-2t": lambda n, d, k: [here_py, os.path.join(HERE, "peers",
+                                                     "brian2_cuba.py"), "--target",
+                                                     "cpp_standalone", "--threads", "2",
+                                                     "--N", str(n), "--duration", str(d),
+                                                     "--indegree", str(k)],
         "brian2-runtime": lambda n, d, k: [here_py, os.path.join(HERE, "peers", "brian2_cuba.py"),
                                            "--target", "runtime", "--N", str(n), "--duration",
                                            str(d), "--indegree", str(k)],
@@ -110,25 +118,40 @@ def main():
                     help="runs per point up to 64k neurons (median sim_s)")
     ap.add_argument("--repeat-large", type=int, default=1,
                     help="runs per point above 64k neurons (minutes each)")
+    ap.add_argument("--indegree-1000", action="store_true",
+                    help="with --sizes: add the in-degree 1000 point at 16k")
     ap.add_argument("--no-nest", action="store_true")
     ap.add_argument("--keep-from", metavar="RESULTS_JSON",
                     help="add the rows of simulators not run now (e.g. NEST with --no-nest) "
                          "from an earlier results.json; the table marks them with its date")
+    ap.add_argument("--keep-other-sizes", action="store_true",
+                    help="with --keep-from: also keep every row of the points (N, in-degree) "
+                         "not run now, marked as earlier runs")
+    ap.add_argument("--only", nargs="*", metavar="SIMULATOR",
+                    help="run only these simulators (the others' rows come from --keep-from)")
+    ap.add_argument("--note", default="", help="a note printed under the table's heading")
     ap.add_argument("--out", default=HERE)
     ap.add_argument("--render", action="store_true",
-                    help="only re-render results.md and scaling.png from OUT/results.json")
+                    help="only recompute the ratios and re-render results.md and scaling.png "
+                         "from OUT/results.json")
     args = ap.parse_args()
     if args.render:
         with open(os.path.join(args.out, "results.json")) as f:
             data = json.load(f)
         _ratios(data["rows"])
+        with open(os.path.join(args.out, "results.json"), "w") as f:
+            json.dump(data, f, indent=1)
         _markdown(data["rows"], data["meta"], os.path.join(args.out, "results.md"))
         _plot(data["rows"], os.path.join(args.out, "scaling.png"))
         return
     sizes = args.sizes or ([4000, 16000] if args.quick else [4000, 16000, 64000, 256000, 1000000])
-    cases = [(n, 80) for n in sizes] + ([] if args.quick else [(16000, 1000)])
+    cases = [(n, 80) for n in sizes] + ([] if args.quick or args.sizes else [(16000, 1000)])
+    if args.sizes is not None and args.indegree_1000:
+        cases.append((16000, 1000))
     os.makedirs(args.out, exist_ok=True)
     sims = simulators(args)
+    if args.only:
+        sims = {name: sims[name] for name in args.only}
     rows = []
     for n, k in cases:
         names = [name for name in sims if not (name == "brian2-runtime" and n > 64000)]
@@ -156,9 +179,9 @@ def main():
     meta = dict(machine=f"{platform.machine()} {platform.processor() or ''} "
                         f"{os.cpu_count()} cores", python=sys.version.split()[0],
                 date=time.strftime("%Y-%m-%d"), duration_s=args.duration, repeat=args.repeat,
-                repeat_large=args.repeat_large)
+                repeat_large=args.repeat_large, note=args.note)
     if args.keep_from:
-        rows = _keep(rows, args.keep_from, set(sims))
+        rows = _keep(rows, args.keep_from, set(sims), args.keep_other_sizes)
     _ratios(rows)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(dict(meta=meta, rows=rows), f, indent=1)
@@ -167,27 +190,38 @@ def main():
     print(f"wrote {args.out}/results.md, results.json, scaling.png", file=sys.stderr)
 
 
-def _keep(rows, path, ran):
-    """Rows plus those of ``path`` for simulators that did not run now, each marked with the
-    date of its run (``earlier``), in (N, in-degree) order."""
+def _keep(rows, path, ran, other_sizes=False):
+    """Rows plus those of ``path`` for simulators that did not run now (and with
+    ``other_sizes`` every row of the points not run now), each marked with the date of its run
+    (``earlier``), in (N, in-degree) order. Brian2 cpp_standalone rows from before the build
+    was recorded are marked with the build that run used (openmp_threads = 1)."""
     with open(path) as f:
         old = json.load(f)
     sizes = {(r["N"], r["indegree"]) for r in rows}
-    kept = [dict(r, earlier=r.get("earlier", old["meta"]["date"])) for r in old["rows"]
-            if r["simulator"] not in ran and (r["N"], r["indegree"]) in sizes]
-    order = list(dict.fromkeys((r["N"], r["indegree"]) for r in rows))
+    today = old["meta"]["date"] == time.strftime("%Y-%m-%d")    # an earlier pass of today's run
+    kept = [dict(r) if today and "earlier" not in r
+            else dict(r, earlier=r.get("earlier", old["meta"]["date"])) for r in old["rows"]
+            if (r["simulator"] not in ran and (r["N"], r["indegree"]) in sizes)
+            or (other_sizes and (r["N"], r["indegree"]) not in sizes)]
+    for r in kept:
+        if r["simulator"] == "brian2-cpp_standalone" and "build" not in r:
+            r["build"] = "cpp_standalone (openmp_threads=1)"
+    order = list(dict.fromkeys((r["N"], r["indegree"]) for r in rows + kept))
     return sorted(rows + kept, key=lambda r: order.index((r["N"], r["indegree"])))
 
 
 def _ratios(rows):
-    """sim_s of neurosim divided by each peer's at the same (N, indegree)."""
+    """sim_s of neurosim divided by each peer's at the same (N, indegree). A row of an earlier
+    run is compared only with rows of that run, except that a current neurosim row is compared
+    with a peer's earlier row (NEST kept with --keep-from), which the tables mark."""
     by = {(r["simulator"], r["N"], r["indegree"]): r for r in rows if "error" not in r}
     for r in rows:
         if "error" in r or not r["simulator"].startswith("neurosim"):
             continue
         r["ratio_to"] = {s: round(r["sim_s"] / o["sim_s"], 3)
                          for (s, n, k), o in by.items()
-                         if n == r["N"] and k == r["indegree"] and not s.startswith("neurosim")}
+                         if n == r["N"] and k == r["indegree"] and not s.startswith("neurosim")
+                         and ("earlier" not in r or r["earlier"] == o.get("earlier"))}
 
 
 def _markdown(rows, meta, path):
@@ -196,7 +230,10 @@ def _markdown(rows, meta, path):
              f"{meta['duration_s']} s simulated, dt 0.1 ms; sim s = median of {meta['repeat']} "
              f"runs ({meta.get('repeat_large', 1)} above 64k; the simulators take turns in "
              f"each round). Ratio = neurosim sim s / peer sim s (below 1: neurosim "
-             f"faster).", "",
+             f"faster). Brian2 cpp_standalone on one thread is Brian2's default build "
+             f"(openmp_threads = 0: no OpenMP code); its 2-thread row sets openmp_threads = 2. "
+             f"Rows marked 'earlier run' were not rerun now; they come from the run of that date."
+             + _load_note(rows), ""] + ([meta["note"], ""] if meta.get("note") else []) + [
              "| N | in-degree | simulator | synapses | build s | sim s | process s | peak MB | "
              "rate Hz | events/s | neurosim/peer |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -205,22 +242,66 @@ def _markdown(rows, meta, path):
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['N']} | {r['indegree']} | {r['simulator']}"
-                         f"{' (earlier run, ' + r['earlier'] + ')' if 'earlier' in r else ''} | failed: "
+                         f"{_label(r)} | failed: "
                          f"{' '.join(r['error'])[:80]} |||||||| |")
             continue
         ref = ns_rows.get((r["N"], r["indegree"]))
         ratio = ""
         if ref and not r["simulator"].startswith("neurosim"):
             ratio = f"{ref['sim_s'] / r['sim_s']:.2f}"
-        name = r["simulator"] + (f" (earlier run, {r['earlier']})" if "earlier" in r else "")
+        name = r["simulator"] + _label(r)
         lines.append(
             f"| {r['N']} | {r['indegree']} | {name} | {r['synapses']} | "
             f"{r['build_s']:.2f} | {r['sim_s']:.3f} | {r.get('process_wall_s', 0):.2f} | "
             f"{r.get('peak_rss_mb', 0):.0f} | {r['rate_hz']:.2f} | {r['events_per_s'] / 1e6:.1f} M | "
             f"{ratio} |")
+    lines += _brian2_lines(rows)
     lines += _rate_lines(rows)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def _label(r):
+    """What a row's name needs besides the simulator: the build and whether it is earlier."""
+    bits = []
+    if "build" in r and r["build"].startswith("cpp_standalone"):
+        bits.append(r["build"][len("cpp_standalone "):].strip("()")
+                    + (f", Brian2 {r['brian2_version']}" if "brian2_version" in r else ""))
+    if "earlier" in r:
+        bits.append(f"earlier run, {r['earlier']}")
+    return f" ({'; '.join(bits)})" if bits else ""
+
+
+def _load_note(rows):
+    loads = [r["load_1min"] for r in rows if "load_1min" in r and "earlier" not in r]
+    if not loads:
+        return ""
+    return (f" Load of the machine (1-min average, {os.cpu_count()} cores) as each run of "
+            f"this run began: {min(loads):.1f}-{max(loads):.1f}, median "
+            f"{statistics.median(loads):.1f}: other jobs shared the cores, so absolute times "
+            f"are inflated and 2-thread times most of all; compare within a point.")
+
+
+def _brian2_lines(rows):
+    """neurosim against Brian2 cpp_standalone at each point, one and two threads."""
+    by = {(r["simulator"], r["N"], r["indegree"]): r for r in rows if "error" not in r}
+
+    def ratio(a, b, n, k):
+        ra, rb = by.get((a, n, k)), by.get((b, n, k))
+        if not (ra and rb):
+            return "-"
+        txt = f"{ra['sim_s'] / rb['sim_s']:.2f}"
+        if "earlier" in ra or "earlier" in rb:
+            txt += f" (earlier run{', ' + rb['build'] if 'build' in rb else ''})"
+        return txt
+
+    out = ["", "## Against Brian2 cpp_standalone", "",
+           "| N | in-degree | neurosim / Brian2 (1 thread: openmp_threads=0) | "
+           "neurosim 2t / Brian2 (openmp_threads=2) |", "|---|---|---|---|"]
+    for n, k in dict.fromkeys((r["N"], r["indegree"]) for r in rows):
+        out.append(f"| {n} | {k} | {ratio('neurosim', 'brian2-cpp_standalone', n, k)} | "
+                   f"{ratio('neurosim-2t', 'brian2-cpp_standalone-2t', n, k)} |")
+    return out
 
 
 def _rate_lines(rows):

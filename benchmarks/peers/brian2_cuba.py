@@ -6,9 +6,18 @@ Prints one JSON line like benchmarks/cuba.py. sim_s is the simulation loop only:
 measurement of the C++ main loop for cpp_standalone (device._last_run_time), and for the runtime
 target the wall time of a second run() call after a short first one (so code generation and
 Cython compilation, cached on disk, are not counted). build_s covers network construction.
+
+Threads (cpp_standalone): --threads 1 is Brian2's default build, openmp_threads = 0, which
+generates plain single-threaded code; --threads N > 1 sets openmp_threads = N. (openmp_threads
+= 1 is not one thread of the default build: Brian2 then generates OpenMP code, about 1.5x
+slower on CUBA here; --openmp-threads 1 runs it, for comparison.) Every row names its build
+and the Brian2 version.
 """
 
 import argparse
+import contextlib
+import io
+import json
 import sys
 import tempfile
 import time
@@ -22,7 +31,11 @@ def main():
     ap.add_argument("--indegree", type=int, default=80)
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--target", choices=("runtime", "cpp_standalone"), default="runtime")
-    ap.add_argument("--threads", type=int, default=1, help="OpenMP threads (cpp_standalone)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads (cpp_standalone): 1 = default build (openmp_threads = 0), "
+                         "N > 1 = openmp_threads N")
+    ap.add_argument("--openmp-threads", type=int, default=None,
+                    help="set Brian2's openmp_threads directly (overrides --threads)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     t_proc = time.perf_counter()
@@ -32,9 +45,15 @@ def main():
     if args.target == "cpp_standalone":
         workdir = tempfile.mkdtemp(prefix="brian2_cuba_")
         b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
-        b2.prefs.devices.cpp_standalone.openmp_threads = args.threads
+        omp = (args.openmp_threads if args.openmp_threads is not None
+               else (0 if args.threads <= 1 else args.threads))
+        b2.prefs.devices.cpp_standalone.openmp_threads = omp
+        threads = max(omp, 1)
+        build = f"cpp_standalone (openmp_threads={omp})"
     else:
         b2.prefs.codegen.target = "cython"
+        threads = 1
+        build = "runtime (cython)"
     b2.defaultclock.dt = 0.1 * ms
     N, n_exc = args.N, int(round(0.8 * args.N))
     p = args.indegree / N
@@ -70,8 +89,13 @@ def main():
         net.run(args.duration * second)
         sim_s = time.perf_counter() - t1
         n_syn = int(len(Ce) + len(Ci))
-    report(f"brian2-{args.target}", N, args.threads, n_syn, build_s, sim_s,
-           int(mon.num_spikes), args.duration, t_proc)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        report(f"brian2-{args.target}", N, threads, n_syn, build_s, sim_s,
+               int(mon.num_spikes), args.duration, t_proc)
+    row = json.loads(buf.getvalue().strip().splitlines()[-1])
+    row.update(build=build, brian2_version=b2.__version__)
+    print(json.dumps(row))
 
 
 if __name__ == "__main__":
