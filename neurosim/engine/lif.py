@@ -494,8 +494,8 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps, max_rec_per
         if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         if dv is not None:
-            deliver_drives(dv, ds, 0, 0, n_lif, st.i_exc, st.i_inh, st.ring_exc, st.ring_inh,
-                           st.ring_used, step)
+            deliver_drives(dv, ds, np.int64(0), np.int64(0), n_lif, st.i_exc, st.i_inh,
+                           st.ring_exc, st.ring_inh, st.ring_used, step)
         n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
                                   n_spk)
     return n_steps, n_spk
