@@ -11,8 +11,14 @@ in NEST's virtual environment, made on first use as for the CUBA suite: Python 3
 prepare: ``net.build()`` / ``nest.Prepare()``), an untimed pre-simulation of ``--presim`` s
 (the initial transient; for neurosim also the load of the compiled kernels), then
 ``--duration`` s timed, whose spikes give the rates per population. Peak memory is the
-child's ``ru_maxrss`` (``os.wait4``). Repeats alternate which simulator goes first; the
-tables give medians (and the spread of the rates over the repeats).
+child's ``ru_maxrss`` (``os.wait4``). Repeat r uses seed ``--seed`` + r (another
+realization of the model) and alternates which simulator goes first; the tables give
+medians, and the rates' lowest and highest repeat: the model's own spread.
+
+Full scale (NEST needs 3 or more threads there; a run is stopped above ``--rss-cap-gb``)::
+
+    python benchmarks/microcircuit.py --simulators nest --scales 1 --backgrounds dc \
+        --threads 4 --repeats 1 --duration 0.1 --presim 0.05 --append
 
 Writes ``microcircuit_results.json``, ``microcircuit_results.md`` and ``microcircuit.png``
 into ``--out`` (default: this folder). The machine is shared and timings are noisy: compare
@@ -144,20 +150,20 @@ def spawn(cmd, timeout, env=None, rss_cap_mb=None):
 
 
 # ----------------------------------------------------------------------------- the suite
-def commands(args, scale, background, threads, params_dir):
+def commands(args, scale, background, threads, params_dir, seed):
     """Simulator name -> command line for one configuration."""
     common = ["--duration", str(args.duration), "--presim", str(args.presim),
               "--threads", str(threads)]
     cmds = {"neurosim": [sys.executable, os.path.abspath(__file__), "--child", "neurosim",
                          "--scale", str(scale), "--k-scale", str(args.k_scale),
-                         "--background", background, "--seed", str(args.seed),
+                         "--background", background, "--seed", str(seed),
                          "--dtype", args.dtype] + common}
     if args.nest_python:
         path = os.path.join(params_dir, f"params_{scale}_{args.k_scale}_{background}.json")
         with open(path, "w") as f:
             json.dump(nest_params(scale, args.k_scale, background), f)
         cmds["nest"] = [args.nest_python, os.path.join(HERE, "peers", "nest_microcircuit.py"),
-                        "--params", path, "--seed", str(args.seed)] + common
+                        "--params", path, "--seed", str(seed)] + common
     return cmds
 
 
@@ -176,6 +182,7 @@ def summarize(runs):
     out["rates"] = {p: round(statistics.median(r["rates"][p] for r in ok), 3) for p in POPS}
     out["rates_min"] = {p: min(r["rates"][p] for r in ok) for p in POPS}
     out["rates_max"] = {p: max(r["rates"][p] for r in ok) for p in POPS}
+    out["seeds"] = sorted({r["seed"] for r in ok})
     out["sim_s_all"] = [r["sim_s"] for r in ok]
     out["build_s_all"] = [r["build_s"] for r in ok]
     if len(ok) < len(runs):
@@ -208,7 +215,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1.0, help="timed simulation (s)")
     ap.add_argument("--presim", type=float, default=0.1, help="untimed warm-up (s)")
-    ap.add_argument("--seed", type=int, default=55)
+    ap.add_argument("--seed", type=int, default=55,
+                    help="seed of the first repeat; repeat r uses seed + r")
     ap.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     ap.add_argument("--timeout", type=float, default=1800, help="per run (s)")
     ap.add_argument("--rss-cap-gb", type=float, default=17.0,
@@ -219,6 +227,8 @@ def main(argv=None):
     ap.add_argument("--tag", default="microcircuit_results",
                     help="file name stem of the results (json, md)")
     ap.add_argument("--render", action="store_true", help="only redraw from the JSON")
+    ap.add_argument("--append", action="store_true",
+                    help="keep the rows of the existing JSON that this run does not redo")
     args = ap.parse_args(argv)
     if args.child:
         threads = args.threads[0]
@@ -251,10 +261,11 @@ def main(argv=None):
         for scale in args.scales:
             for bg in args.backgrounds:
                 for t in args.threads:
-                    cmds = {k: v for k, v in commands(args, scale, bg, t, tmp).items()
-                            if k in args.simulators}
-                    runs = {k: [] for k in cmds}
+                    runs = {k: [] for k in args.simulators}
                     for rep in range(args.repeats):
+                        cmds = {k: v for k, v in commands(args, scale, bg, t, tmp,
+                                                          args.seed + rep).items()
+                                if k in args.simulators}
                         order = list(cmds) if rep % 2 == 0 else list(cmds)[::-1]
                         for name in order:
                             if runs[name] and all("error" in r for r in runs[name]):
@@ -267,15 +278,29 @@ def main(argv=None):
                                      f"build {r['build_s']} s, sim {r['sim_s']} s, "
                                      f"{r['peak_rss_mb']:.0f} MB"), file=sys.stderr)
                     for name, rs in runs.items():
+                        if not rs:
+                            continue
                         row = summarize(rs)
                         row.update(simulator=name, scale=scale, background=bg, threads=t)
                         results.append(row)
+    if args.append and os.path.exists(json_path):
+        with open(json_path) as f:
+            old = json.load(f)
+        new = {_key(r) for r in results}
+        results = [r for r in old["rows"] if _key(r) not in new] + results
+        meta["commands"] = old["meta"].get("commands", [old["meta"]["command"]]) + [
+            meta["command"]]
+        meta = dict(old["meta"], commands=meta["commands"], date=meta["date"])
     data = dict(meta=meta, rows=results)
     os.makedirs(args.out, exist_ok=True)
     with open(json_path, "w") as f:
         json.dump(data, f, indent=1)
     print(json.dumps(data))
     write_outputs(data, args)
+
+
+def _key(row):
+    return (row["scale"], row["background"], row["threads"], row["simulator"])
 
 
 def _mem_gb():
@@ -305,17 +330,21 @@ def _fmt(x, unit=""):
 
 
 def write_outputs(data, args):
-    rows, meta = data["rows"], data["meta"]
+    meta = data["meta"]
+    rows = sorted(data["rows"], key=lambda r: (r["scale"], r["background"], r["threads"],
+                                               r["simulator"]))
     versions = sorted({f"{r['simulator']} {r['version']}" for r in rows if "version" in r})
     lines = [f"# Cortical microcircuit: neurosim vs NEST ({meta['date']})", "",
              f"Machine: {meta['machine']}; Python {meta['python']} (neurosim), "
              f"{', '.join(versions)}.", "",
-             f"Reproduce: `{meta['command']}`", "",
+             "Reproduce: " + "; ".join(f"`{c}`" for c in meta.get("commands",
+                                                                 [meta["command"]])), "",
              f"Protocol: each run a fresh process; build = construct + connect + prepare; "
              f"{meta['presim']} s untimed pre-simulation, then {meta['duration']} s timed; "
              f"medians of the repeats (the simulators take turns); peak memory = the "
-             f"child's ru_maxrss; seed {meta['seed']} (NEST's rng_seed and neurosim's network "
-             f"seed: different draws of the same model), neurosim in {meta['dtype']}, "
+             f"child's ru_maxrss; repeat r uses seed {meta['seed']} + r (NEST's rng_seed, "
+             f"neurosim's network seed: each repeat is another realization of the model, "
+             f"drawn differently by the two simulators), neurosim in {meta['dtype']}, "
              f"k_scale {meta['k_scale']}. The machine is shared: absolute times are noisy, "
              f"the ratios of one run less so.", "",
              "| scale | background | threads | simulator | neurons | synapses | build s | "
@@ -325,7 +354,8 @@ def write_outputs(data, args):
         for name, r in sorted(sims.items()):
             if "error" in r:
                 lines.append(f"| {scale} | {bg} | {t} | {name} | | | | | "
-                             f"{_fmt(r.get('peak_rss_mb'), ' MB')} | failed: {r['error']} |")
+                             f"{_fmt((r.get('peak_rss_mb') or 0) / 1024, ' GB')} | "
+                             f"failed: {r['error']} |")
                 continue
             lines.append(
                 f"| {scale} | {bg} | {t} | {name} | {r['neurons']:,} | {r['synapses']:,} | "
@@ -340,21 +370,34 @@ def write_outputs(data, args):
             lines.append(f"| {scale} | {bg} | {t} | {a['build_s'] / b['build_s']:.2f} | "
                          f"{a['s_per_sim_s'] / b['s_per_sim_s']:.2f} | "
                          f"{a['peak_rss_mb'] / b['peak_rss_mb']:.2f} |")
-    lines += ["", "Rates per population (Hz; median over repeats and, in brackets, the "
-              "lowest and highest repeat), against the PyNEST example's full-scale rates "
+    lines += ["", "Rates per population (Hz; median over the repeats' realizations and, in "
+              "brackets, the lowest and highest: the model's own spread), against the PyNEST example's full-scale rates "
               "(Poisson background; nest-simulator pynest/examples/Potjans_2014/"
               "network_params.py, `full_mean_rates`):", "",
-              "| scale | background | threads | simulator | " + " | ".join(POPS) + " |",
-              "|---|---|---|---|" + "---|" * len(POPS),
-              "| 1 | poisson | - | published (NEST example) | "
+              "| scale | background | threads | simulator | seeds | " + " | ".join(POPS) + " |",
+              "|---|---|---|---|---|" + "---|" * len(POPS),
+              "| 1 | poisson | - | published (NEST example) | - | "
               + " | ".join(f"{REFERENCE_RATES[p]:.3g}" for p in POPS) + " |"]
     for (scale, bg, t), sims in _pairs(rows).items():
         for name, r in sorted(sims.items()):
             if "error" in r:
                 continue
             cells = [f"{r['rates'][p]:.3g} [{r['rates_min'][p]:.3g}-{r['rates_max'][p]:.3g}]"
-                     if r["repeats"] > 1 else f"{r['rates'][p]:.3g}" for p in POPS]
-            lines.append(f"| {scale} | {bg} | {t} | {name} | " + " | ".join(cells) + " |")
+                     if len(r.get("seeds", [])) > 1 else f"{r['rates'][p]:.3g}" for p in POPS]
+            seeds = ", ".join(str(x) for x in r.get("seeds", [meta["seed"]]))
+            lines.append(f"| {scale} | {bg} | {t} | {name} | {seeds} | " + " | ".join(cells)
+                         + " |")
+    lines += ["", "Notes:", "",
+              "- neurosim draws the same network and spikes for any thread count; NEST's "
+              "draws depend on the number of virtual processes, so its rows for 1 and 2 "
+              "threads are different realizations.",
+              "- With 2 threads on this 2-core machine shared with other jobs, both "
+              "simulators slow down and vary from run to run (each step waits for both "
+              "threads, one of which waits for a core); the 1-thread rows are the steadier "
+              "comparison.",
+              "- Full scale: NEST refuses more than 134M connections per thread, so it runs "
+              "with 4 threads (on the 2 cores); a run whose resident memory passes "
+              "`--rss-cap-gb` is stopped (the machine is shared) and reported as failed."]
     md = os.path.join(args.out, args.tag + ".md")
     with open(md, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -374,21 +417,23 @@ def _plot(rows, path):
              if all("error" not in r for r in v.values())}
     if not pairs:
         return
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw=dict(width_ratios=[1, 1, 1.4]))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.2),
+                             gridspec_kw=dict(width_ratios=[1, 1, 1, 1.4]))
     keys = list(pairs)
     sims = sorted({s for v in pairs.values() for s in v})
     width = 0.8 / len(sims)
-    for ax, key, label in ((axes[0], "s_per_sim_s", "wall-clock s per simulated s"),
-                           (axes[1], "build_s", "build (s)")):
+    for ax, key, label, f in ((axes[0], "s_per_sim_s", "wall-clock s per simulated s", 1),
+                              (axes[1], "build_s", "build (s)", 1),
+                              (axes[2], "peak_rss_mb", "peak memory (GB)", 1 / 1024)):
         for k, sim in enumerate(sims):
-            vals = [pairs[c][sim][key] if sim in pairs[c] else 0 for c in keys]
+            vals = [pairs[c][sim][key] * f if sim in pairs[c] else 0 for c in keys]
             ax.bar([i + k * width for i in range(len(keys))], vals, width, label=sim,
                    color=f"C{k}")
         ax.set_xticks([i + width * (len(sims) - 1) / 2 for i in range(len(keys))])
         ax.set_xticklabels([f"{s:g}\n{bg}\n{t} thr" for s, bg, t in keys], fontsize=8)
         ax.set_ylabel(label)
         ax.legend(fontsize=8)
-    ax = axes[2]
+    ax = axes[3]
     x = range(len(POPS))
     ax.plot(x, [REFERENCE_RATES[p] for p in POPS], "k*", ms=10,
             label="published full scale (NEST example)")
