@@ -11,7 +11,7 @@ Quick start::
     net.run(200*ms)
 """
 
-from . import convert, energy, hardware, loihi, random, rules, units
+from . import convert, energy, hardware, loihi, nets, random, rules, units
 from .counters import Counts, CountMonitor
 from .monitors import SpikeMonitor, StateMonitor
 from .network import InsufficientMemoryError, Network, NetworkError
@@ -31,5 +31,5 @@ __all__ = [
     "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",
     "hardware", "__version__", "load_results", "save_results", "Results", "load_network",
-    "NetworkFileError", "UnitWarning", "abstract_units", "random", "rules",
+    "NetworkFileError", "UnitWarning", "abstract_units", "random", "rules", "nets",
 ]

@@ -10,17 +10,18 @@ environment variable ``NEUROSIM_MEMORY_LIMIT`` (bytes, or with a unit: ``"8GB"``
 The estimates are per synapse and per neuron, from the arrays the code allocates:
 
 * connecting: int32 source and target and a float64 weight per synapse (16 bytes); random
-  connectivity is drawn in place; per-synapse delays add about 40 bytes per synapse of
-  temporaries (the checks of the time grid);
-* building (lowering to the plan): the plan's int32 target and weight per synapse (in the
-  network's dtype) and int32 delays where they differ, plus the temporaries of the lowering
-  (int64 source/target copies, channel selections, the sorted order: 64 bytes per synapse),
-  the delay ring buffers (2 x slots x LIF neurons) and the CSR row pointers (8 bytes per node
-  and block).
+  connectivity is drawn in place; per-synapse delays are kept as int32 (4 bytes) and add
+  about 24 bytes per synapse of temporaries (the checks of the time grid);
+* building (lowering to the plan, streamed one projection at a time): the plan's int32
+  target per synapse, a weight (in the network's dtype) where the weights of a (delay,
+  channel) block differ, an int32 delay where delays differ, plus the temporaries of the
+  largest projection (its flat row keys and positions, int64, and copies of its weights:
+  24 bytes per synapse), the delay ring buffers (2 x slots x LIF neurons) and the CSR row
+  pointers (8 bytes per node and block).
 
-Measured peaks (``VmHWM``, 2e7 synapses, 1e5 neurons): connecting 17.6 bytes per synapse
-(57 with per-synapse delays), building 74 more (66 with per-synapse delays); the estimates
-above give 16 (56) and 76 (80).
+Measured peaks above the interpreter's (``VmHWM``; 2e7 synapses, 1e5 neurons, one
+projection, one shared weight): connecting 17.0 bytes per synapse (42 with per-synapse
+delays), building 40 in all (52); the estimates give 16 (44) and 44 (52).
 """
 
 import math
@@ -36,9 +37,9 @@ __all__ = ["available_bytes", "require", "format_bytes", "expected_synapses", "p
 #: Bytes per synapse held by a projection (int32 pre and post indices, float64 weight).
 CONNECT_BYTES_PER_SYNAPSE = 16
 #: Bytes per synapse of temporaries when per-synapse delays are checked at connect.
-DELAY_TEMP_BYTES_PER_SYNAPSE = 40
-#: Bytes per synapse of the temporaries while the network is lowered to CSR.
-LOWERING_TEMP_BYTES_PER_SYNAPSE = 64
+DELAY_TEMP_BYTES_PER_SYNAPSE = 28
+#: Bytes per synapse of the largest projection's temporaries while it is lowered to CSR.
+LOWERING_TEMP_BYTES_PER_SYNAPSE = 24
 
 _UNITS = {"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -102,7 +103,7 @@ def require(need, what, detail=""):
     raise InsufficientMemoryError(
         f"{what} needs about {format_bytes(need)}"
         + (f" ({detail})" if detail else "")
-        + f", but only {format_bytes(avail)} is available; nothing was allocated. Use a "
+        + f", but only {format_bytes(avail)} is available; nothing was allocated for it. Use a "
         "smaller network, a machine with more memory, or set NEUROSIM_MEMORY_LIMIT if the "
         "estimate is wrong for your machine")
 
@@ -123,8 +124,10 @@ def expected_synapses(n_pre, n_post, weight, rule, value):
     return None if n is None else max(n, 0)
 
 
-def plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, threads, itemsize):
+def plan_bytes(n_syn, largest, n_lif, n_nodes, slots, blocks, threads, itemsize,
+               varying_weights=True, varying_delays=True):
     """Peak bytes of building a plan (see the module docstring)."""
-    return (n_syn * (4 + itemsize + 4 + LOWERING_TEMP_BYTES_PER_SYNAPSE)
+    per = 4 + (itemsize if varying_weights else 0) + (4 if varying_delays else 0)
+    return (n_syn * per + largest * LOWERING_TEMP_BYTES_PER_SYNAPSE
             + 2 * slots * n_lif * itemsize + threads * blocks * (n_nodes + 1) * 8
             + n_nodes * 60)

@@ -585,16 +585,27 @@ class Network(Sealed):
 
     def _require_plan(self, extra_synapses=0, extra_blocks=0):
         """Refuse to build a plan that will not fit (``extra_*``: connections not made yet,
-        counted by the network-file loader before it connects anything)."""
-        n_syn = sum(p.n_synapses for p in self.projections) + extra_synapses
+        counted by the network-file loader before it connects anything, with varying
+        weights and delays assumed)."""
+        projs = self.projections
+        n_syn = sum(p.n_synapses for p in projs) + extra_synapses
+        largest = max([p.n_synapses for p in projs] + [extra_synapses])
         n_lif = sum(p.n for p in self.populations if p.kind in ("lif", "loihi_lif"))
         n_nodes = sum(p.n for p in self.populations)
         slots = 2 + max((int(np.max(p.delay_steps)) if np.size(p.delay_steps) else 0
-                         for p in self.projections), default=0)
-        blocks = 2 * len({int(p.delay_steps) if np.ndim(p.delay_steps) == 0 else -1
-                          for p in self.projections}) + 2 * extra_blocks or 1
-        need = memory.plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, self.threads,
-                                 np.dtype(self.dtype).itemsize)
+                         for p in projs), default=0)
+        keys = {}
+        for p in projs:                      # weights of each (delay, channel) block
+            w = p._weight
+            d = -1 if np.ndim(p.delay_steps) else int(p.delay_steps)
+            for ch, part in ((0, w[w >= 0]), (1, w[w < 0])) if w.size else ():
+                if part.size:
+                    keys.setdefault((d, ch), set()).update({part.min(), part.max()})
+        varying = bool(extra_synapses) or any(len(v) > 1 for v in keys.values())
+        hetero = bool(extra_synapses) or any(np.ndim(p.delay_steps) for p in projs)
+        blocks = len(keys) + 2 * extra_blocks or 1
+        need = memory.plan_bytes(n_syn, largest, n_lif, n_nodes, slots, blocks, self.threads,
+                                 np.dtype(self.dtype).itemsize, varying, hetero)
         memory.require(need, f"building this network ({n_syn:,.0f} synapses, {n_nodes:,} "
                        f"neurons)", "plan and lowering temporaries")
 

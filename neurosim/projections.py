@@ -325,6 +325,7 @@ def _delays(delay, weight, pre_i, post_i, dt):
     steps = steps_on_grid("delay", arr, dt)
     if steps.size and steps.max() > MAX_DELAY_STEPS:
         fail("delay", f"<= {MAX_DELAY_STEPS} steps", float(arr.max()))
+    steps = steps.astype(np.int32)      # the plan's type (MAX_DELAY_STEPS fits): 4 B each
     steps.flags.writeable = False
     return steps
 

@@ -184,9 +184,9 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
         arrays[key + "/values"] = vals
     if weights:
         for pr in net.projections:
-            if pr.weight is None:
+            if pr._weight is None:
                 continue
-            w = np.broadcast_to(np.asarray(pr.weight, dtype=np.float64),
+            w = np.broadcast_to(np.asarray(pr._weight, dtype=np.float64),
                                 np.shape(pr.pre_index))
             arrays[f"weights/{pr.name}/pre"] = np.asarray(pr.pre_index, dtype=np.int64)
             arrays[f"weights/{pr.name}/post"] = np.asarray(pr.post_index, dtype=np.int64)

@@ -183,13 +183,17 @@ def steps_on_grid(name, values, dt, unit="s"):
     arr = check_finite_array(name, values, unit=unit)
     if arr.size and arr.min() < 0:
         fail(name, f">= 0 {unit}", float(arr.min()))
-    x = arr / dt
+    x = np.array(arr, dtype=np.float64)   # in place below: few temporaries per value
+    x /= dt
     steps = np.round(x)
-    off = np.abs(x - steps) > 1e-6
+    np.subtract(x, steps, out=x)
+    np.abs(x, out=x)
+    off = x > 1e-6
     if np.any(off):
         first = float(arr.ravel()[np.flatnonzero(off.ravel())[0]])
         fail(name, f"a multiple of dt = {dt:g} {unit}", first,
              f"{int(off.sum())} value(s) off the time grid")
+    del x, off
     return steps.astype(np.int64)
 
 
@@ -254,9 +258,9 @@ def warn_implausible(name, value, unit):
     arr = np.asarray(value, dtype=float).ravel()
     if not arr.size:
         return
-    k = int(np.argmax(np.abs(arr)))
-    if abs(arr[k]) > limit:
-        v = float(arr[k])
+    lo, hi = float(arr.min()), float(arr.max())     # no |arr| temporary
+    v = hi if abs(hi) >= abs(lo) else lo
+    if abs(v) > limit:
         warnings.warn(f"{name} = {v:g} {unit} is far outside the physiological range "
                       f"(|{name}| > {limit:g} {unit}); neurosim takes SI units: did you mean "
                       f"{v:g} {hint} ({name}={v:g}*{hint})?", UnitWarning,

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..engine.build import csr_scatter
+from ..engine.build import csr_positions
 from ..engine.lif import Conn, LIFParams, Record, Sources, State
 from ..models.lif import lif_propagator, refractory_steps
 from ..drives import lower_drives
@@ -102,62 +102,83 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     Partition q owns the targets ``part_start[q] .. part_start[q+1]-1`` (equal shares of the
     LIF neurons). Within a row, synapses keep projection order then their original order, in
     every partition, so per-target input order does not depend on the number of partitions.
+
+    Streamed: one pass over the projections counts the synapses of every (partition, block,
+    source) row and finds the blocks' shared weights, a second pass writes each projection's
+    synapses straight into their rows (a stable counting sort, in projection order). The
+    working set beyond the plan's own arrays is that of one projection at a time.
     """
-    groups = {}
-    max_delay = 0
+    part_start = np.round(np.linspace(0, n_lif, n_parts + 1)).astype(np.int64)
+    keyset, max_delay = set(), 0
     for proj in projections:
-        pre = proj.pre_index.astype(np.int64) + start[proj.pre]
-        post = proj.post_index.astype(np.int64) + start[proj.post]
-        w = proj.weight
+        inh = proj._weight < 0
         d = proj.delay_steps
+        hetero = np.ndim(d) != 0
+        if proj.n_synapses:
+            max_delay = max(max_delay, int(np.max(d)))
+        for channel in (0, 1):
+            if np.any(inh) if channel else not np.all(inh):
+                keyset.add((-1 if hetero else int(d), channel))
+    keys = sorted(keyset)
+    index = {k: b for b, k in enumerate(keys)}
+    n_blocks = len(keys)
+    rows = n_parts * n_blocks * n_nodes
+    counts = np.zeros(rows, dtype=np.int64)
+    w_lo = np.full(n_blocks, np.inf)
+    w_hi = np.full(n_blocks, -np.inf)
+
+    def row_keys(proj):
+        """Flat (partition, block, source) row of each synapse of ``proj``."""
+        w = proj._weight
+        d = proj.delay_steps
+        block = np.empty(w.shape[0], dtype=np.int64)
         inh = w < 0
         for channel in (0, 1):
-            sel = inh if channel else ~inh
-            if not np.any(sel):
-                continue
-            if np.ndim(d) == 0:
-                key = (int(d), channel)
-                part = (pre[sel], post[sel], w[sel], None)
-                max_delay = max(max_delay, int(d))
-            else:
-                key = (-1, channel)
-                part = (pre[sel], post[sel], w[sel], d[sel])
-                max_delay = max(max_delay, int(d.max()) if d.size else 0)
-            groups.setdefault(key, []).append(part)
+            k = (-1 if np.ndim(d) != 0 else int(d), channel)
+            if k in index:
+                block[inh if channel else ~inh] = index[k]
+        part = (np.searchsorted(part_start, proj.post_index + start[proj.post], side="right")
+                - 1 if n_parts > 1 else 0)
+        return (part * n_blocks + block) * n_nodes + (proj.pre_index + start[proj.pre])
 
-    keys = sorted(groups)
-    part_start = np.round(np.linspace(0, n_lif, n_parts + 1)).astype(np.int64)
-    any_hetero = any(k[0] == -1 for k in keys)
-    n_syn = sum(part[0].shape[0] for k in keys for part in groups[k])
-    indptr = np.zeros((n_parts, len(keys), n_nodes + 1), dtype=np.int64)
-    target = np.empty(n_syn, dtype=np.int32)
-    cat = [[np.concatenate([q[i] for q in groups[k]]) if i < 3 or k[0] == -1 else None
-            for i in range(4)] for k in keys]
-    shared = [_shared_weight(c[2], dtype) for c in cat]
+    for proj in projections:
+        counts += np.bincount(row_keys(proj), minlength=rows)
+        wd = proj._weight.astype(dtype)
+        inh = wd < 0
+        for channel in (0, 1):
+            sel = wd[inh] if channel else wd[~inh]
+            if sel.size:
+                b = index[(-1 if np.ndim(proj.delay_steps) != 0 else int(proj.delay_steps),
+                           channel)]
+                w_lo[b] = min(w_lo[b], float(sel.min()))
+                w_hi[b] = max(w_hi[b], float(sel.max()))
+        del wd, inh
+    shared = [_shared_weight(np.array([w_lo[b], w_hi[b]]), dtype) for b in range(n_blocks)]
     per_synapse = any(w != w for w in shared)
+    n_syn = int(counts.sum())
+    flat = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=flat[1:])
+    del counts
+    target = np.empty(n_syn, dtype=np.int32)
     weight = np.empty(n_syn if per_synapse else 0, dtype=dtype)
+    any_hetero = any(k[0] == -1 for k in keys)
     syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
-    offset = 0
+    fill = flat[:-1].copy()
+    for proj in projections:
+        pos = np.empty(proj.n_synapses, dtype=np.int64)
+        csr_positions(row_keys(proj), fill, pos)
+        target[pos] = proj.post_index + start[proj.post]
+        if per_synapse:
+            weight[pos] = proj._weight
+        if np.ndim(proj.delay_steps) != 0:
+            syn_delay[pos] = proj.delay_steps
+        del pos
+    del fill
+    indptr = np.empty((n_parts, n_blocks, n_nodes + 1), dtype=np.int64)
     for q in range(n_parts):
-        for b, key in enumerate(keys):
-            pre, post, w, d = cat[b]
-            if n_parts > 1:
-                mine = (post >= part_start[q]) & (post < part_start[q + 1])
-                pre, post, w = pre[mine], post[mine], w[mine]
-                d = d[mine] if d is not None else None
-            m = pre.shape[0]
-            counts = np.bincount(pre, minlength=n_nodes)
-            local = np.zeros(n_nodes + 1, dtype=np.int64)
-            local[1:] = np.cumsum(counts)
-            indptr[q, b] = local + offset
-            order = np.empty(m, dtype=np.int64)
-            csr_scatter(pre, local, order)
-            target[offset:offset + m] = post[order]
-            if per_synapse:
-                weight[offset:offset + m] = w[order]
-            if d is not None:
-                syn_delay[offset:offset + m] = d[order]
-            offset += m
+        for b in range(n_blocks):
+            r0 = (q * n_blocks + b) * n_nodes
+            indptr[q, b] = flat[r0:r0 + n_nodes + 1]
     conn = Conn(part_start=part_start, indptr=indptr,
                 block_delay=np.array([k[0] for k in keys], dtype=np.int64),
                 block_inh=np.array([k[1] for k in keys], dtype=np.uint8),
@@ -167,7 +188,8 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
 
 
 def _shared_weight(w, dtype):
-    """The weight (in the plan's dtype) shared by every synapse of a block, else nan."""
+    """The weight (in the plan's dtype) shared by every synapse of a block (``w``: the
+    block's weights, or their smallest and largest), else nan."""
     w = w.astype(dtype)
     return w[0] if w.size and np.all(w == w[0]) else np.nan
 

@@ -6,7 +6,7 @@ from numba import njit
 from .._config import JIT_OPTIONS
 from .rng import geometric, next_u64
 
-__all__ = ["csr_scatter", "fixed_probability", "draw_sources"]
+__all__ = ["csr_scatter", "csr_positions", "fixed_probability", "draw_sources"]
 
 
 @njit(**JIT_OPTIONS)
@@ -19,6 +19,22 @@ def _scatter_chunk(rows, fill, order_out, s0):
 
 #: Entries sorted per compiled call (Python sees Ctrl-C between calls).
 SCATTER_CHUNK = 1 << 23
+
+
+@njit(**JIT_OPTIONS)
+def _positions_chunk(keys, fill, out):
+    for s in range(keys.shape[0]):
+        k = keys[s]
+        out[s] = fill[k]
+        fill[k] += 1
+
+
+def csr_positions(keys, fill, out):
+    """Stable counting-sort positions: ``out[s]`` = ``fill[keys[s]]``, then that row's fill
+    pointer moves on (rows filled in the order of the calls and of ``keys``). In chunks, so
+    that Ctrl-C stops a large build at once."""
+    for s0 in range(0, keys.shape[0], SCATTER_CHUNK):
+        _positions_chunk(keys[s0:s0 + SCATTER_CHUNK], fill, out[s0:s0 + SCATTER_CHUNK])
 
 
 def csr_scatter(rows, indptr, order_out):
