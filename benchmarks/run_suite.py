@@ -211,9 +211,9 @@ def _keep(rows, path, ran, other_sizes=False):
 
 
 def _ratios(rows):
-    """sim_s of neurosim divided by each peer's at the same (N, indegree). A row of an earlier
-    run is compared only with rows of that run, except that a current neurosim row is compared
-    with a peer's earlier row (NEST kept with --keep-from), which the tables mark."""
+    """sim_s of neurosim divided by each peer's at the same (N, indegree), only between rows of
+    the same run (a row kept from an earlier run, e.g. NEST with --keep-from, is not compared
+    with a row of this one: the load of the machine differs between runs)."""
     by = {(r["simulator"], r["N"], r["indegree"]): r for r in rows if "error" not in r}
     for r in rows:
         if "error" in r or not r["simulator"].startswith("neurosim"):
@@ -221,7 +221,7 @@ def _ratios(rows):
         r["ratio_to"] = {s: round(r["sim_s"] / o["sim_s"], 3)
                          for (s, n, k), o in by.items()
                          if n == r["N"] and k == r["indegree"] and not s.startswith("neurosim")
-                         and ("earlier" not in r or r["earlier"] == o.get("earlier"))}
+                         and r.get("earlier") == o.get("earlier")}
 
 
 def _markdown(rows, meta, path):
@@ -229,7 +229,7 @@ def _markdown(rows, meta, path):
              f"Machine: {meta['machine']}; Python {meta['python']}; {meta['date']}; "
              f"{meta['duration_s']} s simulated, dt 0.1 ms; sim s = median of {meta['repeat']} "
              f"runs ({meta.get('repeat_large', 1)} above 64k; the simulators take turns in "
-             f"each round). Ratio = neurosim sim s / peer sim s (below 1: neurosim "
+             f"each round; rows of an earlier run: that run's medians). Ratio = neurosim sim s / peer sim s (below 1: neurosim "
              f"faster). Brian2 cpp_standalone on one thread is Brian2's default build "
              f"(openmp_threads = 0: no OpenMP code); its 2-thread row sets openmp_threads = 2. "
              f"Rows marked 'earlier run' were not rerun now; they come from the run of that date."
@@ -248,7 +248,8 @@ def _markdown(rows, meta, path):
         ref = ns_rows.get((r["N"], r["indegree"]))
         ratio = ""
         if ref and not r["simulator"].startswith("neurosim"):
-            ratio = f"{ref['sim_s'] / r['sim_s']:.2f}"
+            ratio = (f"{ref['sim_s'] / r['sim_s']:.2f}" if ref.get("earlier") == r.get("earlier")
+                     else "(other run)")
         name = r["simulator"] + _label(r)
         lines.append(
             f"| {r['N']} | {r['indegree']} | {name} | {r['synapses']} | "
@@ -291,7 +292,9 @@ def _brian2_lines(rows):
         if not (ra and rb):
             return "-"
         txt = f"{ra['sim_s'] / rb['sim_s']:.2f}"
-        if "earlier" in ra or "earlier" in rb:
+        if ra.get("earlier") != rb.get("earlier"):
+            return "(different runs)"
+        if "earlier" in rb:
             txt += f" (earlier run{', ' + rb['build'] if 'build' in rb else ''})"
         return txt
 
