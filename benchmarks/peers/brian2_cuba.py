@@ -9,8 +9,8 @@ Cython compilation, cached on disk, are not counted). build_s covers network con
 
 Threads (cpp_standalone): --threads 1 is Brian2's default build, openmp_threads = 0, which
 generates plain single-threaded code; --threads N > 1 sets openmp_threads = N. (openmp_threads
-= 1 is not one thread of the default build: Brian2 then generates OpenMP code, about 1.5x
-slower on CUBA here; --openmp-threads 1 runs it, for comparison.) Every row names its build
+= 1 is not one thread of the default build: Brian2 then generates OpenMP code, which issue 17
+measured about 1.5x slower on CUBA; --openmp-threads 1 runs it, for comparison.) Every row names its build
 and the Brian2 version.
 """
 
