@@ -315,3 +315,30 @@ def test_cached_kernels_are_dropped_when_the_engine_sources_change(tmp_path):
     subprocess.run([sys.executable, "-c", "import neurosim.engine"], env=env, check=True)
     assert not os.path.exists(kept)
     assert open(stamp).read() == digest
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_per_synapse_delays_split_into_blocks_equal_one_block_with_delays(monkeypatch,
+                                                                         threads):
+    """Per-synapse delays become one (delay, channel) block per value (no per-synapse delay
+    array); beyond MAX_DELAY_BLOCKS they stay in one block per channel with a delay per
+    synapse. Both give the reference backend's spikes."""
+    import neurosim.compile.plan as plan_mod
+
+    def run(backend="numba"):
+        net = random_network(21, backend=backend, poisson=True,
+                             threads=threads if backend == "numba" else 1)
+        mons = [net.spike_monitor(p) for p in net.populations]
+        net.run(120 * ms)
+        return net, [spikes_of(m) for m in mons]
+
+    split, s_split = run()
+    assert split.plan.conn.syn_delay.size == 0 and split.plan.conn.block_delay.min() >= 0
+    _, s_ref = run("reference")
+    monkeypatch.setattr(plan_mod, "MAX_DELAY_BLOCKS", 0)
+    one, s_one = run()
+    assert one.plan.conn.syn_delay.size > 0 and one.plan.conn.block_delay.min() == -1
+    assert sum(s.shape[1] for s in s_split) > 100
+    for a, b, c in zip(s_split, s_one, s_ref):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)

@@ -96,6 +96,11 @@ def _lif_params(lifs, dt, dtype):
     )
 
 
+#: Most (delay, channel) blocks made from per-synapse delays; beyond, those synapses keep a
+#: per-synapse delay in one block per channel (delay -1).
+MAX_DELAY_BLOCKS = 128
+
+
 def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     """Group synapses into (delay, channel) blocks; one CSR per (partition, block).
 
@@ -103,56 +108,81 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     LIF neurons). Within a row, synapses keep projection order then their original order, in
     every partition, so per-target input order does not depend on the number of partitions.
 
-    Streamed: one pass over the projections counts the synapses of every (partition, block,
-    source) row and finds the blocks' shared weights, a second pass writes each projection's
+    Per-synapse delays are split into one block per delay value (up to MAX_DELAY_BLOCKS
+    blocks), so delivery reads no per-synapse delay. Streamed: one pass over the projections
+    counts the synapses of every (partition, block, source) row and finds the blocks' shared
+    weights (a projection whose weights differ makes every block it reaches store per-synapse
+    weights), a second pass writes each projection's
     synapses straight into their rows (a stable counting sort, in projection order). The
     working set beyond the plan's own arrays is that of one projection at a time.
     """
     part_start = np.round(np.linspace(0, n_lif, n_parts + 1)).astype(np.int64)
-    keyset, max_delay = set(), 0
+    # (delays present, weight range) of each projection's channels
+    present = []
+    max_delay = 0
     for proj in projections:
-        inh = proj._weight < 0
-        d = proj.delay_steps
-        hetero = np.ndim(d) != 0
-        if proj.n_synapses:
-            max_delay = max(max_delay, int(np.max(d)))
+        w, d = proj._weight, proj.delay_steps
+        inh = w < 0
+        chans = []
         for channel in (0, 1):
-            if np.any(inh) if channel else not np.all(inh):
-                keyset.add((-1 if hetero else int(d), channel))
+            sel = inh if channel else ~inh
+            if not np.any(sel):
+                chans.append(None)
+                continue
+            if np.ndim(d) == 0:
+                ds = np.array([int(d)])
+            else:
+                ds = np.flatnonzero(np.bincount(d[sel]))
+            ws = w[sel].astype(dtype)
+            chans.append((ds, float(ws.min()), float(ws.max())))
+            max_delay = max(max_delay, int(ds[-1]))
+        present.append(chans)
+    # per-synapse delays become one block per delay value (no per-synapse delay array and
+    # no modulo per synapse when delivering), unless there are too many distinct values
+    split = len({(int(x), ch) for chans in present for ch, c in enumerate(chans)
+                 if c is not None for x in c[0]}) <= MAX_DELAY_BLOCKS
+    keyset = set()
+    for proj, chans in zip(projections, present):
+        for ch, c in enumerate(chans):
+            if c is not None:
+                hetero = np.ndim(proj.delay_steps) != 0
+                keyset.update({(-1, ch)} if hetero and not split
+                              else {(int(x), ch) for x in c[0]})
     keys = sorted(keyset)
     index = {k: b for b, k in enumerate(keys)}
     n_blocks = len(keys)
+    lut = np.full((2, max_delay + 1), -1, dtype=np.int64)     # (channel, delay) -> block
+    for (dk, ch), b in index.items():
+        if dk >= 0:
+            lut[ch, dk] = b
     rows = n_parts * n_blocks * n_nodes
     counts = np.zeros(rows, dtype=np.int64)
     w_lo = np.full(n_blocks, np.inf)
     w_hi = np.full(n_blocks, -np.inf)
+    for proj, chans in zip(projections, present):
+        for ch, c in enumerate(chans):
+            if c is None:
+                continue
+            hetero = np.ndim(proj.delay_steps) != 0
+            for b in ([index[(-1, ch)]] if hetero and not split
+                      else [index[(int(x), ch)] for x in c[0]]):
+                w_lo[b] = min(w_lo[b], c[1])
+                w_hi[b] = max(w_hi[b], c[2])
 
     def row_keys(proj):
         """Flat (partition, block, source) row of each synapse of ``proj``."""
-        w = proj._weight
+        inh = (proj._weight < 0).astype(np.intp)
         d = proj.delay_steps
-        block = np.empty(w.shape[0], dtype=np.int64)
-        inh = w < 0
-        for channel in (0, 1):
-            k = (-1 if np.ndim(d) != 0 else int(d), channel)
-            if k in index:
-                block[inh if channel else ~inh] = index[k]
+        if np.ndim(d) != 0 and not split:
+            block = np.where(inh, index.get((-1, 1), -1), index.get((-1, 0), -1))
+        else:
+            block = lut[inh, d]
         part = (np.searchsorted(part_start, proj.post_index + start[proj.post], side="right")
                 - 1 if n_parts > 1 else 0)
         return (part * n_blocks + block) * n_nodes + (proj.pre_index + start[proj.pre])
 
     for proj in projections:
         counts += np.bincount(row_keys(proj), minlength=rows)
-        wd = proj._weight.astype(dtype)
-        inh = wd < 0
-        for channel in (0, 1):
-            sel = wd[inh] if channel else wd[~inh]
-            if sel.size:
-                b = index[(-1 if np.ndim(proj.delay_steps) != 0 else int(proj.delay_steps),
-                           channel)]
-                w_lo[b] = min(w_lo[b], float(sel.min()))
-                w_hi[b] = max(w_hi[b], float(sel.max()))
-        del wd, inh
     shared = [_shared_weight(np.array([w_lo[b], w_hi[b]]), dtype) for b in range(n_blocks)]
     per_synapse = any(w != w for w in shared)
     n_syn = int(counts.sum())
@@ -170,7 +200,7 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
         target[pos] = proj.post_index + start[proj.post]
         if per_synapse:
             weight[pos] = proj._weight
-        if np.ndim(proj.delay_steps) != 0:
+        if any_hetero and np.ndim(proj.delay_steps) != 0:
             syn_delay[pos] = proj.delay_steps
         del pos
     del fill
