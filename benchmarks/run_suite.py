@@ -206,8 +206,7 @@ def _keep(rows, path, ran, other_sizes=False):
     for r in kept:
         if r["simulator"] == "brian2-cpp_standalone" and "build" not in r:
             r["build"] = "cpp_standalone (openmp_threads=1)"
-    order = list(dict.fromkeys((r["N"], r["indegree"]) for r in rows + kept))
-    return sorted(rows + kept, key=lambda r: order.index((r["N"], r["indegree"])))
+    return sorted(rows + kept, key=lambda r: (r["indegree"], r["N"]))   # stable: sizes up
 
 
 def _ratios(rows):
