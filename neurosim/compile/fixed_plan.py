@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..engine.build import csr_scatter
+from ..engine.build import csr_positions
 from ..engine.lif import Sources
 from ..engine.loihi import FixedConn, FixedParams, FixedState
 from .plan import node_layout, poisson_streams, source_arrays
@@ -106,8 +106,10 @@ def _connectivity(projections, start, n_nodes):
         local = np.zeros(n_nodes + 1, np.int64)
         local[1:] = np.cumsum(counts)
         indptr[k] = local + offset
+        pos = np.empty(m, np.int64)
+        csr_positions(pre, local[:-1].copy(), pos)
         order = np.empty(m, np.int64)
-        csr_scatter(pre, local, order)
+        order[pos] = np.arange(m)
         targets.append(proj.post_index[order] + start[proj.post])
         weights.append(w[order])
         delays.append(d[order])

@@ -6,15 +6,7 @@ from numba import njit
 from .._config import JIT_OPTIONS
 from .rng import geometric, next_u64
 
-__all__ = ["csr_scatter", "csr_positions", "fixed_probability", "draw_sources"]
-
-
-@njit(**JIT_OPTIONS)
-def _scatter_chunk(rows, fill, order_out, s0):
-    for s in range(rows.shape[0]):
-        r = rows[s]
-        order_out[fill[r]] = s0 + s
-        fill[r] += 1
+__all__ = ["csr_positions", "fixed_probability", "draw_sources"]
 
 
 #: Entries sorted per compiled call (Python sees Ctrl-C between calls).
@@ -35,17 +27,6 @@ def csr_positions(keys, fill, out):
     that Ctrl-C stops a large build at once."""
     for s0 in range(0, keys.shape[0], SCATTER_CHUNK):
         _positions_chunk(keys[s0:s0 + SCATTER_CHUNK], fill, out[s0:s0 + SCATTER_CHUNK])
-
-
-def csr_scatter(rows, indptr, order_out):
-    """Stable counting sort: ``order_out[k]`` is the source position of the k-th CSR entry.
-
-    ``indptr`` (length n_rows + 1) must already hold the cumulative row counts. Sorted in
-    chunks, so that Ctrl-C stops a large build at once.
-    """
-    fill = indptr[:-1].copy()
-    for s0 in range(0, rows.shape[0], SCATTER_CHUNK):
-        _scatter_chunk(rows[s0:s0 + SCATTER_CHUNK], fill, order_out, s0)
 
 
 @njit(**JIT_OPTIONS)
