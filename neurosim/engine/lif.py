@@ -44,7 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS
+from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
 from .poisson import deliver_drives
 from .rng import geometric, uniform
@@ -131,7 +131,7 @@ class Record(NamedTuple):
     fan: np.ndarray            # int64[.]: fan[fan_ptr[j] + i]
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def count_spike(rec, node, step):
     """Counters of a spike of ``node`` at ``step``: active steps of its population (once per
     step) and, with bins, spikes, active steps and synaptic events of the step's bin. A
@@ -163,7 +163,7 @@ def count_spike(rec, node, step):
             rec.bin_events[k, j] += rec.fan[rec.fan_ptr[j] + local]
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _record_state(st, rec, row, out):
     for r in range(rec.var_code.shape[0]):
         code = rec.var_code[r]
@@ -179,7 +179,7 @@ def _record_state(st, rec, row, out):
 _BLOCK = 512  # neurons per block of the update (their state stays in L1 for the scan)
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _neuron(v, ie, ii, n, b, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th):
     """One neuron's update (exact propagator); returns whether v > v_th afterwards."""
     x_e = ie[n]
@@ -196,7 +196,7 @@ def _neuron(v, ie, ii, n, b, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th)
     return vn > v_th
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
             ring_e, ring_i, use_ring, b0):
     """Groups slot for one block of neurons, branch-free so that LLVM vectorises it.
@@ -226,7 +226,7 @@ def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
     return above
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _threshold(v, until, offset, step, v_th, fired, nf):
     """Thresholds slot: non-refractory neurons with v > v_th (rarely true: cheap scan)."""
     for n in range(v.shape[0]):
@@ -254,7 +254,7 @@ def _shared_bias(prm, st):
     return out
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0):
     """Groups + thresholds for LIF neurons a..b-1 (every population they overlap).
 
@@ -281,7 +281,7 @@ def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0):
     return nf - a
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _emit_sources(src, st, step, fired, nf):
     """Spikes of spike sources and Poisson sources at ``step``, appended to ``fired``."""
     if step + 1 < src.gen_ptr.shape[0]:
@@ -309,21 +309,21 @@ def _emit_sources(src, st, step, fired, nf):
     return nf
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _scatter(dest, target, weight):
     """dest[target[k]] += weight[k] (row views; unsigned indices skip wraparound checks)."""
     for k in range(target.shape[0]):
         dest[np.uint32(target[k])] += weight[k]
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _scatter_shared(dest, target, w):
     """dest[target[k]] += w (a block whose synapses share one weight: no weight reads)."""
     for k in range(target.shape[0]):
         dest[np.uint32(target[k])] += w
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _scatter_block(conn, b, dest, lo, hi):
     """Synapses lo..hi-1 of block b into ``dest``."""
     w0 = conn.block_w[b]
@@ -333,66 +333,80 @@ def _scatter_block(conn, b, dest, lo, hi):
         _scatter(dest, conn.target[lo:hi], conn.weight[lo:hi])
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _syn_weight(conn, b, s):
     """Weight of synapse s of block b."""
     w0 = conn.block_w[b]
     return w0 if w0 == w0 else conn.weight[s]
 
 
-@njit(**INNER_JIT_OPTIONS)
-def _row_bounds(conn, q, st, fired, nf):
-    """(start, end) of the CSR row of every spike and block, gathered before any delivery,
-    and the first target of each row read: these loads do not depend on one another, so
-    their cache and TLB misses overlap, where the delivery loop would meet them one row at a
-    time (at large N a row costs two misses in series: its bounds, then its targets)."""
-    indptr = conn.indptr[q]
+_GATHER = 256  # spikes whose row bounds are gathered at once (scratch: 2 x 256 x blocks)
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _row_bounds(indptr, target, fired, f0, f1, bounds, sink):
+    """(start, end) of the CSR row of spikes f0..f1-1 and every block, gathered before any
+    delivery, and the first target of each row read: these loads do not depend on one
+    another, so their cache and TLB misses overlap, where the delivery loop would meet them
+    one row at a time (at large N a row costs two misses in series: its bounds, then its
+    targets)."""
     n_blocks = indptr.shape[0]
-    bounds = np.empty((2, nf * n_blocks), np.int64)
-    for f in range(nf):
+    r = 0
+    for f in range(f0, f1):
         pre = fired[f]
         for b in range(n_blocks):
-            bounds[0, f * n_blocks + b] = indptr[b, pre]
-            bounds[1, f * n_blocks + b] = indptr[b, pre + 1]
+            bounds[0, r] = indptr[b, pre]
+            bounds[1, r] = indptr[b, pre + 1]
+            r += 1
     seen = 0
-    for r in range(nf * n_blocks):
-        if bounds[1, r] > bounds[0, r]:
-            seen += conn.target[bounds[0, r]]
-    st.sink[0] = seen
-    return bounds
+    for j in range(r):
+        if bounds[1, j] > bounds[0, j]:
+            seen += target[bounds[0, j]]
+    sink[0] = seen
 
 
 @njit(**INNER_JIT_OPTIONS)
-def _deliver(conn, q, st, step, n_slots, fired, nf):
-    """Synapses slot for partition q: every spike of this step through its CSR rows."""
+def _row_scratch(conn):
+    """The scratch of :func:`_deliver` for each partition (made once per call of the loop)."""
+    return np.empty((conn.indptr.shape[0], 2, _GATHER * conn.indptr.shape[1]), np.int64)
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _deliver(conn, q, st, step, n_slots, fired, nf, bounds):
+    """Synapses slot for partition q: every spike of this step through its CSR rows
+    (``bounds``: partition q's scratch, int64[2, _GATHER * blocks])."""
     n_blocks = conn.block_delay.shape[0]
-    bounds = _row_bounds(conn, q, st, fired, nf)
-    for f in range(nf):
-        for b in range(n_blocks):
-            lo = bounds[0, f * n_blocks + b]
-            hi = bounds[1, f * n_blocks + b]
-            if lo == hi:
-                continue
-            d = conn.block_delay[b]
-            inh = conn.block_inh[b] != 0
-            if d == 0:
-                _scatter_block(conn, b, st.i_inh if inh else st.i_exc, lo, hi)
-            elif d > 0:
-                ring = st.ring_inh if inh else st.ring_exc
-                st.ring_used[(step + d) % n_slots] = 1
-                _scatter_block(conn, b, ring[(step + d) % n_slots], lo, hi)
-            else:
-                for s in range(lo, hi):
-                    ds = conn.syn_delay[s]
-                    if ds == 0:
-                        dest = st.i_inh if inh else st.i_exc
-                    else:
-                        st.ring_used[(step + ds) % n_slots] = 1
-                        dest = (st.ring_inh if inh else st.ring_exc)[(step + ds) % n_slots]
-                    dest[np.uint32(conn.target[s])] += _syn_weight(conn, b, s)
+    for f0 in range(0, nf, _GATHER):
+        f1 = min(f0 + _GATHER, nf)
+        _row_bounds(conn.indptr[q], conn.target, fired, f0, f1, bounds, st.sink)
+        r = 0
+        for f in range(f0, f1):
+            for b in range(n_blocks):
+                lo = bounds[0, r]
+                hi = bounds[1, r]
+                r += 1
+                if lo == hi:
+                    continue
+                d = conn.block_delay[b]
+                inh = conn.block_inh[b] != 0
+                if d == 0:
+                    _scatter_block(conn, b, st.i_inh if inh else st.i_exc, lo, hi)
+                elif d > 0:
+                    ring = st.ring_inh if inh else st.ring_exc
+                    st.ring_used[(step + d) % n_slots] = 1
+                    _scatter_block(conn, b, ring[(step + d) % n_slots], lo, hi)
+                else:
+                    for s in range(lo, hi):
+                        ds = conn.syn_delay[s]
+                        if ds == 0:
+                            dest = st.i_inh if inh else st.i_exc
+                        else:
+                            st.ring_used[(step + ds) % n_slots] = 1
+                            dest = (st.ring_inh if inh else st.ring_exc)[(step + ds) % n_slots]
+                        dest[np.uint32(conn.target[s])] += _syn_weight(conn, b, s)
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk):
     p = 0
     for f in range(nf):
@@ -414,7 +428,7 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
     return n_spk
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _compact(fired, part_start, counts):
     """Move each partition's spikes (at fired[part_start[q]:]) together, in order."""
     nf = 0
@@ -426,7 +440,7 @@ def _compact(fired, part_start, counts):
     return nf
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _open_step(st, rec, k, step, rec_buf):
     """Start slot: record the state; return the ring slot of this step and whether it holds
     inputs."""
@@ -435,7 +449,7 @@ def _open_step(st, rec, k, step, rec_buf):
     return slot, st.ring_used[slot] != 0
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _after_integrate(src, st, step, slot, fired, nf):
     """The ring slot was consumed by the update; sources add their spikes of this step."""
     st.ring_used[slot] = 0
@@ -480,6 +494,7 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps, max_rec_per
     if xc is not None:
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
+    bounds = _row_scratch(conn)
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
@@ -490,7 +505,7 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps, max_rec_per
                         b0)
         nf = _after_integrate(src, st, step, slot, st.fired, nf)
         for q in range(conn.indptr.shape[0]):
-            _deliver(conn, q, st, step, n_slots, st.fired, nf)
+            _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
         if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         if dv is not None:
@@ -518,6 +533,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps,
     if xc is not None:
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
+    bounds = _row_scratch(conn)
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
@@ -529,7 +545,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps,
                                    part[q + 1], b0)
         nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
         for q in prange(counts.shape[0]):
-            _deliver(conn, q, st, step, n_slots, st.fired, nf)
+            _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
         if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         if dv is not None:

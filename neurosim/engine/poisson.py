@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS
+from .._config import JIT_OPTIONS, STEP_JIT_OPTIONS
 from .rng import uniform
 
 __all__ = ["poisson_count", "PTRS_ABOVE", "Drives", "DriveState", "deliver_drives"]
@@ -93,7 +93,7 @@ class DriveState(NamedTuple):
     events: np.ndarray         # int64[Q, D]: input spikes delivered, per partition
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def deliver_drives(dv, ds, q, lo, hi, i_exc, i_inh, ring_exc, ring_inh, ring_used, step):
     """Input spikes of every drive at ``step`` for the targets ``lo .. hi-1`` (partition
     ``q``): k ~ Poisson(lam) per target, k * weight into its current (delay 0) or into the
