@@ -29,13 +29,13 @@ Order of operations within step n, as Brian2's default schedule
 5. resets: v = v_reset (or v -= v_th - v_reset), refractory counter set, spikes recorded.
 
 A neuron that spiked at step s is refractory at steps s+1 .. s+R-1 (R = t_ref/dt steps):
-it is free at step n when n >= ref_until = s + R. The update of step 2 is branch-free (an
-exact blend by 1.0 and 0.0 keeps v of refractory neurons) so that it vectorises; the
-threshold scan follows.
+it is free at step n when n >= ref_until = s + R. The update of step 2 is branch-free and
+updates v of every neuron, so that it vectorises; the v of the refractory neurons (a list of
+the neurons that spiked less than R steps ago, a few percent) is set aside before it and
+put back after it. The threshold scan follows (it reads ref_until only where v > v_th).
 
-Memory traffic per neuron and step (float64): v, I_exc, I_inh and ref_until read, v and the
-currents written (56 bytes); I_bias is read only in populations whose neurons have different
-biases. Per synapse: an int32 target, plus a weight only in (delay, channel) blocks whose
+Memory traffic per neuron and step (float64): v, I_exc and I_inh read and written (48
+bytes); I_bias is read only in populations whose neurons have different biases. Per synapse: an int32 target, plus a weight only in (delay, channel) blocks whose
 synapses do not all share one weight.
 """
 
@@ -180,16 +180,14 @@ _BLOCK = 512  # neurons per block of the update (their state stays in L1 for the
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _neuron(v, ie, ii, n, b, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th):
-    """One neuron's update (exact propagator); returns whether v > v_th afterwards."""
+def _neuron(v, ie, ii, n, b, e_m, e_e, e_i, c_e, c_i, v_rest, v_th):
+    """One neuron's update (exact propagator); returns whether v > v_th afterwards. Also
+    applied to refractory neurons, whose v is put back afterwards (:func:`_hold`): keeping it
+    here took a blend or a masked store (microcoded on AMD) and a read of ref_until, a third
+    of the update's time."""
     x_e = ie[n]
     x_i = ii[n]
-    vo = v[n]
-    vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * vo) + e_m * (-v_rest - b))
-    # keep v while refractory: a blend by 1.0 and 0.0 (exact: x*1 + y*0 == x), since the
-    # select "v[n] = vn if free else v[n]" becomes a masked store, microcoded and slow on AMD
-    f = 1.0 if step >= until[n] else 0.0
-    vn = vn * f + vo * (1.0 - f)
+    vn = v_rest + ((((b + c_e * x_e) + c_i * x_i) + e_m * v[n]) + e_m * (-v_rest - b))
     v[n] = vn
     ie[n] = e_e * x_e
     ii[n] = e_i * x_i
@@ -197,8 +195,8 @@ def _neuron(v, ie, ii, n, b, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th)
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
-            ring_e, ring_i, use_ring, b0):
+def _update(v, ie, ii, bias, e_m, e_e, e_i, c_e, c_i, v_rest, v_th, ring_e, ring_i,
+            use_ring, b0):
     """Groups slot for one block of neurons, branch-free so that LLVM vectorises it.
 
     Arguments are views (loops start at 0: Numba then proves indices non-negative and drops
@@ -211,12 +209,10 @@ def _update(v, ie, ii, bias, until, step, e_m, e_e, e_i, c_e, c_i, v_rest, v_th,
     above = 0
     if b0 == b0:
         for n in range(v.shape[0]):
-            above += _neuron(v, ie, ii, n, b0, until, step, e_m, e_e, e_i, c_e, c_i, v_rest,
-                             v_th)
+            above += _neuron(v, ie, ii, n, b0, e_m, e_e, e_i, c_e, c_i, v_rest, v_th)
     else:
         for n in range(v.shape[0]):
-            above += _neuron(v, ie, ii, n, bias[n], until, step, e_m, e_e, e_i, c_e, c_i,
-                             v_rest, v_th)
+            above += _neuron(v, ie, ii, n, bias[n], e_m, e_e, e_i, c_e, c_i, v_rest, v_th)
     if use_ring:  # inputs that were sent with a delay arrive now (the block is still in L1)
         for n in range(v.shape[0]):
             ie[n] += ring_e[n]
@@ -235,6 +231,41 @@ def _threshold(v, until, offset, step, v_th, fired, nf):
                 fired[nf] = offset + n
                 nf += 1
     return nf
+
+
+@njit(**INNER_JIT_OPTIONS)
+def _held(st, step0):
+    """The list of refractory neurons for a call of the step loop, (index, v, count): the
+    neurons with ref_until > step0 (rebuilt per call, since users may edit the state between
+    runs), and room for every neuron (each one is in it at most once)."""
+    idx = np.empty(st.v.shape[0], np.int64)
+    m = 0
+    for n in range(st.v.shape[0]):
+        if st.ref_until[n] > step0:
+            idx[m] = n
+            m += 1
+    return idx, np.empty(st.v.shape[0], st.v.dtype), m
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _hold(st, step, idx, held, m):
+    """Keeps in the list the neurons refractory at ``step`` (ref_until > step) and sets their
+    v aside; returns their number."""
+    k = 0
+    for j in range(m):
+        n = idx[j]
+        if st.ref_until[n] > step:
+            idx[k] = n
+            held[k] = st.v[n]
+            k += 1
+    return k
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _put_back(st, idx, held, m):
+    """v of the refractory neurons as it was before the update."""
+    for j in range(m):
+        st.v[idx[j]] = held[j]
 
 
 @njit(**INNER_JIT_OPTIONS)
@@ -272,12 +303,10 @@ def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0):
         for s in range(lo, hi, _BLOCK):
             e = min(s + _BLOCK, hi)
             v = st.v[s:e]
-            until = st.ref_until[s:e]
-            if _update(v, st.i_exc[s:e], st.i_inh[s:e], st.bias[s:e], until, step,
-                       prm.e_m[p], prm.e_e[p], prm.e_i[p], prm.c_e[p], prm.c_i[p],
-                       prm.v_rest[p], prm.v_th[p], st.ring_exc[slot, s:e],
-                       st.ring_inh[slot, s:e], use_ring, b0[p]):
-                nf = _threshold(v, until, s, step, prm.v_th[p], fired, nf)
+            if _update(v, st.i_exc[s:e], st.i_inh[s:e], st.bias[s:e], prm.e_m[p], prm.e_e[p],
+                       prm.e_i[p], prm.c_e[p], prm.c_i[p], prm.v_rest[p], prm.v_th[p],
+                       st.ring_exc[slot, s:e], st.ring_inh[slot, s:e], use_ring, b0[p]):
+                nf = _threshold(v, st.ref_until[s:e], s, step, prm.v_th[p], fired, nf)
     return nf - a
 
 
@@ -407,7 +436,10 @@ def _deliver(conn, q, st, step, n_slots, fired, nf, bounds):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk):
+def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk, idx,
+                      m):
+    """Resets and recording of this step's spikes; a neuron that will be refractory at the
+    next step joins the list ``idx`` (of ``m``). Returns (spikes recorded, m)."""
     p = 0
     for f in range(nf):
         node = fired[f]
@@ -421,11 +453,14 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
             else:
                 st.v[node] = prm.v_reset[p]
             st.ref_until[node] = step + prm.ref_steps[p]
+            if prm.ref_steps[p] > 1:
+                idx[m] = node
+                m += 1
         if rec.spike_mask[node]:
             spk_step[n_spk] = step
             spk_node[n_spk] = node
             n_spk += 1
-    return n_spk
+    return n_spk, m
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -495,14 +530,17 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps, max_rec_per
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
     bounds = _row_scratch(conn)
+    idx, held, m = _held(st, step0)
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
         step = step0 + k
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
+        m = _hold(st, step, idx, held, m)
         nf = _integrate(prm, st, step, slot, use_ring, st.fired, np.int64(0), n_lif,
                         b0)
+        _put_back(st, idx, held, m)
         nf = _after_integrate(src, st, step, slot, st.fired, nf)
         for q in range(conn.indptr.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
@@ -511,8 +549,8 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps, max_rec_per
         if dv is not None:
             deliver_drives(dv, ds, np.int64(0), np.int64(0), n_lif, st.i_exc, st.i_inh,
                            st.ring_exc, st.ring_inh, st.ring_used, step)
-        n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
-                                  n_spk)
+        n_spk, m = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step,
+                                     spk_node, n_spk, idx, m)
     return n_steps, n_spk
 
 
@@ -534,15 +572,18 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps,
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
     bounds = _row_scratch(conn)
+    idx, held, m = _held(st, step0)
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
         step = step0 + k
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
+        m = _hold(st, step, idx, held, m)
         for q in prange(counts.shape[0]):
             counts[q] = _integrate(prm, st, step, slot, use_ring, st.fired, part[q],
                                    part[q + 1], b0)
+        _put_back(st, idx, held, m)
         nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
         for q in prange(counts.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
@@ -552,6 +593,6 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, step0, n_steps,
             for q in prange(counts.shape[0]):
                 deliver_drives(dv, ds, q, part[q], part[q + 1], st.i_exc, st.i_inh,
                                st.ring_exc, st.ring_inh, st.ring_used, step)
-        n_spk = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step, spk_node,
-                                  n_spk)
+        n_spk, m = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step,
+                                     spk_node, n_spk, idx, m)
     return n_steps, n_spk
