@@ -7,21 +7,15 @@ operating system to kill. What is available is the smallest of the kernel's
 environment variable ``NEUROSIM_MEMORY_LIMIT`` (bytes, or with a unit: ``"8GB"``,
 ``"512MiB"``), which users on shared machines and tests can set.
 
-The estimates are per synapse and per neuron, from the arrays the code allocates:
-
-* connecting: int32 source and target and a float64 weight per synapse (16 bytes); random
-  connectivity is drawn in place; per-synapse delays are kept as int32 (4 bytes) and add
-  about 24 bytes per synapse of temporaries (the checks of the time grid);
-* building (lowering to the plan, streamed one projection at a time): the plan's int32
-  target per synapse, a weight (in the network's dtype) where the weights of a (delay,
-  channel) block differ, an int32 delay where delays differ, plus the temporaries of the
-  largest projection (its flat row keys and positions, int64, and copies of its weights:
-  24 bytes per synapse), the delay ring buffers (2 x slots x LIF neurons) and the CSR row
-  pointers (8 bytes per node and block).
-
-Measured peaks above the interpreter's (``VmHWM``; 2e7 synapses, 1e5 neurons, one
-projection, one shared weight): connecting 17.0 bytes per synapse (42 with per-synapse
-delays), building 40 in all (52); the estimates give 16 (44) and 44 (52).
+The estimates are per synapse and per neuron, from the arrays the code allocates. A
+connect stores nothing per synapse for a rule (the build draws the synapses straight into
+the plan), so each connect checks the plan of the network so far. Building (lowering,
+streamed in chunks of each projection's synapses): the plan's int32 target per synapse, a
+weight (in the network's dtype) where the weights of a (delay, channel) block differ, an
+int32 delay where delays are kept per synapse, plus one chunk's working set (up to
+``rules.DRAW_CHUNK`` synapses, 40 bytes each), the delay ring buffers (2 x slots x LIF
+neurons) and the CSR row counts, fill pointers and pointers (8 bytes per node, block and
+thread, four times).
 """
 
 import math
@@ -31,15 +25,11 @@ import re
 
 from .validation import InsufficientMemoryError
 
-__all__ = ["available_bytes", "require", "format_bytes", "expected_synapses", "plan_bytes",
-           "CONNECT_BYTES_PER_SYNAPSE"]
+__all__ = ["available_bytes", "require", "format_bytes", "expected_synapses", "plan_bytes"]
 
-#: Bytes per synapse held by a projection (int32 pre and post indices, float64 weight).
-CONNECT_BYTES_PER_SYNAPSE = 16
-#: Bytes per synapse of temporaries when per-synapse delays are checked at connect.
-DELAY_TEMP_BYTES_PER_SYNAPSE = 28
-#: Bytes per synapse of the largest projection's temporaries while it is lowered to CSR.
-LOWERING_TEMP_BYTES_PER_SYNAPSE = 24
+#: Bytes per synapse of one chunk being drawn and lowered (indices, weight, delay, their
+#: temporaries).
+CHUNK_BYTES_PER_SYNAPSE = 40
 
 _UNITS = {"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -124,10 +114,11 @@ def expected_synapses(n_pre, n_post, weight, rule, value):
     return None if n is None else max(n, 0)
 
 
-def plan_bytes(n_syn, largest, n_lif, n_nodes, slots, blocks, threads, itemsize,
+def plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, threads, itemsize,
                varying_weights=True, varying_delays=True):
     """Peak bytes of building a plan (see the module docstring)."""
+    from .rules import DRAW_CHUNK
     per = 4 + (itemsize if varying_weights else 0) + (4 if varying_delays else 0)
-    return (n_syn * per + largest * LOWERING_TEMP_BYTES_PER_SYNAPSE
-            + 2 * slots * n_lif * itemsize + threads * blocks * (n_nodes + 1) * 8
+    return (n_syn * per + min(n_syn, DRAW_CHUNK) * CHUNK_BYTES_PER_SYNAPSE
+            + 2 * slots * n_lif * itemsize + 4 * threads * blocks * (n_nodes + 1) * 8
             + n_nodes * 60)

@@ -26,7 +26,8 @@ from .monitors import SpikeMonitor, StateMonitor
 from .populations import (
     LIFPopulation, LoihiLIFPopulation, PoissonPopulation, SpikeSourcePopulation,
 )
-from .projections import Projection, check_same_network
+from .projections import MAX_DELAY_STEPS, Projection, check_same_network
+from .compile.plan import MAX_DELAY_BLOCKS
 from .units import ms
 from . import memory, rules
 from .random import Distribution
@@ -400,11 +401,11 @@ class Network(Sealed):
             fail("name", "unique among the network's projections", name)
         rule, value = rules.rule_of(p=p, indegree=indegree, outdegree=outdegree, total=total,
                                     one_to_one=bool(one_to_one) or None, pairs=pairs)
-        self._require_synapses(pre, post, weight, rule, value, delay, name)
         proj = Projection(self, pre, post, weight, delay, rule, value, bool(autapses),
                           bool(multapses), name, self._stream_seed("projection",
                                                                   len(self.projections)),
-                          loihi)
+                          loihi, eager=synapse is not None)
+        self._require_plan(extra=proj)
         if synapse is not None:
             if synapse.programmed:
                 proj.crossbar = synapse
@@ -416,18 +417,6 @@ class Network(Sealed):
         proj._seal()
         self.projections.append(proj)
         return proj
-
-    def _require_synapses(self, pre, post, weight, rule, value, delay, name):
-        """Refuse random or all-to-all connectivity whose synapses would not fit (their count
-        is known before drawing; a matrix is already in memory)."""
-        n_syn = memory.expected_synapses(pre.n, post.n, weight, rule, value)
-        if n_syn is None:
-            return
-        per = memory.CONNECT_BYTES_PER_SYNAPSE + (memory.DELAY_TEMP_BYTES_PER_SYNAPSE
-                                                  if np.ndim(delay) or hasattr(delay, "sample")
-                                                  else 0)
-        memory.require(n_syn * per, f"connecting {name} ({n_syn:,.0f} synapses)",
-                       f"{per} bytes per synapse")
 
     def _check_crossbar(self, pre, post, synapse, plasticity, delay):
         from .crossbar import STDP, Crossbar
@@ -583,29 +572,32 @@ class Network(Sealed):
             self._new_active()
         return self._plan
 
-    def _require_plan(self, extra_synapses=0, extra_blocks=0):
+    def _require_plan(self, extra_synapses=0, extra_blocks=0, extra=None):
         """Refuse to build a plan that will not fit (``extra_*``: connections not made yet,
         counted by the network-file loader before it connects anything, with varying
-        weights and delays assumed)."""
-        projs = self.projections
-        n_syn = sum(p.n_synapses for p in projs) + extra_synapses
-        largest = max([p.n_synapses for p in projs] + [extra_synapses])
+        weights and delays assumed; ``extra``: a projection being connected). Nothing is
+        drawn: a rule's count is known (``p``: mean + 8 sd)."""
+        projs = list(self.projections) + ([extra] if extra is not None else [])
+        n_syn = sum(p._max_synapses() for p in projs) + extra_synapses
         n_lif = sum(p.n for p in self.populations if p.kind in ("lif", "loihi_lif"))
         n_nodes = sum(p.n for p in self.populations)
-        slots = 2 + max((int(np.max(p.delay_steps)) if np.size(p.delay_steps) else 0
-                         for p in projs), default=0)
-        keys = {}
-        for p in projs:                      # weights of each (delay, channel) block
-            w = p._weight
-            d = -1 if np.ndim(p.delay_steps) else int(p.delay_steps)
-            for ch, part in ((0, w[w >= 0]), (1, w[w < 0])) if w.size else ():
-                if part.size:
-                    keys.setdefault((d, ch), set()).update({part.min(), part.max()})
-        varying = bool(extra_synapses) or any(len(v) > 1 for v in keys.values())
-        hetero = bool(extra_synapses) or any(np.ndim(p.delay_steps) for p in projs)
-        blocks = len(keys) + 2 * extra_blocks or 1
-        need = memory.plan_bytes(n_syn, largest, n_lif, n_nodes, slots, blocks, self.threads,
-                                 np.dtype(self.dtype).itemsize, varying, hetero)
+        slots, keys, shared = 2, set(), {}
+        varying = hetero = bool(extra_synapses)
+        for p in projs:                      # the (delay, channel) blocks and their weights
+            sign, rng = p._sign(), p._weight_range()
+            lo, hi = p._delay_range()
+            hetero = hetero or p.hetero_delays
+            slots = max(slots, hi + 2)
+            for ch in ((0,) if sign > 0 else (1,) if sign < 0 else (0, 1)):
+                keys.update((d, ch) for d in range(lo, min(hi, lo + MAX_DELAY_BLOCKS) + 1))
+                shared.setdefault((lo, hi, ch), set()).add(rng[0] if rng else np.nan)
+        varying = varying or any(len(v) > 1 or any(x != x for x in v)
+                                 for v in shared.values())
+        blocks = min(len(keys), 2 * MAX_DELAY_BLOCKS) + 2 * extra_blocks or 1
+        need = memory.plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, self.threads,
+                                 np.dtype(self.dtype).itemsize, varying,
+                                 bool(extra_synapses) or (hetero and
+                                                          len(keys) > MAX_DELAY_BLOCKS))
         memory.require(need, f"building this network ({n_syn:,.0f} synapses, {n_nodes:,} "
                        f"neurons)", "plan and lowering temporaries")
 

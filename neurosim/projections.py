@@ -1,4 +1,4 @@
-"""Connections between populations: validated once, stored as COO (pre, post, weight, delay).
+"""Connections between populations: validated once; a rule's synapses are drawn at build.
 
 Weights are given as
 
@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 
 from . import rules
-from .random import Distribution
+from .random import Distribution, Sampler
 from .models.loihi import (
     MAX_LOIHI_DELAY, SIGN_MODES, LoihiSynapseSpec, effective_weights, infer_sign_mode,
 )
@@ -38,6 +38,12 @@ MAX_DELAY_STEPS = 65535
 class Projection(Sealed):
     """Synapses from ``pre`` to ``post`` (create with :meth:`Network.connect`).
 
+    Synapses of a connection rule are not stored: the projection keeps the rule, its seed
+    and the weight and delay (scalars, distributions or arrays), and the build draws them
+    straight into the plan (twice, in chunks: once to count, once to place), so a network
+    holds its synapses once. ``pre_index``, ``post_index`` and ``weight`` are drawn (the
+    same values, from the same seed) when first read and are then kept.
+
     Weights and delays can be changed between runs (``proj.weight = ...``,
     ``proj.weight[:10] *= 2``, ``proj.delay = 2*ms``): the next ``run`` lowers the new values
     (and checks them, as at creation) before it simulates. Spikes already in flight keep the
@@ -49,13 +55,13 @@ class Projection(Sealed):
     ----------
     pre, post : Population
     pre_index, post_index : numpy.ndarray
-        int32 local indices of each synapse's source and target (read-only).
+        int32 local indices of each synapse's source and target (read-only; kept once read).
     weight : numpy.ndarray
-        float64 weight of each synapse (V), live: see above.
+        float64 weight of each synapse (V), live: see above (kept once read).
     delay : numpy.ndarray
         Delay of each synapse (s), a read-only copy; assign to change.
     delay_steps : int or numpy.ndarray
-        Delay in steps, one scalar for the whole projection or int64 per synapse.
+        Delay in steps, one scalar for the whole projection or int32 per synapse.
     loihi : LoihiSynapseSpec or None
         Integer synapse parameters when the target is a loihi_lif population.
     crossbar : neurosim.crossbar.Crossbar or None
@@ -64,35 +70,200 @@ class Projection(Sealed):
     """
 
     def __init__(self, net, pre, post, weight, delay, rule, value, autapses, multapses, name,
-                 rng_state, loihi=None):
+                 rng_state, loihi=None, eager=False):
         self.net = net
         self.pre = pre
         self.post = post
         self.name = name
         self.rule = rule
-        pre_i, post_i, w = _synapses(pre, post, weight, rule, value, autapses, multapses,
-                                     rng_state, float_target=loihi is None)
-        if isinstance(delay, Distribution):
-            check_dimension("delay", delay, "s")
-            delay = _grid(delay.sample(_stream(rng_state, 3), pre_i.shape[0], "delay"),
-                          net.dt)
-        pre_i.flags.writeable = post_i.flags.writeable = False
-        self.pre_index = pre_i
-        self.post_index = post_i
-        self._weight = w
+        self._seed = rng_state
+        self._pre = self._post = None   # stored indices: explicit synapses, or once read
+        self._w = None                  # stored weights (float64), or None: drawn
+        self._wspec = None              # the scalar or distribution they are drawn from
+        self._dsteps = None             # one delay (int) or int32 per synapse; None: drawn
+        self._dspec = None              # the distribution delays are drawn from
+        self._fan = None                # synapses per source, counted by the build
         self._snapshot = None       # weights as last lowered, kept once they were exposed
         self._exposed = False       # the live weight array was handed out
         self._delay_edited = False
-        self.delay_steps = _delays(delay, weight, pre_i, post_i, net.dt)
+        unit = "V" if loihi is None else ""
+        if _explicit(weight, rule):
+            pre_i, post_i, w = _synapses(pre, post, weight, rule, value, loihi is None,
+                                         rng_state)
+            pre_i.flags.writeable = post_i.flags.writeable = False
+            self._pre, self._post, self._w = pre_i, post_i, w
+            self._rule = None
+            self._n = int(pre_i.shape[0])
+        else:
+            value, self._n = rules.check(rule, value, pre.n, post.n, pre is post, autapses,
+                                         multapses)
+            self._rule = (rule, value, pre is post, bool(autapses), bool(multapses))
+            self._wspec = _weight_spec(weight, self._n, unit)
+        self._set_delay(delay, weight)
+        if eager or loihi is not None:      # integer weights are checked and quantized now
+            self._materialize()
         self.loihi = None
         if loihi is not None:
             self._set_loihi(loihi)
         self.crossbar = None       # a programmed Crossbar (Network.connect(synapse=...))
         self.plasticity = None     # its STDP rule, if any
 
+    def _set_delay(self, delay, weight):
+        if isinstance(delay, Distribution):
+            check_dimension("delay", delay, "s")
+            if delay.lowest() < -0.5 * self.net.dt:
+                fail("delay", "a distribution that cannot give negative delays (bound it: "
+                     "low=0 or more)", str(delay))
+            delay.sample(np.random.default_rng(0), 1, "delay")    # bounds hold probability
+            self._dspec = delay
+            return
+        arr = np.asarray(delay, dtype=float) if not _is_sparse(delay) else None
+        if arr is not None and arr.ndim == 0 or self._pre is not None:
+            self._dsteps = _delays(delay, weight, self._pre, self._post, self.net.dt,
+                                   self._n)
+        elif arr is not None and arr.ndim == 1 and self._n is not None:
+            self._dsteps = _delays(arr, None, None, None, self.net.dt, self._n)
+        else:
+            fail("delay.shape", "() or a distribution (one value per synapse needs a rule "
+                 "whose count is known; p's is drawn)", np.shape(delay))
+
+    # ----------------------------------------------------------------- synapses, streamed
+    def _index_chunks(self):
+        """(pre_index, post_index) int32 chunks in synapse order."""
+        if self._pre is not None:
+            step = rules.DRAW_CHUNK
+            for s in range(0, max(self._pre.shape[0], 1), step):
+                yield self._pre[s:s + step], self._post[s:s + step]
+        else:
+            rule, value, same, autapses, multapses = self._rule
+            yield from rules.chunks(rule, value, self.pre.n, self.post.n, same, autapses,
+                                    multapses, self._seed)
+
+    def _chunks(self, weights=True, delays=True, drawn_delays=None):
+        """(pre, post, weight, delay) of consecutive synapses, in synapse order: weights
+        float64 (None unless ``weights``), delays int steps (one int for the whole
+        projection, or an int array; None unless ``delays``). Drawn from the seed where
+        not stored: the same values on every call. ``drawn_delays``: the delays of each
+        chunk from an earlier call (to draw them once)."""
+        ws = ds = None
+        if weights and self._w is None and isinstance(self._wspec, Distribution):
+            ws = Sampler(self._wspec, _stream(self._seed, 2), f"{self.name}: weight")
+        if delays and self._dsteps is None and drawn_delays is None:
+            ds = Sampler(self._dspec, _stream(self._seed, 3), f"{self.name}: delay")
+        given = iter(drawn_delays) if drawn_delays is not None else None
+        k = 0
+        for pre_i, post_i in self._index_chunks():
+            m = pre_i.shape[0]
+            w = d = None
+            if weights:
+                w = (self._w[k:k + m] if self._w is not None else ws.take(m)
+                     if ws is not None else np.full(m, self._wspec))
+            if delays:
+                d = (next(given) if given is not None
+                     else ds_steps(ds.take(m), self.net.dt) if ds is not None
+                     else self._dsteps if np.ndim(self._dsteps) == 0
+                     else self._dsteps[k:k + m])
+            k += m
+            yield pre_i, post_i, w, d
+
+    def _indices(self):
+        """(pre_index, post_index), stored or drawn (not kept)."""
+        if self._pre is not None:
+            return self._pre, self._post
+        parts = list(self._index_chunks())
+        if not parts:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return tuple(np.concatenate([c[i] for c in parts]) for i in (0, 1))
+
+    def _weights(self):
+        """float64 weight of each synapse, stored or drawn (not kept)."""
+        if self._w is not None:
+            return self._w
+        parts = [w for _, _, w, _ in self._chunks(delays=False)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def _delay_steps(self):
+        """One int, or int32 per synapse (drawn when from a distribution; not kept)."""
+        if self._dsteps is not None:
+            return self._dsteps
+        parts = [d for _, _, _, d in self._chunks(weights=False)]
+        out = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+        out.flags.writeable = False
+        return out
+
+    def _materialize(self):
+        """Store every synapse (for targets and tools that need them all at once)."""
+        if self._pre is None:
+            pre_i, post_i = self._indices()
+            pre_i.flags.writeable = post_i.flags.writeable = False
+            self._pre, self._post = pre_i, post_i
+            self._n = int(pre_i.shape[0])
+        if self._w is None:
+            self._w = self._weights()
+        if self._dsteps is None:
+            self._dsteps = self._delay_steps()
+
+    @property
+    def hetero_delays(self):
+        """True when the delay is given per synapse (an array or a distribution)."""
+        return np.ndim(self._dsteps) != 0 or self._dsteps is None
+
+    def _delay_range(self):
+        """(shortest, longest) delay in steps, without drawing (a distribution's range, an
+        unbounded tail cut at 6 sd)."""
+        spec, dt = self._dspec, self.net.dt
+        if spec is None:
+            d = np.asarray(self._dsteps)
+            return (int(d.min()), int(d.max())) if d.size else (0, 0)
+        top = spec.highest()
+        if not np.isfinite(top):
+            top = spec.a + 6 * spec.b if spec.kind == "normal" else np.exp(spec.a + 6 * spec.b)
+        return (int(np.rint(max(spec.lowest(), 0.0) / dt)),
+                int(min(np.rint(max(top, 0.0) / dt), MAX_DELAY_STEPS)))
+
+    def _sign(self):
+        """+1 / -1 when every weight feeds I_exc / I_inh (zero weights go either way: they
+        add nothing), 0 when it depends on the synapse."""
+        spec = self._wspec if self._w is None else None
+        if isinstance(spec, Distribution):
+            return 1 if spec.lowest() >= 0 else -1 if spec.highest() <= 0 else 0
+        if spec is not None:
+            return 1 if spec >= 0 else -1
+        return 0
+
+    def _weight_range(self):
+        """(smallest, largest) weight when known without drawing, else None."""
+        if self._w is None and not isinstance(self._wspec, Distribution):
+            return float(self._wspec), float(self._wspec)
+        return None
+
     @property
     def n_synapses(self):
-        return int(self.pre_index.shape[0])
+        if self._n is None:              # p: count the draw once
+            self._n = sum(int(a.shape[0]) for a, _ in self._index_chunks())
+        return self._n
+
+    def _max_synapses(self):
+        """Synapses, or for an undrawn ``p`` an upper bound (mean + 8 sd), without drawing."""
+        if self._n is not None:
+            return self._n
+        return int(rules.expected_count("p", self._rule[1], self.pre.n, self.post.n))
+
+    @property
+    def pre_index(self):
+        self._keep_indices()
+        return self._pre
+
+    @property
+    def post_index(self):
+        self._keep_indices()
+        return self._post
+
+    def _keep_indices(self):
+        if self._pre is None:
+            pre_i, post_i = self._indices()
+            pre_i.flags.writeable = post_i.flags.writeable = False
+            self._pre, self._post, self._n = pre_i, post_i, int(pre_i.shape[0])
 
     # -------------------------------------------------------------- editable parameters
     @property
@@ -100,11 +271,11 @@ class Projection(Sealed):
         """Weight of each synapse (V), float64, in synapse order; a live array whose edits
         take effect in the next run (read-only for crossbar synapses)."""
         if self.crossbar is not None:
-            w = self._weight.view()
+            w = self._weights().view()
             w.flags.writeable = False
             return w
         self._expose()
-        return self._weight
+        return self._w
 
     @weight.setter
     def weight(self, value):
@@ -121,12 +292,17 @@ class Projection(Sealed):
         if self.loihi is None:
             warn_implausible("weight", w, "V")
         self._expose()
-        self._weight[...] = w
+        self._w[...] = w
+
+    @property
+    def delay_steps(self):
+        """Delay in steps: one int, or int32 per synapse (read-only)."""
+        return self._delay_steps()
 
     @property
     def delay(self):
         """Delay of each synapse (s): a read-only copy; assign to change (on the dt grid)."""
-        d = np.broadcast_to(np.asarray(self.delay_steps), (self.n_synapses,)) * self.net.dt
+        d = np.broadcast_to(np.asarray(self._delay_steps()), (self.n_synapses,)) * self.net.dt
         d.flags.writeable = False
         return d
 
@@ -136,10 +312,10 @@ class Projection(Sealed):
         arr = check_finite_array("delay", value, unit="s")
         if arr.ndim == 2 and arr.shape == (self.pre.n, self.post.n):
             arr = arr[self.pre_index, self.post_index]
-        steps = _delays(arr, None, self.pre_index, self.post_index, self.net.dt)
+        steps = _delays(arr, None, None, None, self.net.dt, self.n_synapses)
         if self.loihi is not None:
             _check_loihi_delays(steps, self.net.dt)
-        object.__setattr__(self, "delay_steps", steps)
+        self._dsteps, self._dspec = steps, None
         self._delay_edited = True
 
     delays = delay
@@ -152,28 +328,31 @@ class Projection(Sealed):
                 "one delay); program a new Crossbar and connect it in a new Network")
 
     def _expose(self):
-        """The live weight array leaves the projection: from now on each run compares it
-        with what was lowered (a copy of the weights, kept only for such projections)."""
+        """The live weight array leaves the projection: it is drawn and kept, and from now
+        on each run compares it with what was lowered (a copy, kept only for such
+        projections)."""
+        if self._w is None:
+            self._w = self._weights()
         self._exposed = True
         if self._snapshot is None and self.net.built:
-            self._snapshot = self._weight.copy()
+            self._snapshot = self._w.copy()
 
     def _lowered(self):
         """The plan now holds this projection's weights and delays."""
         self._delay_edited = False
         if self._exposed:
-            self._snapshot = self._weight.copy()
+            self._snapshot = self._w.copy()
 
     def _edited(self):
         """Weights or delays differ from what the plan holds."""
         return self._delay_edited or (self._snapshot is not None
-                                      and not np.array_equal(self._weight, self._snapshot))
+                                      and not np.array_equal(self._w, self._snapshot))
 
     def _check_edits(self):
         """Validate the (possibly edited in place) weights as at creation."""
         if not self._exposed:
             return
-        check_finite_array(f"{self.name}: weight", self._weight)
+        check_finite_array(f"{self.name}: weight", self._w)
         if self.loihi is not None:
             self._set_loihi(self._loihi_args)
 
@@ -182,22 +361,33 @@ class Projection(Sealed):
         self._loihi_args = args
         object.__setattr__(self, "loihi", _loihi_synapses(self, **args))
 
+    def _set_weights(self, w):
+        """Store ``w`` (float64, one per synapse) as the weights (tools that derive one
+        network from another)."""
+        self._w, self._wspec = np.asarray(w, dtype=np.float64), None
+
     def _clone(self, net, pre, post):
         """A copy for another network (own weight array, not yet lowered)."""
         c = object.__new__(type(self))
         c.__dict__.update(self.__dict__)
-        c.__dict__.update(net=net, pre=pre, post=post, _weight=self._weight.copy(),
-                          _snapshot=None, _exposed=False)
+        c.__dict__.update(net=net, pre=pre, post=post, _snapshot=None, _exposed=False,
+                          _w=None if self._w is None else self._w.copy())
         return c
 
     def fan_out(self):
         """Number of synapses of each presynaptic neuron (int64, length pre.n)."""
-        return np.bincount(self.pre_index, minlength=self.pre.n)
+        if self._fan is None:
+            fan = np.zeros(self.pre.n, np.int64)
+            for pre_i, _ in self._index_chunks():
+                fan += np.bincount(pre_i, minlength=self.pre.n)
+            self._fan = fan
+        return self._fan
 
     def to_dense(self):
         """Weights as a dense (n_pre, n_post) array (multapses summed)."""
         out = np.zeros((self.pre.n, self.post.n))
-        np.add.at(out, (self.pre_index, self.post_index), self._weight)
+        for pre_i, post_i, w, _ in self._chunks(delays=False):
+            np.add.at(out, (pre_i, post_i), w)
         return out
 
     def __repr__(self):
@@ -205,56 +395,83 @@ class Projection(Sealed):
                 f"{self.n_synapses} synapses)")
 
 
-def _synapses(pre, post, weight, rule, value, autapses, multapses, seed, float_target=True):
-    """(pre_index, post_index, weight) of a connect: a matrix's entries, or the pairs of
-    ``rule`` (:mod:`neurosim.rules`) with a scalar, per-synapse or random weight."""
+def _explicit(weight, rule):
+    """The synapses are given (a matrix, or a list of pairs): they are stored."""
+    return (rule == "pairs" or _is_sparse(weight)
+            or (isinstance(weight, np.ndarray) and weight.ndim == 2)
+            or isinstance(weight, (list, tuple)))
+
+
+def ds_steps(values, dt):
+    """Drawn delays (s) rounded to the grid (as NEST does): int32 steps."""
+    steps = np.rint(values / dt)
+    if steps.size and (steps.min() < 0 or steps.max() > MAX_DELAY_STEPS):
+        bad = values[(steps < 0) | (steps > MAX_DELAY_STEPS)][0]
+        fail("delay", f"in [0, {MAX_DELAY_STEPS}] steps after rounding to the grid (bound the "
+             "distribution: low=..., high=...)", float(bad))
+    return steps.astype(np.int32)
+
+
+def _weight_spec(weight, n, unit):
+    """A rule's weight: a float, a distribution, or a stored float64 array of ``n``."""
+    if isinstance(weight, Distribution):
+        check_dimension("weight", weight, unit)
+        if unit:
+            warn_implausible("weight", weight.typical(), unit)
+        weight.sample(np.random.default_rng(0), 1, "weight")       # bounds hold probability
+        return weight
+    if isinstance(weight, np.ndarray) and weight.ndim == 1:
+        w = check_finite_array("weight", weight, unit=unit)
+        if n is None or w.shape != (n,):
+            fail("weight.shape", f"({n},) (one per synapse of this rule)" if n is not None
+                 else "a scalar or a distribution (the number of synapses of p is drawn)",
+                 w.shape)
+        if unit:
+            warn_implausible("weight", w, unit)
+        return w.astype(np.float64, copy=True)
+    if isinstance(weight, np.ndarray) and weight.ndim != 0:
+        fail("weight", "a scalar, a distribution, one value per synapse, an (n_pre, "
+             "n_post) array or a scipy.sparse matrix", weight.shape, "array of shape")
+    if not isinstance(weight, (numbers.Real, np.ndarray)) or isinstance(weight, bool):
+        fail("weight", "a number, a distribution (neurosim.random), an (n_pre, n_post) "
+             "array or a scipy.sparse matrix", type(weight).__name__)
+    check_dimension("weight", weight, unit)
+    w = check_finite("weight", float(weight), "V")
+    if unit:
+        warn_implausible("weight", np.array([w]), unit)
+    return w
+
+
+def _synapses(pre, post, weight, rule, value, float_target, seed):
+    """(pre_index, post_index, weight) of explicit synapses: a matrix's entries, or a list of
+    pairs with a scalar or per-synapse weight."""
     n_pre, n_post = pre.n, post.n
     unit = "V" if float_target else ""
-    if _is_sparse(weight) or (isinstance(weight, np.ndarray) and weight.ndim == 2) or (
-            isinstance(weight, (list, tuple))):
-        if rule != "all_to_all":
-            fail(rule, "None when weight is a matrix (its non-zeros are the synapses)", value)
-        if _is_sparse(weight):
-            coo = weight.tocoo()
-            if coo.shape != (n_pre, n_post):
-                fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", coo.shape)
-            rows, cols, w = coo.row, coo.col, check_finite_array("weight", coo.data)
-        else:
-            w = check_finite_array("weight", weight, unit=unit)
-            if w.shape != (n_pre, n_post):
-                fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", w.shape)
-            rows, cols = np.nonzero(w)
-            w = w[rows, cols]
-        if float_target:
-            warn_implausible("weight", w, "V")
-        return rows.astype(np.int32), cols.astype(np.int32), w
-    if isinstance(weight, Distribution):
-        check_dimension("weight", weight, unit)
-    elif isinstance(weight, np.ndarray) and weight.ndim == 1:
-        weight = check_finite_array("weight", weight, unit=unit)
+    if rule == "pairs":
+        if _is_sparse(weight) or (isinstance(weight, np.ndarray) and weight.ndim == 2):
+            fail("pairs", "None when weight is a matrix (its non-zeros are the synapses)",
+                 "pairs")
+        pre_i, post_i = rules.draw("pairs", value, n_pre, n_post, False, True, True, 0)
+        w = _weight_spec(weight, pre_i.shape[0], unit)
+        if isinstance(w, Distribution):
+            w = w.sample(_stream(seed, 2), pre_i.shape[0], "weight")
+        return pre_i, post_i, (np.full(pre_i.shape[0], w) if np.ndim(w) == 0 else w)
+    if rule != "all_to_all":
+        fail(rule, "None when weight is a matrix (its non-zeros are the synapses)", value)
+    if _is_sparse(weight):
+        coo = weight.tocoo()
+        if coo.shape != (n_pre, n_post):
+            fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", coo.shape)
+        rows, cols, w = coo.row, coo.col, check_finite_array("weight", coo.data)
     else:
-        if isinstance(weight, np.ndarray) and weight.ndim != 0:
-            fail("weight", "a scalar, a distribution, one value per synapse, an (n_pre, "
-                 "n_post) array or a scipy.sparse matrix", weight.shape, "array of shape")
-        if not isinstance(weight, (numbers.Real, np.ndarray)) or isinstance(weight, bool):
-            fail("weight", "a number, a distribution (neurosim.random), an (n_pre, n_post) "
-                 "array or a scipy.sparse matrix", type(weight).__name__)
-        check_dimension("weight", weight, unit)
-        weight = check_finite("weight", float(weight), "V")
-    pre_i, post_i = rules.draw(rule, value, n_pre, n_post, pre is post, autapses, multapses,
-                               seed)
-    n = pre_i.shape[0]
-    if isinstance(weight, Distribution):
-        w = weight.sample(_stream(seed, 2), n, "weight")
-    elif np.ndim(weight) == 1:
-        if weight.shape != (n,):
-            fail("weight.shape", f"({n},) (one per synapse of this rule)", weight.shape)
-        w = weight.astype(np.float64, copy=True)
-    else:
-        w = np.full(n, weight)
+        w = check_finite_array("weight", weight, unit=unit)
+        if w.shape != (n_pre, n_post):
+            fail("weight.shape", f"({n_pre}, {n_post}) (n_pre, n_post)", w.shape)
+        rows, cols = np.nonzero(w)
+        w = w[rows, cols]
     if float_target:
         warn_implausible("weight", w, "V")
-    return pre_i, post_i, w
+    return rows.astype(np.int32), cols.astype(np.int32), np.asarray(w, dtype=np.float64)
 
 
 def _stream(seed, k):
@@ -264,7 +481,7 @@ def _stream(seed, k):
 
 def _loihi_synapses(proj, weight_exp, num_weight_bits, sign_mode):
     """Validate integer weights and Lava's Dense parameters; quantize as PyDenseModelBitAcc."""
-    w = proj._weight
+    w = proj._weights()
     if w.size and np.any(w != np.round(w)):
         fail("weight", "integers for a loihi_lif target (see neurosim.loihi.quantize for float "
              "networks)", float(w[w != np.round(w)][0]))
@@ -286,15 +503,6 @@ def _loihi_synapses(proj, weight_exp, num_weight_bits, sign_mode):
                                                      sign_mode))
 
 
-def _grid(values, dt):
-    """Drawn delays rounded to the time grid (as NEST does), checked >= 0."""
-    v = np.round(values / dt) * dt
-    if v.size and v.min() < 0:
-        fail("delay", ">= 0 s after rounding to the grid (bound the distribution: low=...)",
-             float(values.min()))
-    return v
-
-
 def _check_loihi_delays(delay_steps, dt):
     d = np.asarray(delay_steps)
     if d.size and d.max() > MAX_LOIHI_DELAY:
@@ -302,7 +510,7 @@ def _check_loihi_delays(delay_steps, dt):
              "loihi_lif target (6-bit delays)", float(d.max() * dt))
 
 
-def _delays(delay, weight, pre_i, post_i, dt):
+def _delays(delay, weight, pre_i, post_i, dt, n):
     check_dimension("delay", delay, "s")
     arr = np.asarray(delay, dtype=float) if not _is_sparse(delay) else None
     if arr is not None and arr.ndim == 0:
@@ -310,7 +518,6 @@ def _delays(delay, weight, pre_i, post_i, dt):
         if steps > MAX_DELAY_STEPS:
             fail("delay", f"<= {MAX_DELAY_STEPS} steps ({MAX_DELAY_STEPS * dt:g} s)", float(arr))
         return steps
-    n = pre_i.shape[0]
     if _is_sparse(delay):
         arr = np.asarray(delay.toarray(), dtype=float)
     if arr.ndim == 2 and isinstance(weight, np.ndarray) and weight.shape == arr.shape:

@@ -20,10 +20,12 @@ import numpy as np
 
 from .validation import ParameterError, check_choice, check_finite, check_positive, fail
 
-__all__ = ["Distribution", "normal", "uniform", "lognormal", "with_unit"]
+__all__ = ["Distribution", "Sampler", "normal", "uniform", "lognormal", "with_unit"]
 
 #: Redraw rounds before a bounded draw is refused (the bounds hold almost no probability).
 MAX_REDRAW_ROUNDS = 1000
+#: Largest block of values drawn at once (see :class:`Sampler`).
+SAMPLE_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,11 @@ class Distribution:
     text: str = ""
 
     def sample(self, rng, n, name="value"):
-        """``n`` values (float64) from ``rng`` (a numpy Generator)."""
+        """``n`` values (float64) from ``rng`` (a numpy Generator): the first ``n`` of its
+        :class:`Sampler`."""
+        return Sampler(self, rng, name).take(n)
+
+    def _block(self, rng, n, name):
         x = self._raw(rng, n)
         if self.bounds == "clip":
             return np.clip(x, self.low, self.high)
@@ -62,6 +68,23 @@ class Distribution:
             f"{name}: {bad.size} values still outside [{self.low:g}, {self.high:g}] after "
             f"{MAX_REDRAW_ROUNDS} redraws of {self}; the bounds hold almost no probability")
 
+    def lowest(self):
+        """The smallest value a draw can give."""
+        floor = {"normal": -np.inf, "uniform": self.a, "lognormal": 0.0}[self.kind]
+        return max(floor, self.low)
+
+    def highest(self):
+        """The largest value a draw can give."""
+        top = {"normal": np.inf, "uniform": self.b, "lognormal": np.inf}[self.kind]
+        return min(top, self.high)
+
+    def typical(self):
+        """Representative values (for plausibility warnings before anything is drawn)."""
+        if self.kind == "uniform":
+            return np.array([self.a, self.b])
+        x = self.a if self.kind == "normal" else np.exp(self.a)
+        return np.array([min(max(x, self.low), self.high)])
+
     def __str__(self):
         names = {"normal": ("mean", "std"), "uniform": ("min", "max"),
                  "lognormal": ("mean", "std")}[self.kind]
@@ -69,6 +92,32 @@ class Distribution:
         if np.isfinite(self.low) or np.isfinite(self.high):
             s += f", low={self.low:g}, high={self.high:g}, bounds={self.bounds!r}"
         return s + ")"
+
+
+class Sampler:
+    """Values of ``dist`` from ``rng`` taken in any pieces: drawn in blocks of fixed sizes
+    (4096, doubling up to SAMPLE_BLOCK; bounds are applied within a block), so the values do
+    not depend on how they are requested (chunks of a build, thread count)."""
+
+    def __init__(self, dist, rng, name="value"):
+        self.dist, self.rng, self.name = dist, rng, name
+        self.buf = np.zeros(0)
+        self.pos = 0
+        self.size = 4096
+
+    def take(self, n):
+        out = np.empty(n)
+        k = 0
+        while k < n:
+            if self.pos == self.buf.shape[0]:
+                self.buf = self.dist._block(self.rng, self.size, self.name)
+                self.pos = 0
+                self.size = min(2 * self.size, SAMPLE_BLOCK)
+            m = min(n - k, self.buf.shape[0] - self.pos)
+            out[k:k + m] = self.buf[self.pos:self.pos + m]
+            self.pos += m
+            k += m
+        return out
 
 
 def _bounds(low, high, bounds):

@@ -143,7 +143,7 @@ def describe(net):
     projs = []
     for pr in net.projections:
         entry = dict(name=pr.name, pre=pr.pre.name, post=pr.post.name,
-                     synapses=int(np.size(pr.pre_index)))
+                     synapses=int(pr.n_synapses))
         if getattr(pr, "crossbar", None) is not None:
             entry["crossbar"] = {k: (v.key if hasattr(v, "key") else
                                      list(v) if isinstance(v, tuple) else v)
@@ -184,13 +184,10 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
         arrays[key + "/values"] = vals
     if weights:
         for pr in net.projections:
-            if pr._weight is None:
-                continue
-            w = np.broadcast_to(np.asarray(pr._weight, dtype=np.float64),
-                                np.shape(pr.pre_index))
-            arrays[f"weights/{pr.name}/pre"] = np.asarray(pr.pre_index, dtype=np.int64)
-            arrays[f"weights/{pr.name}/post"] = np.asarray(pr.post_index, dtype=np.int64)
-            arrays[f"weights/{pr.name}/weight"] = np.array(w)
+            pre_i, post_i = pr._indices()
+            arrays[f"weights/{pr.name}/pre"] = np.asarray(pre_i, dtype=np.int64)
+            arrays[f"weights/{pr.name}/post"] = np.asarray(post_i, dtype=np.int64)
+            arrays[f"weights/{pr.name}/weight"] = np.array(pr._weights(), dtype=np.float64)
     arrays["meta"] = np.array(json.dumps(meta, default=_scalar))
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)

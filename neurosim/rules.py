@@ -24,7 +24,7 @@ import numpy as np
 from .engine.build import draw_sources, fixed_probability
 from .validation import check_finite_array, check_int, check_probability, fail
 
-__all__ = ["RULES", "draw", "rule_of", "expected_count", "DRAW_CHUNK"]
+__all__ = ["RULES", "check", "chunks", "draw", "rule_of", "expected_count", "DRAW_CHUNK"]
 
 #: Keyword arguments of Network.connect that name a rule.
 RULES = ("p", "indegree", "outdegree", "total", "one_to_one", "pairs")
@@ -65,84 +65,119 @@ def expected_count(rule, value, n_pre, n_post):
         return None
 
 
-def draw(rule, value, n_pre, n_post, same, autapses, multapses, seed):
-    """(pre_index, post_index) int32 arrays of the synapses of ``rule``."""
+def check(rule, value, n_pre, n_post, same, autapses, multapses):
+    """Validate ``rule``'s value before anything is drawn: (value, exact number of synapses,
+    or None for ``p`` whose count is drawn)."""
     skip = same and not autapses
-    state = np.array([seed], dtype=np.uint64)
     if rule == "all_to_all":
-        pre_i = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
-        post_i = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
-        if skip:
-            keep = pre_i != post_i
-            pre_i, post_i = pre_i[keep], post_i[keep]
-        return pre_i, post_i
+        return None, n_pre * n_post - (n_pre if skip else 0)
     if rule == "p":
-        return _bernoulli(n_pre, n_post, check_probability("p", value), skip, state)
+        return check_probability("p", value), None
     if rule == "one_to_one":
         if n_pre != n_post:
             fail("one_to_one", f"used with n_pre == n_post (got {n_pre} and {n_post})", True)
-        idx = np.arange(n_pre, dtype=np.int32)
-        return idx, idx.copy()
-    if rule == "pairs":
-        return _pairs(value, n_pre, n_post)
+        return True, n_pre
     if rule in ("indegree", "outdegree"):
         n_src, n_tgt = (n_pre, n_post) if rule == "indegree" else (n_post, n_pre)
         max_k = n_src - (1 if skip else 0)
         k = check_int(rule, value, 0, None if multapses else max_k)
         if k > 0 and max_k <= 0:
             fail(rule, "0 (no candidates)", k)
-        src, tgt = _sources(n_src, np.full(n_tgt, k, np.int64), skip, multapses, state)
-        return (src, tgt) if rule == "indegree" else (tgt, src)
-    # total
-    n_cand = n_pre - (1 if skip else 0)
-    n = check_int("total", value, 0, None if multapses else n_cand * n_post)
-    if n > 0 and n_cand <= 0:
-        fail("total", "0 (no candidate pairs)", n)
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
-    if multapses:
-        counts = rng.multinomial(n, np.full(n_post, 1.0 / n_post))
-    else:
-        counts = rng.multivariate_hypergeometric(np.full(n_post, n_cand, np.int64), n)
-    return _sources(n_pre, counts, skip, multapses, state)
+        return k, k * n_tgt
+    if rule == "total":
+        n_cand = n_pre - (1 if skip else 0)
+        n = check_int("total", value, 0, None if multapses else n_cand * n_post)
+        if n > 0 and n_cand <= 0:
+            fail("total", "0 (no candidate pairs)", n)
+        return n, n
+    fail("rule", "one of " + ", ".join(("all_to_all",) + RULES[:-1]), rule)
+
+
+def chunks(rule, value, n_pre, n_post, same, autapses, multapses, seed):
+    """The synapses of ``rule`` (value checked by :func:`check`) as consecutive
+    (pre_index, post_index) int32 chunks of about DRAW_CHUNK synapses, in synapse order.
+    The same arguments give the same synapses however they are consumed (the draws are
+    those of one call over everything)."""
+    skip = same and not autapses
+    state = np.array([seed], dtype=np.uint64)
+    if rule == "all_to_all":
+        rows = max(1, DRAW_CHUNK // max(n_post, 1))
+        for i0 in range(0, n_pre, rows):
+            i1 = min(n_pre, i0 + rows)
+            pre_i = np.repeat(np.arange(i0, i1, dtype=np.int32), n_post)
+            post_i = np.tile(np.arange(n_post, dtype=np.int32), i1 - i0)
+            if skip:
+                keep = pre_i != post_i
+                pre_i, post_i = pre_i[keep], post_i[keep]
+            yield pre_i, post_i
+    elif rule == "p":
+        yield from _bernoulli(n_pre, n_post, value, skip, state)
+    elif rule == "one_to_one":
+        for i0 in range(0, n_pre, DRAW_CHUNK):
+            idx = np.arange(i0, min(n_pre, i0 + DRAW_CHUNK), dtype=np.int32)
+            yield idx, idx.copy()
+    elif rule in ("indegree", "outdegree"):
+        n_src, n_tgt = (n_pre, n_post) if rule == "indegree" else (n_post, n_pre)
+        for src, tgt in _sources(n_src, np.full(n_tgt, value, np.int64), skip, multapses,
+                                 state):
+            yield (src, tgt) if rule == "indegree" else (tgt, src)
+    else:                                # total
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
+        if multapses:
+            counts = rng.multinomial(value, np.full(n_post, 1.0 / n_post))
+        else:
+            counts = rng.multivariate_hypergeometric(
+                np.full(n_post, n_pre - (1 if skip else 0), np.int64), value)
+        yield from _sources(n_pre, counts, skip, multapses, state)
+
+
+def draw(rule, value, n_pre, n_post, same, autapses, multapses, seed):
+    """(pre_index, post_index) int32 arrays of all the synapses of ``rule``."""
+    if rule == "pairs":
+        return _pairs(value, n_pre, n_post)
+    value, _ = check(rule, value, n_pre, n_post, same, autapses, multapses)
+    parts = list(chunks(rule, value, n_pre, n_post, same, autapses, multapses, seed))
+    if not parts:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return (np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts]))
 
 
 def _sources(n_pre, counts, skip, multapses, state):
-    """Sources for each target, ``counts[j]`` of them (target-major)."""
+    """Sources for each target, ``counts[j]`` of them (target-major), in chunks."""
     offsets = np.zeros(counts.shape[0] + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    total = int(offsets[-1])
-    pre_i = np.empty(total, dtype=np.int32)
-    post_i = np.empty(total, dtype=np.int32)
     j0 = 0
     while j0 < counts.shape[0]:         # chunks of about DRAW_CHUNK synapses
         j1 = int(np.searchsorted(offsets, offsets[j0] + DRAW_CHUNK, side="right")) - 1
         j1 = min(max(j1, j0 + 1), counts.shape[0])
-        a, b = offsets[j0], offsets[j1]
-        draw_sources(n_pre, j0, j1, offsets, skip, multapses, state, pre_i[a:b], post_i[a:b])
+        m = int(offsets[j1] - offsets[j0])
+        pre_i = np.empty(m, dtype=np.int32)
+        post_i = np.empty(m, dtype=np.int32)
+        draw_sources(n_pre, j0, j1, offsets, skip, multapses, state, pre_i, post_i)
         j0 = j1
-    return pre_i, post_i
+        yield pre_i, post_i
 
 
 def _bernoulli(n_pre, n_post, prob, skip, state):
     total = n_pre * n_post
-    mean = prob * total
-    cap = int(mean + 8.0 * np.sqrt(mean) + 16)
-    pre_i = np.empty(cap, dtype=np.int32)
-    post_i = np.empty(cap, dtype=np.int32)
     span = max(1, int(DRAW_CHUNK / max(prob, 1e-12)))   # pairs per call: ~DRAW_CHUNK drawn
-    n, pos, start = 0, -1, 0
+    pos, start = -1, 0
     while start < total:
         stop = min(total, start + span)
-        saved, saved_pos = state.copy(), pos
-        m, pos = fixed_probability(n_pre, n_post, prob, skip, state, pos, stop, pre_i[n:],
-                                   post_i[n:])
-        if m < 0:                    # more than 8 sd above the mean: grow, redraw the chunk
-            state[:], pos = saved, saved_pos
-            pre_i = np.concatenate([pre_i, np.empty_like(pre_i)])
-            post_i = np.concatenate([post_i, np.empty_like(post_i)])
-            continue
-        n, start = n + m, stop
-    return pre_i[:n], post_i[:n]
+        mean = prob * (stop - start)
+        cap = int(mean + 8.0 * np.sqrt(mean) + 16)
+        while True:
+            pre_i = np.empty(cap, dtype=np.int32)
+            post_i = np.empty(cap, dtype=np.int32)
+            saved, saved_pos = state.copy(), pos
+            m, pos = fixed_probability(n_pre, n_post, prob, skip, state, pos, stop, pre_i,
+                                       post_i)
+            if m >= 0:
+                break
+            state[:], pos = saved, saved_pos     # more than 8 sd above the mean: redraw
+            cap *= 2
+        start = stop
+        yield pre_i[:m], post_i[:m]
 
 
 def _pairs(value, n_pre, n_post):

@@ -200,3 +200,89 @@ def test_per_neuron_values_from_distributions():
     again = ns.Network(seed=5).lif(5000, **dict(LIF, v_init=ns.random.uniform(-70 * mV,
                                                                              -55 * mV)))
     np.testing.assert_array_equal(a.v, again.v)
+
+
+# ------------------------------------------------------- streamed lowering (issue 17, point 4)
+def _plan_synapses(net):
+    """Every synapse of the plan as sorted (source node, target node, delay, channel, weight)
+    rows, read back from the CSR blocks."""
+    conn, out = net.plan.conn, []
+    for q in range(conn.indptr.shape[0]):
+        for b in range(conn.block_delay.shape[0]):
+            ptr = conn.indptr[q, b]
+            for src in range(ptr.shape[0] - 1):
+                for s in range(ptr[src], ptr[src + 1]):
+                    d = conn.block_delay[b] if conn.block_delay[b] >= 0 else conn.syn_delay[s]
+                    w = conn.weight[s] if conn.weight.size else conn.block_w[b]
+                    out.append((src, conn.target[s], d, conn.block_inh[b], w))
+    return sorted(out)
+
+
+def _oracle_synapses(net):
+    """The same rows from the projections' own (materialized) synapses."""
+    start = net.plan.pop_node_start
+    out = []
+    for p in net.projections:
+        d = np.broadcast_to(np.asarray(p.delay_steps), (p.n_synapses,))
+        for i, j, w, dd in zip(p.pre_index, p.post_index, p.weight, d):
+            out.append((start[p.pre] + i, start[p.post] + j, dd, int(w < 0), w))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("threads,blocks", [(1, None), (3, None), (2, 0)])
+def test_streamed_plan_holds_exactly_the_projections_synapses(monkeypatch, threads, blocks):
+    """The build draws each rule's synapses twice (count, then place) in chunks; the plan
+    must hold exactly the synapses the projections give when read, with their delays,
+    channels and weights, for any chunk size, thread count and block layout."""
+    import neurosim.compile.plan as plan_mod
+    from neurosim import rules as pr
+    monkeypatch.setattr(pr, "DRAW_CHUNK", 257)
+    if blocks is not None:
+        monkeypatch.setattr(plan_mod, "MAX_DELAY_BLOCKS", blocks)
+    net = _rule_net("numba", threads)
+    net.connect(net.populations[1], net.populations[2],
+                weight=ns.random.normal(0, 1 * mV), p=0.05,     # both channels
+                delay=ns.random.uniform(0, 20 * ms))           # 200 distinct delays
+    net.build()
+    assert all(p._pre is None for p in net.projections if p.rule != "pairs")   # not stored
+    got = _plan_synapses(net)
+    assert len(got) == sum(p.n_synapses for p in net.projections)
+    assert got == _oracle_synapses(net)
+
+
+def test_reading_synapses_before_the_build_changes_nothing():
+    """Synapses read before the build are kept and lowered from there: the plan and the
+    spikes are those of a network whose synapses were never read."""
+    runs = []
+    for read in (False, True):
+        net = _rule_net("numba", 1)
+        if read:
+            for p in net.projections:
+                p.pre_index, p.weight, p.delay
+        mons = [net.spike_monitor(p) for p in net.populations]
+        net.run(50 * ms)
+        runs.append((net.plan.conn, [spikes_of(m) for m in mons]))
+    (a, sa), (b, sb) = runs
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip(sa, sb):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_sampler_values_do_not_depend_on_how_they_are_taken():
+    d = ns.random.normal(0.0, 1.0, low=-0.5, high=2.0)
+    one = ns.random.Sampler(d, np.random.default_rng(3)).take(30_000)
+    s = ns.random.Sampler(d, np.random.default_rng(3))
+    pieces = np.concatenate([s.take(k) for k in (1, 4095, 2, 9000, 16_902)])
+    np.testing.assert_array_equal(one, pieces)
+    assert one.min() >= -0.5 and one.max() <= 2.0
+
+
+def test_delay_distribution_must_be_bounded_below_and_bounds_hold_probability():
+    net, a, b = _pops()
+    with pytest.raises(ns.ParameterError, match="low="):
+        net.connect(a, b, weight=1 * mV, p=0.1, delay=ns.random.normal(1 * ms, 1 * ms))
+    with pytest.raises(ns.ParameterError, match="after 1000 redraws"):
+        net.connect(a, b, weight=1 * mV, p=0.1,
+                    delay=ns.random.normal(1 * ms, 1e-6 * ms, low=5 * ms))
+    assert net.projections == []

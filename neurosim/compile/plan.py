@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..engine.build import csr_positions
+from ..engine.build import count_rows, place_rows
+from ..projections import MAX_DELAY_STEPS
 from ..engine.lif import Conn, LIFParams, Record, Sources, State
 from ..models.lif import lif_propagator, refractory_steps
 from ..drives import lower_drives
@@ -109,112 +110,154 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     every partition, so per-target input order does not depend on the number of partitions.
 
     Per-synapse delays are split into one block per delay value (up to MAX_DELAY_BLOCKS
-    blocks), so delivery reads no per-synapse delay. Streamed: one pass over the projections
-    counts the synapses of every (partition, block, source) row and finds the blocks' shared
-    weights (a projection whose weights differ makes every block it reaches store per-synapse
-    weights), a second pass writes each projection's
-    synapses straight into their rows (a stable counting sort, in projection order). The
-    working set beyond the plan's own arrays is that of one projection at a time.
+    blocks), so delivery reads no per-synapse delay. Streamed, in chunks of each
+    projection's synapses (drawn from its seed, or read where stored): pass 1 counts the
+    synapses of every (partition, delay, channel, source) row and the weight range of each
+    (delay, channel) key; pass 2 draws the same synapses again and writes them straight into
+    their rows (a stable counting sort in projection order). Beyond the plan's own arrays
+    the working set is one chunk and the per-key row counts.
     """
     part_start = np.round(np.linspace(0, n_lif, n_parts + 1)).astype(np.int64)
-    # (delays present, weight range) of each projection's channels
-    present = []
+    rows_per_slot = n_parts * n_nodes
+    # ---- pass 1: count rows per key slot; a slot is (hetero?, channel, delay)
+    luts = {kind: np.full((2, MAX_DELAY_STEPS + 1), -1, np.int64) for kind in (0, 1)}
+    slots = []                         # [kind, channel, delay or -1, alive]
+    counts = np.zeros((4, rows_per_slot), np.int64)
+    w_lo, w_hi = np.full(4, np.inf), np.full(4, -np.inf)
+    merged = False                     # per-synapse delays kept per synapse (too many keys)
+
+    def add_slot(kind, ch, d):
+        nonlocal counts, w_lo, w_hi
+        if len(slots) == counts.shape[0]:
+            grow = counts.shape[0]
+            counts = np.concatenate([counts, np.zeros((grow, rows_per_slot), np.int64)])
+            w_lo = np.concatenate([w_lo, np.full(grow, np.inf)])
+            w_hi = np.concatenate([w_hi, np.full(grow, -np.inf)])
+        slots.append([kind, ch, d, True])
+        return len(slots) - 1
+
+    def merge_hetero():
+        """Too many (delay, channel) keys: per-synapse delays go to one block per channel."""
+        for ch in (0, 1):
+            old = [k for k, sl in enumerate(slots) if sl[0] == 1 and sl[1] == ch and sl[3]]
+            if not old:
+                continue
+            k = add_slot(1, ch, -1)
+            for o in old:
+                counts[k] += counts[o]
+                w_lo[k], w_hi[k] = min(w_lo[k], w_lo[o]), max(w_hi[k], w_hi[o])
+                slots[o][3] = False
+            luts[1][ch, :] = k
+
     max_delay = 0
+    drawn = {}                       # delays drawn in pass 1, kept in the smallest int type
     for proj in projections:
-        w, d = proj._weight, proj.delay_steps
-        inh = w < 0
-        chans = []
-        for channel in (0, 1):
-            sel = inh if channel else ~inh
-            if not np.any(sel):
-                chans.append(None)
+        sign = proj._sign()
+        rng = proj._weight_range()
+        kind = int(proj.hetero_delays)
+        fan = np.zeros(proj.pre.n, np.int64)
+        n = 0
+        for pre_i, post_i, w, d in proj._chunks(weights=sign == 0 or proj._w is not None):
+            m = pre_i.shape[0]
+            n += m
+            if proj._dsteps is None:
+                top = int(d.max()) if m else 0
+                drawn.setdefault(proj, []).append(
+                    d.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32))
+            if m == 0:
                 continue
-            if np.ndim(d) == 0:
-                ds = np.array([int(d)])
+            w_arr, wmode = _weight_mode(w, rng, sign)
+            if sign:
+                chans = [(0 if sign > 0 else 1, None)]
             else:
-                ds = np.flatnonzero(np.bincount(d[sel]))
-            ws = w[sel].astype(dtype)
-            chans.append((ds, float(ws.min()), float(ws.max())))
-            max_delay = max(max_delay, int(ds[-1]))
-        present.append(chans)
-    # per-synapse delays become one block per delay value (no per-synapse delay array and
-    # no modulo per synapse when delivering), unless there are too many distinct values
-    split = len({(int(x), ch) for chans in present for ch, c in enumerate(chans)
-                 if c is not None for x in c[0]}) <= MAX_DELAY_BLOCKS
-    keyset = set()
-    for proj, chans in zip(projections, present):
-        for ch, c in enumerate(chans):
-            if c is not None:
-                hetero = np.ndim(proj.delay_steps) != 0
-                keyset.update({(-1, ch)} if hetero and not split
-                              else {(int(x), ch) for x in c[0]})
-    keys = sorted(keyset)
-    index = {k: b for b, k in enumerate(keys)}
+                neg = w < 0
+                chans = [(c, sel) for c, sel in ((0, ~neg), (1, neg)) if np.any(sel)]
+            d_arr = np.zeros(0, np.int32)
+            for ch, sel in chans:
+                if np.ndim(d) == 0:
+                    present = [int(d)]
+                else:
+                    present = np.flatnonzero(np.bincount(d if sel is None else d[sel]))
+                for dv in present:
+                    if luts[kind][ch, dv] >= 0:
+                        continue
+                    if merged and kind:
+                        luts[1][ch, :] = add_slot(1, ch, -1)
+                    else:
+                        luts[kind][ch, dv] = add_slot(kind, ch, int(dv))
+                max_delay = max(max_delay, int(present[-1]))
+            if np.ndim(d):
+                d_arr = d
+            if not merged and len({(sl[1], sl[2]) for sl in slots if sl[3]}) > MAX_DELAY_BLOCKS:
+                merged = True
+                merge_hetero()
+            count_rows(pre_i, post_i, w_arr, wmode, d_arr, int(d) if np.ndim(d) == 0 else 0,
+                       sign, start[proj.pre], start[proj.post], part_start, luts[kind],
+                       n_nodes, counts, w_lo, w_hi, fan)
+        proj._fan, proj._n = fan, n
+    # ---- blocks: the live slots' keys, sorted; a block's rows sum its slots'
+    live = [k for k, sl in enumerate(slots) if sl[3]]
+    keys = sorted({(slots[k][2], slots[k][1]) for k in live})
+    index = {key: b for b, key in enumerate(keys)}
     n_blocks = len(keys)
-    lut = np.full((2, max_delay + 1), -1, dtype=np.int64)     # (channel, delay) -> block
-    for (dk, ch), b in index.items():
-        if dk >= 0:
-            lut[ch, dk] = b
-    rows = n_parts * n_blocks * n_nodes
-    counts = np.zeros(rows, dtype=np.int64)
-    w_lo = np.full(n_blocks, np.inf)
-    w_hi = np.full(n_blocks, -np.inf)
-    for proj, chans in zip(projections, present):
-        for ch, c in enumerate(chans):
-            if c is None:
-                continue
-            hetero = np.ndim(proj.delay_steps) != 0
-            for b in ([index[(-1, ch)]] if hetero and not split
-                      else [index[(int(x), ch)] for x in c[0]]):
-                w_lo[b] = min(w_lo[b], c[1])
-                w_hi[b] = max(w_hi[b], c[2])
-
-    def row_keys(proj):
-        """Flat (partition, block, source) row of each synapse of ``proj``."""
-        inh = (proj._weight < 0).astype(np.intp)
-        d = proj.delay_steps
-        if np.ndim(d) != 0 and not split:
-            block = np.where(inh, index.get((-1, 1), -1), index.get((-1, 0), -1))
+    blk = {kind: np.full((2, max_delay + 1), -1, np.int64) for kind in (0, 1)}
+    lo, hi = np.full(n_blocks, np.inf), np.full(n_blocks, -np.inf)
+    flat = np.zeros(n_parts * n_blocks * n_nodes + 1, dtype=np.int64)
+    rows3 = flat[1:].reshape(n_parts, n_blocks, n_nodes)
+    for k in live:
+        kind, ch, d, _ = slots[k]
+        b = index[(d, ch)]
+        if d >= 0:
+            blk[kind][ch, d] = b
         else:
-            block = lut[inh, d]
-        part = (np.searchsorted(part_start, proj.post_index + start[proj.post], side="right")
-                - 1 if n_parts > 1 else 0)
-        return (part * n_blocks + block) * n_nodes + (proj.pre_index + start[proj.pre])
-
-    for proj in projections:
-        counts += np.bincount(row_keys(proj), minlength=rows)
-    shared = [_shared_weight(np.array([w_lo[b], w_hi[b]]), dtype) for b in range(n_blocks)]
-    per_synapse = any(w != w for w in shared)
-    n_syn = int(counts.sum())
-    flat = np.zeros(rows + 1, dtype=np.int64)
-    np.cumsum(counts, out=flat[1:])
+            blk[kind][ch, :] = b
+        lo[b], hi[b] = min(lo[b], w_lo[k]), max(hi[b], w_hi[k])
+        rows3[:, b, :] += counts[k].reshape(n_parts, n_nodes)
     del counts
+    np.cumsum(flat, out=flat)
+    shared = [_shared_weight(np.array([lo[b], hi[b]]), dtype) for b in range(n_blocks)]
+    per_synapse = any(w != w for w in shared)
+    n_syn = int(flat[-1])
     target = np.empty(n_syn, dtype=np.int32)
     weight = np.empty(n_syn if per_synapse else 0, dtype=dtype)
-    any_hetero = any(k[0] == -1 for k in keys)
+    block_delay = np.array([k[0] for k in keys], dtype=np.int64)
+    any_hetero = bool(np.any(block_delay < 0))
     syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
+    # ---- pass 2: the same synapses, into their rows
     fill = flat[:-1].copy()
     for proj in projections:
-        pos = np.empty(proj.n_synapses, dtype=np.int64)
-        csr_positions(row_keys(proj), fill, pos)
-        target[pos] = proj.post_index + start[proj.post]
-        if per_synapse:
-            weight[pos] = proj._weight
-        if any_hetero and np.ndim(proj.delay_steps) != 0:
-            syn_delay[pos] = proj.delay_steps
-        del pos
+        sign = proj._sign()
+        rng = proj._weight_range()
+        for pre_i, post_i, w, d in proj._chunks(weights=per_synapse or sign == 0,
+                                                drawn_delays=drawn.pop(proj, None)):
+            w_arr, wmode = _weight_mode(w, rng, sign)
+            place_rows(pre_i, post_i, w_arr, wmode,
+                       d if np.ndim(d) else np.zeros(0, np.uint8),
+                       int(d) if np.ndim(d) == 0 else 0, sign, start[proj.pre],
+                       start[proj.post], part_start, blk[int(proj.hetero_delays)],
+                       block_delay, n_blocks, n_nodes, fill, target, weight, syn_delay)
     del fill
     indptr = np.empty((n_parts, n_blocks, n_nodes + 1), dtype=np.int64)
     for q in range(n_parts):
         for b in range(n_blocks):
             r0 = (q * n_blocks + b) * n_nodes
             indptr[q, b] = flat[r0:r0 + n_nodes + 1]
-    conn = Conn(part_start=part_start, indptr=indptr,
-                block_delay=np.array([k[0] for k in keys], dtype=np.int64),
+    conn = Conn(part_start=part_start, indptr=indptr, block_delay=block_delay,
                 block_inh=np.array([k[1] for k in keys], dtype=np.uint8),
                 block_w=np.array(shared, dtype=dtype),
                 target=target, weight=weight, syn_delay=syn_delay)
     return conn, max_delay + 1
+
+
+def _weight_mode(w, rng, sign):
+    """The weights of a chunk for the lowering kernels: (array, mode) with mode 0 per
+    synapse, 1 one value (``rng``) for all, 2 drawn but not needed (a varying distribution
+    whose channel is known)."""
+    if w is not None:
+        return np.ascontiguousarray(w, dtype=np.float64), 0
+    if rng is not None:
+        return np.array([rng[0]]), 1
+    return np.zeros(1), 2
 
 
 def _shared_weight(w, dtype):

@@ -6,7 +6,7 @@ from numba import njit
 from .._config import JIT_OPTIONS
 from .rng import geometric, next_u64
 
-__all__ = ["csr_positions", "fixed_probability", "draw_sources"]
+__all__ = ["csr_positions", "fixed_probability", "draw_sources", "count_rows", "place_rows"]
 
 
 #: Entries sorted per compiled call (Python sees Ctrl-C between calls).
@@ -90,3 +90,70 @@ def draw_sources(n_pre, j0, j1, offsets, skip_diagonal, multapses, state, pre_ou
         if not multapses:
             for s in range(start, stop):
                 mark[pre_out[s]] = 0
+
+
+@njit(**JIT_OPTIONS)
+def _channel(sign, w, wmode, s):
+    if sign > 0:
+        return 0
+    if sign < 0:
+        return 1
+    x = w[s] if wmode == 0 else w[0]
+    return 1 if x < 0 else 0
+
+
+@njit(**JIT_OPTIONS)
+def _part(part_start, node):
+    q = 0
+    while node >= part_start[q + 1]:
+        q += 1
+    return q
+
+
+@njit(**JIT_OPTIONS)
+def count_rows(pre, post, w, wmode, d, d0, sign, pre_off, post_off, part_start, slot_lut,
+               n_nodes, counts, w_lo, w_hi, fan):
+    """Pass 1 of the streamed lowering, over one chunk of a projection's synapses: count
+    each synapse in its (slot, partition, source) row, where ``slot_lut[channel, delay]``
+    is the slot of its (delay, channel) key; track each slot's weight range (``wmode`` 0:
+    ``w`` per synapse, 1: ``w[0]`` for all, 2: drawn, varying) and the sources' fan-out.
+    ``d`` holds per-synapse delays, or is empty and ``d0`` is the delay of all."""
+    hetero = d.shape[0] > 0
+    for s in range(pre.shape[0]):
+        ch = _channel(sign, w, wmode, s)
+        slot = slot_lut[ch, d[s] if hetero else d0]
+        q = _part(part_start, post[s] + post_off)
+        counts[slot, q * n_nodes + pre[s] + pre_off] += 1
+        fan[pre[s]] += 1
+        if wmode == 2:
+            w_lo[slot] = -np.inf
+            w_hi[slot] = np.inf
+        else:
+            x = w[s] if wmode == 0 else w[0]
+            if x < w_lo[slot]:
+                w_lo[slot] = x
+            if x > w_hi[slot]:
+                w_hi[slot] = x
+
+
+@njit(**JIT_OPTIONS)
+def place_rows(pre, post, w, wmode, d, d0, sign, pre_off, post_off, part_start, block_lut,
+               block_delay, n_blocks, n_nodes, fill, target, weight, syn_delay):
+    """Pass 2: write one chunk of a projection's synapses into their CSR rows (a stable
+    counting sort: rows fill in the order of the calls and of the synapses). ``weight`` is
+    empty when every block shares one weight; a block of delay -1 stores ``syn_delay``."""
+    hetero = d.shape[0] > 0
+    store_w = weight.shape[0] > 0
+    for s in range(pre.shape[0]):
+        ch = _channel(sign, w, wmode, s)
+        dd = d[s] if hetero else d0
+        b = block_lut[ch, dd]
+        node = post[s] + post_off
+        row = (_part(part_start, node) * n_blocks + b) * n_nodes + pre[s] + pre_off
+        pos = fill[row]
+        fill[row] = pos + 1
+        target[pos] = node
+        if store_w:
+            weight[pos] = w[s] if wmode == 0 else w[0]
+        if block_delay[b] < 0:
+            syn_delay[pos] = dd

@@ -95,7 +95,7 @@ def to_brian2(net, target="numpy"):
         monitors[pop.name] = b2.SpikeMonitor(g)
         objs += [g, monitors[pop.name]]
     for proj in net.projections:
-        w = proj._weight
+        w = proj._weights()
         d = np.broadcast_to(np.asarray(proj.delay_steps), w.shape)
         for sel, target in ((w >= 0, "ge"), (w < 0, "gi")):
             if not np.any(sel):

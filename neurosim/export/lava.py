@@ -98,7 +98,7 @@ def lava_manifest(net, steps):
             fail(f"projection {proj.name!r}", "at most one synapse per (pre, post) pair for "
                  "Lava's Dense (connect with multapses=False)", "duplicate pairs")
         shape = (proj.post.n, proj.pre.n)
-        w = proj._weight.astype(np.int64).astype(np.int32)
+        w = proj._weights().astype(np.int64).astype(np.int32)
         d = np.broadcast_to(np.asarray(proj.delay_steps, np.int64), w.shape)
         density = w.size / max(shape[0] * shape[1], 1)
         if d.size and d.max() > 0:

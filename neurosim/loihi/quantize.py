@@ -173,11 +173,11 @@ def quantize(net, vth=2**14, duration=None):
             pops[p] = new._add(type(p)(new, p.spec, p.name))
     for proj in net.projections:
         _, scale, c, _ = params[proj.post]
-        x = scale * c * proj._weight
-        mode = infer_sign_mode(proj._weight)
+        x = scale * c * proj._weights()
+        mode = infer_sign_mode(proj._weights())
         w, e = _weights(x, mode)
         q = proj._clone(new, pops[proj.pre], pops[proj.post])
-        q._weight = w.astype(np.float64)
+        q._set_weights(w)
         q._set_loihi(dict(weight_exp=e, num_weight_bits=8, sign_mode=mode))
         new.projections.append(q)
         ref = np.abs(x).max() if x.size else 1.0
