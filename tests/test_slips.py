@@ -165,12 +165,12 @@ def test_memory_budget_from_the_environment(monkeypatch):
     net = ns.Network()
     a = net.lif(2000, **LIF)
     with pytest.raises(ns.InsufficientMemoryError) as e:
-        net.connect(a, a, weight=0.1 * mV)                      # 4M synapses: 176 MB
+        net.connect(a, a, weight=0.1 * mV)                      # 4M synapses: 116 MB
     need = float(str(e.value).split("needs about ")[1].split(" MB")[0])
     assert 100 < need < 300 and "50 MB" in str(e.value)
     with pytest.raises(MemoryError):                            # also a MemoryError
         net.lif(10_000_000, **LIF)
-    net.connect(a, a, weight=0.1 * mV, p=0.2)                   # 0.8M synapses: 35 MB
+    net.connect(a, a, weight=0.1 * mV, p=0.2)                   # 0.8M synapses: 23 MB
     monkeypatch.setenv("NEUROSIM_MEMORY_LIMIT", "20MB")
     with pytest.raises(ns.InsufficientMemoryError, match="building this network"):
         net.run(1 * ms)
