@@ -14,7 +14,10 @@ allocate no arrays: they are compiled without Numba's reference counting (NRT). 
 function increfs every array of every NamedTuple argument on entry and decrefs them on
 exit (one atomic operation each, through an indirect call: about 400 a step of the CUBA
 loop, 2.6 us of its 2.9 us fixed cost a step, 20 % of the time at 4,000 neurons). The
-arrays they read are owned by the caller, which holds them for the whole call.
+arrays they read are owned by the caller, which holds them for the whole call. They are
+not cached on their own (``cache=False``; the kernels that call them are): a kernel
+compiled against their object code loaded from the on-disk cache ran CUBA 8x slower
+(measured, cause not found), so they are compiled with each kernel variant that needs them.
 """
 
 __all__ = ["JIT_OPTIONS", "PARALLEL_JIT_OPTIONS", "INNER_JIT_OPTIONS", "STEP_JIT_OPTIONS"]
@@ -22,4 +25,4 @@ __all__ = ["JIT_OPTIONS", "PARALLEL_JIT_OPTIONS", "INNER_JIT_OPTIONS", "STEP_JIT
 JIT_OPTIONS = dict(cache=True, fastmath=False, nogil=True)
 PARALLEL_JIT_OPTIONS = dict(JIT_OPTIONS, parallel=True)
 INNER_JIT_OPTIONS = dict(JIT_OPTIONS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-STEP_JIT_OPTIONS = dict(INNER_JIT_OPTIONS, _nrt=False)
+STEP_JIT_OPTIONS = dict(INNER_JIT_OPTIONS, cache=False, _nrt=False)
