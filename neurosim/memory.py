@@ -13,7 +13,8 @@ the plan), so each connect checks the plan of the network so far. Building (lowe
 streamed in chunks of each projection's synapses): the plan's int32 target per synapse, a
 weight (in the network's dtype) where the weights of a (delay, channel) block differ, an
 int32 delay where delays are kept per synapse, plus one chunk's working set (up to
-``rules.DRAW_CHUNK`` synapses, 25 bytes each), the delay ring buffers (2 x slots x LIF
+``rules.DRAW_CHUNK`` synapses, 25 bytes each, and two more chunks of 17 bytes a synapse
+drawn ahead when the network has more than one thread), the delay ring buffers (2 x slots x LIF
 neurons) and the CSR row counts, fill pointers and pointers (8 bytes per node, block and
 thread, three arrays at a time).
 
@@ -36,6 +37,9 @@ __all__ = ["available_bytes", "require", "format_bytes", "expected_synapses", "p
 #: Bytes per synapse of one chunk being drawn and lowered (indices, weight, delay, their
 #: temporaries).
 CHUNK_BYTES_PER_SYNAPSE = 25
+#: With more than one thread the next chunk is drawn while one is lowered: up to two more
+#: chunks (indices, weight, delay) are alive.
+CHUNK_AHEAD_BYTES_PER_SYNAPSE = 17
 
 _UNITS = {"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -125,6 +129,7 @@ def plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, threads, itemsize,
     """Peak bytes of building a plan (see the module docstring)."""
     from .rules import DRAW_CHUNK
     per = 4 + (itemsize if varying_weights else 0) + (4 if varying_delays else 0)
-    return (n_syn * per + min(n_syn, DRAW_CHUNK) * CHUNK_BYTES_PER_SYNAPSE
+    chunk = CHUNK_BYTES_PER_SYNAPSE + (2 * CHUNK_AHEAD_BYTES_PER_SYNAPSE if threads > 1 else 0)
+    return (n_syn * per + min(n_syn, DRAW_CHUNK) * chunk
             + 2 * slots * n_lif * itemsize + 3 * threads * blocks * (n_nodes + 1) * 8
             + n_nodes * 60)

@@ -286,3 +286,28 @@ def test_delay_distribution_must_be_bounded_below_and_bounds_hold_probability():
         net.connect(a, b, weight=1 * mV, p=0.1,
                     delay=ns.random.normal(1 * ms, 1e-6 * ms, low=5 * ms))
     assert net.projections == []
+
+
+def test_drawing_ahead_in_a_thread_gives_the_same_plan_and_stops_on_errors(monkeypatch):
+    """With threads > 1 the build draws the next chunk in a background thread; the plan is
+    the one-thread plan (partitioned), and an error raised while drawing reaches the caller
+    with the network unbuilt."""
+    from neurosim import rules as pr
+    monkeypatch.setattr(pr, "DRAW_CHUNK", 301)
+    one, two = _rule_net("numba", 1), _rule_net("numba", 2)
+    assert _plan_synapses(one) == _plan_synapses(two)
+    net = _rule_net("numba", 2)
+    net.connect(net.populations[1], net.populations[2], weight=1 * mV, p=0.5,
+                delay=ns.random.normal(5 * ms, 1 * ms, low=0))
+    import neurosim.projections as pj
+    real = pj.ds_steps
+
+    def failing(values, dt):
+        if values.size and values.max() > 0.006:   # the last projection's delays
+            raise ns.ParameterError("delay: drawn from a broken stream")
+        return real(values, dt)
+
+    monkeypatch.setattr(pj, "ds_steps", failing)
+    with pytest.raises(ns.ParameterError, match="broken stream"):
+        net.build()
+    assert not net.built

@@ -185,7 +185,9 @@ def test_bad_memory_budget_is_an_error(monkeypatch):
         ns.Network().lif(10, **LIF)
 
 
-def test_ctrl_c_while_building_stops_at_once_and_leaves_the_network_unbuilt(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])       # 2: the next chunk is drawn in a thread
+def test_ctrl_c_while_building_stops_at_once_and_leaves_the_network_unbuilt(monkeypatch,
+                                                                            threads):
     """A connect draws nothing; the build draws the synapses in chunks of compiled calls,
     and Python sees Ctrl-C between them: a large build stops before drawing everything,
     and the network is left unbuilt."""
@@ -198,7 +200,7 @@ def test_ctrl_c_while_building_stops_at_once_and_leaves_the_network_unbuilt(monk
         return kernel(*args)
 
     monkeypatch.setattr(pr, "draw_sources", counted)
-    net = ns.Network(seed=1)
+    net = ns.Network(seed=1, threads=threads)
     pre = net.poisson(20_000, rate=1.0)
     post = net.lif(200_000, **LIF)
     for _ in range(3):
@@ -214,6 +216,7 @@ def test_ctrl_c_while_building_stops_at_once_and_leaves_the_network_unbuilt(monk
         timer.cancel()
     assert not net.built
     assert 0 < len(calls) < 2 * 3 * chunks    # stopped between chunks of the two passes
+    assert not [t for t in threading.enumerate() if t.name == "neurosim-draw"]
 
 
 def test_chunked_connectivity_is_the_same_as_one_draw():

@@ -151,50 +151,53 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
 
     max_delay = 0
     drawn = {}                       # delays drawn in pass 1, kept in the smallest int type
-    for proj in projections:
-        sign = proj._sign()
-        rng = proj._weight_range()
-        kind = int(proj.hetero_delays)
-        fan = np.zeros(proj.pre.n, np.int64)
-        n = 0
-        for pre_i, post_i, w, d in proj._chunks(weights=sign == 0 or proj._w is not None):
-            m = pre_i.shape[0]
-            n += m
-            if proj._dsteps is None:
-                top = int(d.max()) if m else 0
-                drawn.setdefault(proj, []).append(
-                    d.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32))
-            if m == 0:
-                continue
-            w_arr, wmode = _weight_mode(w, rng, sign)
-            if sign:
-                chans = [(0 if sign > 0 else 1, None)]
+    fans = {p: np.zeros(p.pre.n, np.int64) for p in projections}
+    sizes = dict.fromkeys(projections, 0)
+    count_chunks = ((p, c) for p in projections
+                    for c in p._chunks(weights=p._sign() == 0 or p._w is not None))
+    last = None
+    for proj, (pre_i, post_i, w, d) in _ahead(count_chunks, n_parts > 1):
+        if proj is not last:
+            sign, rng, kind, last = (proj._sign(), proj._weight_range(),
+                                     int(proj.hetero_delays), proj)
+        m = pre_i.shape[0]
+        sizes[proj] += m
+        if proj._dsteps is None:
+            top = int(d.max()) if m else 0
+            drawn.setdefault(proj, []).append(
+                d.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32))
+        if m == 0:
+            continue
+        w_arr, wmode = _weight_mode(w, rng, sign)
+        if sign:
+            chans = [(0 if sign > 0 else 1, None)]
+        else:
+            neg = w < 0
+            chans = [(c, sel) for c, sel in ((0, ~neg), (1, neg)) if np.any(sel)]
+        d_arr = np.zeros(0, np.int32)
+        for ch, sel in chans:
+            if np.ndim(d) == 0:
+                present = [int(d)]
             else:
-                neg = w < 0
-                chans = [(c, sel) for c, sel in ((0, ~neg), (1, neg)) if np.any(sel)]
-            d_arr = np.zeros(0, np.int32)
-            for ch, sel in chans:
-                if np.ndim(d) == 0:
-                    present = [int(d)]
+                present = np.flatnonzero(np.bincount(d if sel is None else d[sel]))
+            for dv in present:
+                if luts[kind][ch, dv] >= 0:
+                    continue
+                if merged and kind:
+                    luts[1][ch, :] = add_slot(1, ch, -1)
                 else:
-                    present = np.flatnonzero(np.bincount(d if sel is None else d[sel]))
-                for dv in present:
-                    if luts[kind][ch, dv] >= 0:
-                        continue
-                    if merged and kind:
-                        luts[1][ch, :] = add_slot(1, ch, -1)
-                    else:
-                        luts[kind][ch, dv] = add_slot(kind, ch, int(dv))
-                max_delay = max(max_delay, int(present[-1]))
-            if np.ndim(d):
-                d_arr = d
-            if not merged and len({(sl[1], sl[2]) for sl in slots if sl[3]}) > MAX_DELAY_BLOCKS:
-                merged = True
-                merge_hetero()
-            count_rows(pre_i, post_i, w_arr, wmode, d_arr, int(d) if np.ndim(d) == 0 else 0,
-                       sign, start[proj.pre], start[proj.post], part_start, luts[kind],
-                       n_nodes, counts, w_lo, w_hi, fan)
-        proj._fan, proj._n = fan, n
+                    luts[kind][ch, dv] = add_slot(kind, ch, int(dv))
+            max_delay = max(max_delay, int(present[-1]))
+        if np.ndim(d):
+            d_arr = d
+        if not merged and len({(sl[1], sl[2]) for sl in slots if sl[3]}) > MAX_DELAY_BLOCKS:
+            merged = True
+            merge_hetero()
+        count_rows(pre_i, post_i, w_arr, wmode, d_arr, int(d) if np.ndim(d) == 0 else 0,
+                   sign, start[proj.pre], start[proj.post], part_start, luts[kind],
+                   n_nodes, counts, w_lo, w_hi, fans[proj])
+    for proj in projections:
+        proj._fan, proj._n = fans[proj], sizes[proj]
     # ---- blocks: the live slots' keys, sorted; a block's rows sum its slots'
     live = [k for k, sl in enumerate(slots) if sl[3]]
     keys = sorted({(slots[k][2], slots[k][1]) for k in live})
@@ -225,17 +228,19 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
     # ---- pass 2: the same synapses, into their rows
     fill = flat[:-1].copy()
-    for proj in projections:
-        sign = proj._sign()
-        rng = proj._weight_range()
-        for pre_i, post_i, w, d in proj._chunks(weights=per_synapse or sign == 0,
-                                                drawn_delays=drawn.pop(proj, None)):
-            w_arr, wmode = _weight_mode(w, rng, sign)
-            place_rows(pre_i, post_i, w_arr, wmode,
-                       d if np.ndim(d) else np.zeros(0, np.uint8),
-                       int(d) if np.ndim(d) == 0 else 0, sign, start[proj.pre],
-                       start[proj.post], part_start, blk[int(proj.hetero_delays)],
-                       block_delay, n_blocks, n_nodes, fill, target, weight, syn_delay)
+    place_chunks = ((p, c) for p in projections
+                    for c in p._chunks(weights=per_synapse or p._sign() == 0,
+                                       drawn_delays=drawn.pop(p, None)))
+    last = None
+    for proj, (pre_i, post_i, w, d) in _ahead(place_chunks, n_parts > 1):
+        if proj is not last:
+            sign, rng, last = proj._sign(), proj._weight_range(), proj
+        w_arr, wmode = _weight_mode(w, rng, sign)
+        place_rows(pre_i, post_i, w_arr, wmode,
+                   d if np.ndim(d) else np.zeros(0, np.uint8),
+                   int(d) if np.ndim(d) == 0 else 0, sign, start[proj.pre],
+                   start[proj.post], part_start, blk[int(proj.hetero_delays)],
+                   block_delay, n_blocks, n_nodes, fill, target, weight, syn_delay)
     del fill
     indptr = np.empty((n_parts, n_blocks, n_nodes + 1), dtype=np.int64)
     for q in range(n_parts):
@@ -247,6 +252,55 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
                 block_w=np.array(shared, dtype=dtype),
                 target=target, weight=weight, syn_delay=syn_delay)
     return conn, max_delay + 1
+
+
+_END = object()
+
+
+def _ahead(chunks, on):
+    """``chunks``, each drawn in a background thread while the previous one is counted or
+    placed (when ``on``: the network may use more than one thread). The draws (numpy's
+    generators, compiled kernels) run without the GIL, so both overlap; the order and the
+    values are those of ``chunks``. Ctrl-C or an error stops the drawing thread."""
+    if not on:
+        yield from chunks
+        return
+    import queue
+    import threading
+    q = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in chunks:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            put(e)
+
+    thread = threading.Thread(target=produce, name="neurosim-draw", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _weight_mode(w, rng, sign):
