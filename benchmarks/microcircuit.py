@@ -299,6 +299,17 @@ def main(argv=None):
     write_outputs(data, args)
 
 
+def _durations(rows, meta):
+    """The timed durations of the rows (the appended runs may differ from the first)."""
+    by = {}
+    for r in rows:
+        if "duration" in r:
+            by.setdefault(r["duration"], set()).add(f"scale {r['scale']:g}")
+    if len(by) <= 1:
+        return f"{meta['duration']} s"
+    return ", ".join(f"{d:g} s at {'/'.join(sorted(sc))}" for d, sc in sorted(by.items()))
+
+
 def _key(row):
     return (row["scale"], row["background"], row["threads"], row["simulator"])
 
@@ -340,7 +351,8 @@ def write_outputs(data, args):
              "Reproduce: " + "; ".join(f"`{c}`" for c in meta.get("commands",
                                                                  [meta["command"]])), "",
              f"Protocol: each run a fresh process; build = construct + connect + prepare; "
-             f"{meta['presim']} s untimed pre-simulation, then {meta['duration']} s timed; "
+             f"{meta['presim']} s untimed pre-simulation, then the timed simulation "
+             f"({_durations(rows, meta)}); "
              f"medians of the repeats (the simulators take turns); peak memory = the "
              f"child's ru_maxrss; repeat r uses seed {meta['seed']} + r (NEST's rng_seed, "
              f"neurosim's network seed: each repeat is another realization of the model, "
