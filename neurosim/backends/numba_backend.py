@@ -15,6 +15,7 @@ import time
 import numba
 import numpy as np
 
+from ..engine import lif as _lif
 from ..engine.lif import advance, advance_parallel
 from ..engine.loihi import advance_fixed
 from .base import Chunk, copy_state, fixed_bias_mant
@@ -151,9 +152,11 @@ class NumbaRunner:
     def _extra(self):
         """Arguments between the record and the first step: the crossbars, or (None, None)
         when the plan has none (the kernel variant without the crossbar stage), then the
-        Poisson drives, or (None, None) likewise."""
+        Poisson drives, or (None, None) likewise, then ref_until for networks above
+        HOLD_MAX_NEURONS (the variant that blends refractory neurons), else None."""
         xc = self.plan.xbar
-        drives = (self.plan.drives, self.dstate)
+        drives = (self.plan.drives, self.dstate,
+                  self.state.ref_until if self.plan.n_lif > _lif.HOLD_MAX_NEURONS else None)
         if xc is None or xc.pre_lo.shape[0] == 0:
             return (None, None) + drives
         return (xc, self.xstate) + drives
