@@ -111,9 +111,15 @@ class Network(Sealed):
         self.populations.append(pop)
         return pop
 
-    def lif(self, n, tau_m, tau_syn, v_rest, v_th, v_reset, t_ref=0.0, v_init=None,
-            bias=0.0, reset="value", name=None):
-        """Add LIF neurons (see :mod:`neurosim.models.lif`).
+    def lif(self, n, tau_m, tau_syn=None, v_rest=None, v_th=None, v_reset=None, t_ref=0.0,
+            v_init=None, bias=0.0, reset="value", synapse="exp", e_exc=None, e_inh=None,
+            c_m=None, tau_w=None, b_w=0.0, tau_a=None, beta=0.0, convention="brian2",
+            name=None):
+        """Add LIF neurons (see :mod:`neurosim.models.lif` for the equations).
+
+        Every neuron parameter (tau_m, tau_syn, v_rest, v_th, v_reset, t_ref, e_exc, e_inh,
+        c_m, tau_w, b_w, tau_a, beta) is one value, an array of ``n`` values or a
+        distribution (:mod:`neurosim.random`, drawn from the network seed).
 
         Parameters
         ----------
@@ -122,47 +128,118 @@ class Network(Sealed):
         tau_m : float
             Membrane time constant (s), > 0.
         tau_syn : float or (float, float)
-            Synaptic time constant (s), one for both channels or (tau_exc, tau_inh).
+            Synaptic time constant (s), one for both channels or (tau_exc, tau_inh); not
+            given for ``synapse="delta"``.
         v_rest, v_th, v_reset : float
-            Rest, threshold, reset potentials (V); v_th > v_reset.
+            Rest, threshold, reset potentials (V); v_th > v_reset. Required.
         t_ref : float
             Refractory period (s), >= 0.
         v_init : float, array or distribution, optional
-            Initial membrane potential (V), default v_rest; a distribution
-            (:mod:`neurosim.random`) is drawn from the network seed.
+            Initial membrane potential (V), default v_rest.
         bias : float, array or distribution
             Constant input I_bias (V) per neuron.
         reset : {"value", "subtract"}
-            v = v_reset after a spike, or v -= v_th - v_reset.
+            v = v_reset after a spike, or v -= (v_th + a) - v_reset.
+        synapse : {"exp", "alpha", "delta", "cond_exp"}
+            Synapse kernel: exponential or alpha currents (weights in V), delta (a spike
+            moves v by its weight in V), exponential conductances (weights in S).
+        e_exc, e_inh : float
+            Reversal potentials (V) of ``synapse="cond_exp"``.
+        c_m : float
+            Membrane capacitance (F) of ``synapse="cond_exp"`` (g_L = c_m / tau_m).
+        tau_w, b_w : float
+            Adaptation current: time constant (s) and increment per spike (V); off unless
+            tau_w is given.
+        tau_a, beta : float
+            Adaptive threshold: time constant (s) and increment per spike (V) of the offset
+            a (spike when v > v_th + a); off unless tau_a is given.
+        convention : {"brian2", "nest"}
+            Where Brian2 and NEST differ (refractory release one step later in NEST; delta
+            inputs during refractoriness and within the step; threshold > or >=); see
+            :mod:`neurosim.models.lif`.
         """
+        from .models.lif import SYNAPSES
         n = check_int("n", n, 1)
-        self._require_neurons(n, 40)
-        tau_m = check_positive("tau_m", tau_m, "s")
-        if np.ndim(tau_syn) == 0:
-            tau_e = tau_i = check_positive("tau_syn", tau_syn, "s")
-        else:
-            for k, x in enumerate(tau_syn if isinstance(tau_syn, (list, tuple)) else ()):
-                check_dimension(f"tau_syn[{k}]", x, "s")
-            ts = np.asarray(tau_syn, dtype=float)
-            if ts.shape != (2,):
-                fail("tau_syn", "a scalar or a pair (tau_exc, tau_inh)", ts)
-            tau_e = check_positive("tau_syn[0]", float(ts[0]), "s")
-            tau_i = check_positive("tau_syn[1]", float(ts[1]), "s")
-        v_rest = check_finite("v_rest", v_rest, "V")
-        v_th = check_finite("v_th", v_th, "V")
-        v_reset = check_finite("v_reset", v_reset, "V")
-        check_less("v_reset", v_reset, "v_th", v_th, "V")
-        t_ref = check_nonnegative("t_ref", t_ref, "s")
+        synapse = check_choice("synapse", synapse, tuple(SYNAPSES))
         reset = check_choice("reset", reset, ("value", "subtract"))
+        convention = check_choice("convention", convention, ("brian2", "nest"))
+        for key, val in (("v_rest", v_rest), ("v_th", v_th), ("v_reset", v_reset)):
+            if val is None:
+                fail(key, "given (a potential in V)", val)
+        cond = synapse == "cond_exp"
+        for key, val in (("e_exc", e_exc), ("e_inh", e_inh), ("c_m", c_m)):
+            if cond and val is None:
+                fail(key, "given for synapse='cond_exp'", val)
+            if not cond and val is not None:
+                fail(key, "None unless synapse='cond_exp'", val)
+        if synapse == "delta" and tau_syn is not None:
+            fail("tau_syn", "None for synapse='delta' (inputs move v at once)", tau_syn)
+        if synapse != "delta" and tau_syn is None:
+            fail("tau_syn", f"given for synapse={synapse!r} (s, > 0)", tau_syn)
+        if tau_w is None and b_w is not None and np.any(np.asarray(b_w, dtype=object) != 0):
+            fail("b_w", "0 unless tau_w is given (adaptation current off)", b_w)
+        if tau_a is None and beta is not None and np.any(np.asarray(beta, dtype=object) != 0):
+            fail("beta", "0 unless tau_a is given (adaptive threshold off)", beta)
+        per_bytes = 40 + 8 * (2 * (synapse == "alpha") + (tau_w is not None)
+                              + (tau_a is not None))
+        self._require_neurons(n, per_bytes)
+        k = iter(range(2, 100))
+
+        def param(key, value, unit, lo=None, strict=False):
+            """A parameter: a float, or an array when the neurons differ."""
+            if isinstance(value, Distribution) or np.ndim(value) > 0:
+                arr = self._per_neuron(key, value, n, unit, next(k))
+            else:
+                arr = np.array([check_finite(key, value, unit)])
+                next(k)
+            if lo is not None:
+                bad = (arr <= lo) if strict else (arr < lo)
+                if np.any(bad):
+                    fail(key, f"{'>' if strict else '>='} {lo:g} {unit}",
+                         float(arr[np.flatnonzero(bad)[0]]))
+            warn_implausible(key, arr if arr.size > 1 else float(arr[0]), unit)
+            return float(arr[0]) if np.all(arr == arr[0]) else arr
+
+        tau_m = param("tau_m", tau_m, "s", 0.0, True)
+        tau_e = tau_i = None
+        if tau_syn is not None:
+            if isinstance(tau_syn, (list, tuple)):
+                if len(tau_syn) != 2:
+                    fail("tau_syn", "a scalar or a pair (tau_exc, tau_inh)", tau_syn)
+                tau_e = param("tau_syn[0]", tau_syn[0], "s", 0.0, True)
+                tau_i = param("tau_syn[1]", tau_syn[1], "s", 0.0, True)
+            elif np.ndim(tau_syn) == 1 and np.shape(tau_syn) == (2,):
+                tau_e = param("tau_syn[0]", float(np.asarray(tau_syn)[0]), "s", 0.0, True)
+                tau_i = param("tau_syn[1]", float(np.asarray(tau_syn)[1]), "s", 0.0, True)
+            else:
+                tau_e = tau_i = param("tau_syn", tau_syn, "s", 0.0, True)
+        v_rest = param("v_rest", v_rest, "V")
+        v_th = param("v_th", v_th, "V")
+        v_reset = param("v_reset", v_reset, "V")
+        if np.any(np.asarray(v_reset) >= np.asarray(v_th)):
+            bad = np.broadcast_to(np.asarray(v_reset) >= np.asarray(v_th), (n,))
+            i = int(np.flatnonzero(bad)[0])
+            fail("v_th", f"> v_reset = {np.broadcast_to(v_reset, (n,))[i]:g} V",
+                 float(np.broadcast_to(v_th, (n,))[i]),
+                 f"neuron {i}" if np.ndim(v_th) or np.ndim(v_reset) else "")
+        t_ref = param("t_ref", t_ref, "s", 0.0)
+        extra = {}
+        if cond:
+            extra.update(e_exc=param("e_exc", e_exc, "V"), e_inh=param("e_inh", e_inh, "V"),
+                         c_m=param("c_m", c_m, "F", 0.0, True))
+        if tau_w is not None:
+            extra.update(tau_w=param("tau_w", tau_w, "s", 0.0, True),
+                         b_w=param("b_w", b_w, "V"))
+        if tau_a is not None:
+            extra.update(tau_a=param("tau_a", tau_a, "s", 0.0, True),
+                         beta=param("beta", beta, "V", 0.0))
         v0 = self._per_neuron("v_init", v_rest if v_init is None else v_init, n, "V", 0)
         b = self._per_neuron("bias", bias, n, "V", 1)
-        for key, val in (("tau_m", tau_m), ("tau_syn", (tau_e, tau_i)), ("t_ref", t_ref)):
-            warn_implausible(key, val, "s")
-        for key, val in (("v_rest", v_rest), ("v_th", v_th), ("v_reset", v_reset),
-                         ("v_init", v0 if v_init is not None else 0.0), ("bias", b)):
+        for key, val in (("v_init", v0 if v_init is not None else 0.0), ("bias", b)):
             warn_implausible(key, val, "V")
         spec = LIFSpec(n=n, tau_m=tau_m, tau_exc=tau_e, tau_inh=tau_i, v_rest=v_rest,
-                       v_th=v_th, v_reset=v_reset, t_ref=t_ref, reset=reset, v_init=v0, bias=b)
+                       v_th=v_th, v_reset=v_reset, t_ref=t_ref, reset=reset, v_init=v0, bias=b,
+                       synapse=synapse, convention=convention, **extra)
         return self._add(LIFPopulation(self, spec, self._name(name, "lif")))
 
     def loihi_lif(self, n, du, dv, vth, bias_mant=0, bias_exp=0, u_init=0, v_init=0,
@@ -783,8 +860,11 @@ class Network(Sealed):
             return np.array({"v": pop.spec.v_init, "bias": pop.spec.bias}.get(
                 var, np.zeros(pop.n)), dtype=float)
         st = self._runner.state
-        arr = {"v": st.v, "I_exc": st.i_exc, "I_inh": st.i_inh, "bias": st.bias}[var]
-        return np.array(arr[self._lif_slice(pop)], dtype=float)
+        if var == "bias":
+            return np.array(st.bias[self._lif_slice(pop)], dtype=float)
+        code, s = self._plan.var_loc[pop, var]
+        arr = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh)[code][s:s + pop.n]
+        return np.array(-arr if code == 4 else arr, dtype=float)
 
     def spike_counts(self, pop):
         """Spikes of each neuron of ``pop`` since t = 0 (int64), monitored or not."""

@@ -10,6 +10,7 @@ else raises ``AttributeError`` naming what can be set.
 
 import numpy as np
 
+from .models.lif import variables as lif_variables
 from .validation import Sealed, int_per_neuron, per_neuron, warn_implausible
 
 __all__ = ["Population", "LIFPopulation", "LoihiLIFPopulation", "SpikeSourcePopulation",
@@ -52,10 +53,38 @@ class Population(Sealed):
 class LIFPopulation(Population):
     """LIF neurons (see :mod:`neurosim.models.lif` for the equations)."""
     kind = "lif"
-    variables = ("v", "I_exc", "I_inh")
+
+    @property
+    def variables(self):
+        """The recordable state variables of this population's model."""
+        return tuple(lif_variables(self.spec))
 
     def _state(self, var):
+        if var not in self.variables:
+            raise AttributeError(f"{var} is not a variable of this population (synapse="
+                                 f"{self.spec.synapse!r}); its variables are "
+                                 + ", ".join(self.variables))
         return _frozen(self.net._read_state(self, var))
+
+    @property
+    def g_exc(self):
+        """Excitatory conductance now (S; synapse='cond_exp'), a read-only copy."""
+        return self._state("g_exc")
+
+    @property
+    def g_inh(self):
+        """Inhibitory conductance now (S, >= 0; synapse='cond_exp'), a read-only copy."""
+        return self._state("g_inh")
+
+    @property
+    def w(self):
+        """Adaptation current now (V; with tau_w), a read-only copy."""
+        return self._state("w")
+
+    @property
+    def a(self):
+        """Threshold offset now (V; with tau_a), a read-only copy."""
+        return self._state("a")
 
     @property
     def v(self):
@@ -82,7 +111,7 @@ class LIFPopulation(Population):
     def bias(self):
         """Constant input I_bias per neuron (V): a read-only copy; assign to change it
         between runs."""
-        return self._state("bias")
+        return _frozen(self.net._read_state(self, "bias"))
 
     @bias.setter
     def bias(self, value):

@@ -219,7 +219,7 @@ class UnitWarning(UserWarning):
 #: Largest plausible magnitude of a neuron parameter in SI, by unit, and the unit a larger
 #: value most likely meant: time constants and refractory periods above 10 s, potentials,
 #: biases and weights above 1 V in magnitude.
-PLAUSIBLE = {"s": (10.0, "ms"), "V": (1.0, "mV")}
+PLAUSIBLE = {"s": (10.0, "ms"), "V": (1.0, "mV"), "F": (1e-6, "pF"), "S": (1e-3, "nS")}
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 

@@ -1,9 +1,12 @@
 """Reference backend: plain NumPy, one step at a time, written for clarity not speed.
 
-It shares only the Plan (connectivity, parameters) with the engine; the dynamics are
-computed independently: the propagator is the matrix exponential of the linear system
-(scipy.linalg.expm) rather than the closed form, refractoriness is tracked by the step of
-the last spike, and delayed inputs wait in an explicit dict ``step -> [(target, w, inh)]``.
+It shares only the Plan (connectivity, the layout of the state) with the engine; the
+dynamics are computed independently from the model specs: the propagator of the linear
+models is the matrix exponential of their system (scipy.linalg.expm, per neuron when the
+neurons differ) rather than the closed forms, the conductance model's exponential Euler
+step is written as relaxation to v_inf with time constant c_m/g_tot, refractoriness is
+tracked by the step of the last spike, and delayed inputs wait in an explicit dict
+``step -> [(target, w, inh)]``.
 """
 
 import numpy as np
@@ -13,18 +16,24 @@ from ..crossbar.irdrop import solve_exact
 from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, read_draws
 from ..engine.poisson import poisson_count
 from ..engine.rng import geometric, uniform
-from ..models.lif import refractory_steps
+from ..models.lif import linear_matrix, refractory_steps
 from .base import Chunk, copy_state, count_spike
 
 __all__ = ["ReferenceRunner", "source_spikes"]
 
 
-def _propagator(spec, dt):
-    """3x3 exact propagator of y = v - v_rest - I_bias, I_exc, I_inh over one step."""
-    a = np.array([[-1.0 / spec.tau_m, 1.0 / spec.tau_m, 1.0 / spec.tau_m],
-                  [0.0, -1.0 / spec.tau_exc, 0.0],
-                  [0.0, 0.0, -1.0 / spec.tau_inh]])
-    return expm(a * dt)
+def _propagators(spec, dt):
+    """Exact one-step propagators of the linear system of each neuron (the matrix
+    exponential of :func:`neurosim.models.lif.linear_matrix`): array (m, 6, 6), m = 1 for a
+    homogeneous population."""
+    m = spec.n if spec.heterogeneous else 1
+    return np.stack([expm(linear_matrix(spec, i) * dt) for i in range(m)])
+
+
+def _col(spec, name, n):
+    """Parameter ``name`` for every neuron (float64[n]); zeros when it is None."""
+    val = getattr(spec, name)
+    return np.zeros(n) if val is None else np.broadcast_to(np.asarray(val, float), (n,))
 
 
 def source_spikes(plan, st, step):
@@ -58,10 +67,97 @@ class ReferenceRunner:
         self.dstate = copy_state(plan.drives_init) if plan.drives is not None else None
         self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
         self.pending = {}
-        specs = plan.lif_specs
-        bounds = plan.params.pop_start
-        self.pops = [(int(bounds[p]), int(bounds[p + 1]), spec, _propagator(spec, plan.dt),
-                      refractory_steps(spec.t_ref, plan.dt)) for p, spec in enumerate(specs)]
+        prm = plan.params
+        self.pops = []
+        for p, spec in enumerate(plan.lif_specs):
+            lo, hi = int(prm.pop_start[p]), int(prm.pop_start[p + 1])
+            n = hi - lo
+            ref = np.array([refractory_steps(t, plan.dt) for t in _col(spec, "t_ref", n)])
+            rows = {key: (np.arange(int(off), int(off) + n) if off >= 0 else None)
+                    for key, off in (("cur", prm.x_cur[p]), ("w", prm.x_w[p]),
+                                     ("a", prm.x_a[p]))}
+            if rows["cur"] is not None:
+                rows["cur_i"] = rows["cur"] + n
+            self.pops.append(dict(
+                lo=lo, hi=hi, spec=spec, rows=rows,
+                prop=None if spec.synapse == "cond_exp" else _propagators(spec, plan.dt),
+                ref=ref + (1 if spec.convention == "nest" else 0),
+                **{k: _col(spec, k, n) for k in ("v_rest", "v_th", "v_reset", "tau_m",
+                                                 "tau_exc", "tau_inh", "e_exc", "e_inh",
+                                                 "c_m", "tau_a", "b_w", "beta")}))
+
+    def _update(self, q, step):
+        """Groups slot of population ``q``; returns its free mask."""
+        st, lo, hi, spec = self.state, q["lo"], q["hi"], q["spec"]
+        sl, rows, dt = slice(lo, hi), q["rows"], self.plan.dt
+        free = (step - self.last_spike[sl]) >= q["ref"]
+        b = st.bias[sl].astype(float)
+        v = st.v[sl].astype(float)
+        w = st.x[rows["w"]].astype(float) if rows["w"] is not None else np.zeros(hi - lo)
+        if spec.synapse == "cond_exp":
+            ge, gi = st.i_exc[sl].astype(float), -st.i_inh[sl].astype(float)
+            g_l = q["c_m"] / q["tau_m"]
+            g_tot = g_l + ge + gi
+            v_inf = (g_l * (q["v_rest"] + b - w) + ge * q["e_exc"] + gi * q["e_inh"]) / g_tot
+            new = v_inf + (v - v_inf) * np.exp(-dt * g_tot / q["c_m"])
+            held = v
+            st.i_exc[sl] = ge * np.exp(-dt / q["tau_exc"])
+            st.i_inh[sl] = -gi * np.exp(-dt / q["tau_inh"])
+        else:
+            x = np.zeros((hi - lo, 6))
+            pend = np.zeros(hi - lo)
+            if spec.synapse == "exp":
+                x[:, 1], x[:, 3] = st.i_exc[sl], st.i_inh[sl]
+            elif spec.synapse == "alpha":
+                x[:, 1], x[:, 3] = st.x[rows["cur"]], st.x[rows["cur_i"]]
+                x[:, 2], x[:, 4] = st.i_exc[sl], st.i_inh[sl]
+            else:
+                pend = st.i_exc[sl].astype(float) + st.i_inh[sl].astype(float)
+            nest = spec.convention == "nest"
+            x[:, 0] = v - q["v_rest"] - b + (0.0 if nest else pend)
+            x[:, 5] = w
+            x = np.einsum("nij,nj->ni", np.broadcast_to(q["prop"], (hi - lo, 6, 6)), x)
+            new = x[:, 0] + q["v_rest"] + b + (pend if nest else 0.0)
+            held = v if nest else v + pend
+            w = x[:, 5]
+            if spec.synapse == "exp":
+                st.i_exc[sl], st.i_inh[sl] = x[:, 1], x[:, 3]
+            elif spec.synapse == "alpha":
+                st.x[rows["cur"]], st.x[rows["cur_i"]] = x[:, 1], x[:, 3]
+                st.i_exc[sl], st.i_inh[sl] = x[:, 2], x[:, 4]
+            else:
+                st.i_exc[sl] = st.i_inh[sl] = 0.0
+        if spec.synapse == "cond_exp" and rows["w"] is not None:
+            w = w * np.exp(-dt / _col(spec, "tau_w", hi - lo))
+        if rows["w"] is not None:
+            st.x[rows["w"]] = w
+        if rows["a"] is not None:
+            st.x[rows["a"]] *= np.exp(-dt / q["tau_a"])
+        st.v[sl] = np.where(free, new, held)
+        return free
+
+    def _threshold(self, q, free):
+        st, sl, spec = self.state, slice(q["lo"], q["hi"]), q["spec"]
+        th = q["v_th"] + (st.x[q["rows"]["a"]] if q["rows"]["a"] is not None else 0.0)
+        v = st.v[sl]
+        above = (v >= th) if spec.convention == "nest" else (v > th)
+        return (q["lo"] + np.flatnonzero(free & above)).tolist()
+
+    def _reset(self, node, step):
+        st = self.state
+        q = next(q for q in self.pops if q["lo"] <= node < q["hi"])
+        i, rows = node - q["lo"], q["rows"]
+        th = q["v_th"][i]
+        if rows["a"] is not None:
+            th += st.x[rows["a"][i]]
+            st.x[rows["a"][i]] += q["beta"][i]
+        if q["spec"].reset == "subtract":
+            st.v[node] -= th - q["v_reset"][i]
+        else:
+            st.v[node] = q["v_reset"][i]
+        if rows["w"] is not None:
+            st.x[rows["w"][i]] += q["b_w"][i]
+        self.last_spike[node] = step
 
     def advance(self, step0, n_steps, record):
         st, plan = self.state, self.plan
@@ -69,24 +165,19 @@ class ReferenceRunner:
         out_s, out_n = [], []
         for k in range(n_steps):
             step = step0 + k
-            variables = (st.v, st.i_exc, st.i_inh)
+            variables = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh)
             for r, (code, idx) in enumerate(zip(record.var_code, record.var_index)):
-                samples[k, r] = variables[code][idx]
-            fired = []
-            for lo, hi, spec, prop, ref in self.pops:
-                sl = slice(lo, hi)
-                v_inf = spec.v_rest + st.bias[sl].astype(float)
-                y = st.v[sl].astype(float) - v_inf
-                ie = st.i_exc[sl].astype(float)
-                ii = st.i_inh[sl].astype(float)
-                free = (step - self.last_spike[sl]) >= ref
-                y_new = prop[0, 0] * y + prop[0, 1] * ie + prop[0, 2] * ii
-                st.v[sl] = np.where(free, y_new + v_inf, st.v[sl])
-                st.i_exc[sl] = prop[1, 1] * ie
-                st.i_inh[sl] = prop[2, 2] * ii
-                fired.extend((lo + np.flatnonzero(free & (st.v[sl] > spec.v_th))).tolist())
+                samples[k, r] = variables[code][idx] * (-1.0 if code == 4 else 1.0)
+            free = [self._update(q, step) for q in self.pops]
             for tgt, w, inh in self.pending.pop(step, []):
-                (st.i_inh if inh else st.i_exc)[tgt] += w
+                p = int(np.searchsorted(plan.params.pop_start, tgt, side="right") - 1)
+                q = self.pops[p]
+                if q["spec"].synapse == "delta" and q["spec"].convention == "nest":
+                    if free[p][tgt - q["lo"]]:     # NEST: now, into v; lost if refractory
+                        st.v[tgt] += w
+                else:
+                    (st.i_inh if inh else st.i_exc)[tgt] += w
+            fired = [n for q, f in zip(self.pops, free) for n in self._threshold(q, f)]
             fired.extend(source_spikes(plan, st, step))
             self._deliver(step, fired)
             self._crossbars(step, fired)
@@ -95,13 +186,7 @@ class ReferenceRunner:
                 st.spike_count[node] += 1
                 count_spike(record, node, step)
                 if node < plan.n_lif:
-                    p = int(np.searchsorted(plan.params.pop_start, node, side="right") - 1)
-                    spec = self.pops[p][2]
-                    if spec.reset == "subtract":
-                        st.v[node] -= spec.v_th - spec.v_reset
-                    else:
-                        st.v[node] = spec.v_reset
-                    self.last_spike[node] = step
+                    self._reset(node, step)
                 if record.spike_mask[node]:
                     out_s.append(step)
                     out_n.append(node)

@@ -19,7 +19,8 @@ import numpy as np
 from ..engine.build import count_rows, place_rows
 from ..projections import MAX_DELAY_STEPS
 from ..engine.lif import Conn, LIFParams, Record, Sources, State
-from ..models.lif import lif_propagator, refractory_steps
+from ..engine.neurons import CODE_FAST, COEF
+from ..models.lif import coefficients, lif_propagator, refractory_steps
 from ..drives import lower_drives
 from .xbar_plan import build_xbar, crossbar_projections, initial_xbar_state
 
@@ -44,6 +45,7 @@ class Plan(NamedTuple):
     xbar_init: object = None  # their initial XbarState
     drives: object = None     # engine.poisson.Drives of the Poisson drives, None without
     drives_init: object = None  # their initial DriveState
+    var_loc: dict = None      # (population, variable) -> (Record.var_code, index of neuron 0)
 
 
 def build_plan(net):
@@ -51,14 +53,14 @@ def build_plan(net):
     dtype = np.dtype(net.dtype).type
     lifs, others, start, n_lif, n_nodes = node_layout(net, "lif")
 
-    params = _lif_params(lifs, net.dt, dtype)
+    params, x_size = _lif_params(lifs, net.dt, dtype)
     xprojs = crossbar_projections(net)
     conn, n_slots = _connectivity([p for p in net.projections if p.crossbar is None], start,
                                   n_nodes, n_lif, dtype, net.threads)
     n_slots = max([n_slots] + [int(p.delay_steps) + 1 for p in xprojs]
                   + [d.delay_steps + 1 for d in net.drives])
     sources, pois_seeds = source_arrays(others, start, net)
-    init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype)
+    init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype, x_size)
     xbar = build_xbar(xprojs, start, start, net.dt)
     drives = drives_init = None
     if net.drives:
@@ -69,7 +71,7 @@ def build_plan(net):
                 sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2},
                 xbar=xbar, xbar_init=initial_xbar_state(xprojs, xbar,
                                                         net._stream_seed("crossbar", 0)),
-                drives=drives, drives_init=drives_init)
+                drives=drives, drives_init=drives_init, var_loc=_var_loc(lifs, params))
 
 
 def node_layout(net, neuron_kind):
@@ -85,16 +87,68 @@ def node_layout(net, neuron_kind):
 
 
 def _lif_params(lifs, dt, dtype):
-    props = [lif_propagator(p.spec, dt) for p in lifs]
-    f = lambda key: np.array([pr[key] for pr in props], dtype=dtype)  # noqa: E731
-    g = lambda attr: np.array([getattr(p.spec, attr) for p in lifs], dtype=dtype)  # noqa: E731
-    return LIFParams(
+    """Per-population constants: the fast path's scalars (populations on it) and, for the
+    other models, their coefficient tables and the layout of their extra state rows.
+    Returns (LIFParams, size of State.x)."""
+    fast = [p.spec.fast for p in lifs]
+    props = [lif_propagator(p.spec, dt) if f else {} for p, f in zip(lifs, fast)]
+    f = lambda key: np.array([pr.get(key, 0.0) for pr in props], dtype=dtype)  # noqa: E731
+    g = lambda attr: np.array([getattr(p.spec, attr) if ok else 0.0  # noqa: E731
+                               for p, ok in zip(lifs, fast)], dtype=dtype)
+    tables, coef_start, coef_h, pos = [], [], [], 0
+    x_cur, x_w, x_a, xpos = [], [], [], 0
+    for pop, ok in zip(lifs, fast):
+        spec = pop.spec
+        coef_start.append(pos)
+        coef_h.append(int(spec.heterogeneous))
+        offs = []
+        for rows, on in ((2, spec.kind.aux_rows and not ok), (1, spec.tau_w is not None),
+                         (1, spec.tau_a is not None)):
+            offs.append(xpos if on else -1)
+            xpos += rows * pop.n if on else 0
+        x_cur.append(offs[0]), x_w.append(offs[1]), x_a.append(offs[2])
+        if not ok:
+            t = coefficients(spec, dt)
+            tables.append(t)
+            pos += t.shape[1]
+    i64 = lambda x: np.array(x, dtype=np.int64)  # noqa: E731
+    params = LIFParams(
         pop_start=np.cumsum([0] + [p.n for p in lifs]).astype(np.int64),
         e_m=f("e_m"), e_e=f("e_e"), e_i=f("e_i"), c_e=f("c_e"), c_i=f("c_i"),
         v_rest=g("v_rest"), v_th=g("v_th"), v_reset=g("v_reset"),
-        ref_steps=np.array([refractory_steps(p.spec.t_ref, dt) for p in lifs], dtype=np.int64),
+        ref_steps=np.array([refractory_steps(p.spec.t_ref, dt) if ok else 0
+                            for p, ok in zip(lifs, fast)], dtype=np.int64),
         reset_subtract=np.array([p.spec.reset == "subtract" for p in lifs], dtype=np.uint8),
+        code=i64([CODE_FAST if ok else p.spec.kind.code for p, ok in zip(lifs, fast)]),
+        nest=np.array([p.spec.convention == "nest" for p in lifs], dtype=np.uint8),
+        coef=np.ascontiguousarray(np.concatenate(tables, axis=1) if tables else
+                                  np.zeros((len(COEF), 0)), dtype=dtype),
+        coef_start=i64(coef_start), coef_h=i64(coef_h), x_cur=i64(x_cur), x_w=i64(x_w),
+        x_a=i64(x_a), dt=float(dt),
     )
+    return params, xpos
+
+
+def _var_loc(lifs, prm):
+    """Where each recordable variable of each LIF population lives: (code, index of its
+    neuron 0) with Record codes 0 = v, 1 = i_exc, 2 = i_inh, 3 = State.x, 4 = -i_inh."""
+    out = {}
+    for p, pop in enumerate(lifs):
+        s, n = int(prm.pop_start[p]), pop.n
+        out[pop, "v"] = (0, s)
+        syn = pop.spec.synapse
+        if syn == "exp":
+            out[pop, "I_exc"], out[pop, "I_inh"] = (1, s), (2, s)
+        elif syn == "alpha":
+            c = int(prm.x_cur[p])
+            out[pop, "I_exc"], out[pop, "I_inh"] = (3, c), (3, c + n)
+        elif syn == "cond_exp":
+            out[pop, "g_exc"], out[pop, "g_inh"] = (1, s), (4, s)
+        if prm.x_w[p] >= 0:
+            out[pop, "w"] = (3, int(prm.x_w[p]))
+        if prm.x_a[p] >= 0:
+            out[pop, "a"] = (3, int(prm.x_a[p]))
+    return out
 
 
 #: Most (delay, channel) blocks made from per-synapse delays; beyond, those synapses keep a
@@ -355,13 +409,14 @@ def source_arrays(others, start, net):
     return src, seeds
 
 
-def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype):
+def initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype, x_size=0):
     """Fresh state: v = v_init, currents 0, no refractoriness, Poisson streams re-seeded."""
     v = np.concatenate([p.spec.v_init for p in lifs]).astype(dtype) if lifs else np.zeros(0, dtype)
     bias = np.concatenate([p.spec.bias for p in lifs]).astype(dtype) if lifs else np.zeros(0, dtype)
     rng, nxt = poisson_streams(sources, pois_seeds)
     return State(
         v=v, i_exc=np.zeros(n_lif, dtype), i_inh=np.zeros(n_lif, dtype), bias=bias,
+        x=np.zeros(x_size, dtype),
         ref_until=np.zeros(n_lif, np.int64), spike_count=np.zeros(n_nodes, np.int64),
         ring_exc=np.zeros((n_slots, n_lif), dtype), ring_inh=np.zeros((n_slots, n_lif), dtype),
         ring_used=np.zeros(n_slots, np.uint8),
@@ -400,11 +455,13 @@ def build_record(plan, spike_monitors, state_monitors, projections=(), fan_out=N
         else:
             mask[s + m.record_indices] = 1
     codes, idx, cols = [], [], []
-    code_of = plan.var_codes
     for m in state_monitors:
-        s = plan.pop_node_start[m.pop]
+        if getattr(plan, "var_loc", None) is not None:
+            code, s = plan.var_loc[m.pop, m.var]
+        else:
+            code, s = plan.var_codes[m.var], plan.pop_node_start[m.pop]
         c0 = len(codes)
-        codes.extend([code_of[m.var]] * len(m.indices))
+        codes.extend([code] * len(m.indices))
         idx.extend((s + m.indices).tolist())
         cols.append(slice(c0, len(codes)))
     order = count_order(plan)

@@ -46,6 +46,7 @@ from numba import njit, prange
 
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
+from .neurons import CODE_FAST, generic_block, reset_one, threshold_block
 from .poisson import deliver_drives
 from .rng import geometric, uniform
 
@@ -72,6 +73,15 @@ class LIFParams(NamedTuple):
     v_reset: np.ndarray        # float[P]
     ref_steps: np.ndarray      # int64[P]
     reset_subtract: np.ndarray  # uint8[P]: 1 = v -= v_th - v_reset, 0 = v = v_reset
+    code: np.ndarray           # int64[P]: model kernel (engine.neurons; 0 = this module's)
+    nest: np.ndarray           # uint8[P]: 1 = NEST's convention (models.lif)
+    coef: np.ndarray           # float[len(COEF), .]: coefficient tables, population p's ...
+    coef_start: np.ndarray     # int64[P]: ... from this column,
+    coef_h: np.ndarray         # int64[P]: 1 = one column per neuron, 0 = one column
+    x_cur: np.ndarray          # int64[P]: offset in State.x of the alpha currents (-1: none)
+    x_w: np.ndarray            # int64[P]: ... of the adaptation current w (-1: none)
+    x_a: np.ndarray            # int64[P]: ... of the threshold offset a (-1: none)
+    dt: float
 
 
 class State(NamedTuple):
@@ -80,6 +90,7 @@ class State(NamedTuple):
     i_exc: np.ndarray          # float[n_lif]
     i_inh: np.ndarray          # float[n_lif]
     bias: np.ndarray           # float[n_lif] (I_bias, volts)
+    x: np.ndarray              # float[.]: state rows of the other models (LIFParams.x_*)
     ref_until: np.ndarray      # int64[n_lif]: first step at which the neuron is free again
     spike_count: np.ndarray    # int64[n_nodes]
     ring_exc: np.ndarray       # float[D, n_lif]
@@ -179,8 +190,12 @@ def _record_state(st, rec, row, out):
             out[row, r] = st.v[idx]
         elif code == 1:
             out[row, r] = st.i_exc[idx]
-        else:
+        elif code == 2:
             out[row, r] = st.i_inh[idx]
+        elif code == 3:
+            out[row, r] = st.x[idx]
+        else:                       # an inhibitory conductance (kept negative)
+            out[row, r] = -st.i_inh[idx]
 
 
 _BLOCK = 512  # neurons per block of the update (their state stays in L1 for the scan)
@@ -268,17 +283,54 @@ def _threshold(v, until, offset, step, v_th, fired, nf):
 
 
 @njit(**INNER_JIT_OPTIONS)
-def _held(st, step0):
+def _held(prm, st, step0):
     """The list of refractory neurons for a call of the step loop, (index, v, count): the
-    neurons with ref_until > step0 (rebuilt per call, since users may edit the state between
-    runs), and room for every neuron (each one is in it at most once)."""
+    neurons of fast-path populations with ref_until > step0 (rebuilt per call, since users
+    may edit the state between runs), and room for every neuron (each one is in it at most
+    once). The other models blend by ref_until themselves."""
     idx = np.empty(st.v.shape[0], np.int64)
     m = 0
-    for n in range(st.v.shape[0]):
-        if st.ref_until[n] > step0:
-            idx[m] = n
-            m += 1
+    for p in range(prm.pop_start.shape[0] - 1):
+        if prm.code[p] != CODE_FAST:
+            continue
+        for n in range(prm.pop_start[p], prm.pop_start[p + 1]):
+            if st.ref_until[n] > step0:
+                idx[m] = n
+                m += 1
     return idx, np.empty(st.v.shape[0], st.v.dtype), m
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _row(off, o, k):
+    """Bounds of x[off + o : off + o + k] in State.x, or of an empty slice when the row is
+    absent (off < 0)."""
+    if off < 0:
+        return 0, 0
+    return off + o, off + o + k
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _integrate_generic(prm, st, p, s, e, step, slot, use_ring, fired, nf):
+    """Groups + thresholds of neurons s..e-1 of population p (a model of engine.neurons)."""
+    base = prm.pop_start[p]
+    npop = prm.pop_start[p + 1] - base
+    o = s - base
+    k = e - s
+    h = prm.coef_h[p]
+    jo = prm.coef_start[p] + o * h
+    nest = prm.nest[p] != 0
+    xc = prm.x_cur[p]
+    c0, c1 = _row(xc, o, k)
+    i0, i1 = _row(xc + npop if xc >= 0 else xc, o, k)
+    a0, a1 = _row(prm.x_a[p], o, k)
+    w0, w1 = _row(prm.x_w[p], o, k)
+    a = st.x[a0:a1]
+    v = st.v[s:e]
+    until = st.ref_until[s:e]
+    generic_block(prm.code[p], nest, v, st.i_exc[s:e], st.i_inh[s:e], st.x[c0:c1],
+                  st.x[i0:i1], st.x[w0:w1], a, st.bias[s:e], until, step, prm.coef, jo, h,
+                  st.ring_exc[slot, s:e], st.ring_inh[slot, s:e], use_ring, prm.dt)
+    return threshold_block(v, until, a, s, step, prm.coef, jo, h, nest, fired, nf)
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -333,6 +385,11 @@ def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0, ut):
         lo = max(a, prm.pop_start[p])
         hi = min(b, prm.pop_start[p + 1])
         if lo >= hi:
+            continue
+        if prm.code[p] != CODE_FAST:
+            for s in range(lo, hi, _BLOCK):
+                nf = _integrate_generic(prm, st, p, s, min(s + _BLOCK, hi), step, slot,
+                                        use_ring, fired, nf)
             continue
         for s in range(lo, hi, _BLOCK):
             e = min(s + _BLOCK, hi)
@@ -490,14 +547,23 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
         if node < n_lif:
             while node >= prm.pop_start[p + 1]:  # LIF spikes come in ascending order
                 p += 1
-            if prm.reset_subtract[p]:
-                st.v[node] -= prm.v_th[p] - prm.v_reset[p]
+            if prm.code[p] != CODE_FAST:
+                base = prm.pop_start[p]
+                npop = prm.pop_start[p + 1] - base
+                w0, w1 = _row(prm.x_w[p], 0, npop)
+                a0, a1 = _row(prm.x_a[p], 0, npop)
+                reset_one(st.v, st.ref_until, st.x[w0:w1], st.x[a0:a1], node, node - base, step,
+                          prm.coef, prm.coef_start[p], prm.coef_h[p],
+                          prm.reset_subtract[p] != 0)
             else:
-                st.v[node] = prm.v_reset[p]
-            st.ref_until[node] = step + prm.ref_steps[p]
-            if prm.ref_steps[p] > 1 and m >= 0:     # m < 0: no list (large networks)
-                idx[m] = node
-                m += 1
+                if prm.reset_subtract[p]:
+                    st.v[node] -= prm.v_th[p] - prm.v_reset[p]
+                else:
+                    st.v[node] = prm.v_reset[p]
+                st.ref_until[node] = step + prm.ref_steps[p]
+                if prm.ref_steps[p] > 1 and m >= 0:     # m < 0: no list (large networks)
+                    idx[m] = node
+                    m += 1
         if rec.spike_mask[node]:
             spk_step[n_spk] = step
             spk_node[n_spk] = node
@@ -572,7 +638,7 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, ut, step0, n_steps, max_rec
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
     bounds = _row_scratch(conn)
-    idx, held, m = _held(st, step0)
+    idx, held, m = _held(prm, st, step0)
     if ut is not None:
         m = np.int64(-1)     # large-network variant: no list, the update reads ref_until
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
@@ -618,7 +684,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, ut, step0, n_steps
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
     bounds = _row_scratch(conn)
-    idx, held, m = _held(st, step0)
+    idx, held, m = _held(prm, st, step0)
     if ut is not None:
         m = np.int64(-1)     # large-network variant: no list, the update reads ref_until
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
