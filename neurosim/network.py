@@ -863,7 +863,9 @@ class Network(Sealed):
         if var == "bias":
             return np.array(st.bias[self._lif_slice(pop)], dtype=float)
         code, s = self._plan.var_loc[pop, var]
-        arr = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh)[code][s:s + pop.n]
+        arr = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh, st.v)[code][s:s + pop.n]
+        if code == 5:
+            arr = arr + (st.i_exc[s:s + pop.n] + st.i_inh[s:s + pop.n])
         return np.array(-arr if code == 4 else arr, dtype=float)
 
     def spike_counts(self, pop):
@@ -887,6 +889,9 @@ class Network(Sealed):
         if self._plan is not None:
             sl = self._lif_slice(pop)
             getattr(self._runner.state, var)[sl] = values
+            if var == "v" and self._plan.var_loc[pop, "v"][0] == 5:
+                self._runner.state.i_exc[sl] = 0.0       # pending delta inputs: now in v
+                self._runner.state.i_inh[sl] = 0.0
             if var == "bias":
                 self._plan.init.bias[sl] = values
 

@@ -143,9 +143,21 @@ class ReferenceRunner:
         above = (v >= th) if spec.convention == "nest" else (v > th)
         return (q["lo"] + np.flatnonzero(free & above)).tolist()
 
+    def _pop_of(self, node):
+        return next(q for q in self.pops if q["lo"] <= node < q["hi"])
+
+    def _input(self, tgt, w, inh):
+        """An input in the synapses slot: into v itself for delta synapses (Brian2's
+        ``v_post += w``), else into the channel."""
+        spec = self._pop_of(tgt)["spec"]
+        if spec.synapse == "delta" and spec.convention == "brian2":
+            self.state.v[tgt] += w
+        else:
+            (self.state.i_inh if inh else self.state.i_exc)[tgt] += w
+
     def _reset(self, node, step):
         st = self.state
-        q = next(q for q in self.pops if q["lo"] <= node < q["hi"])
+        q = self._pop_of(node)
         i, rows = node - q["lo"], q["rows"]
         th = q["v_th"][i]
         if rows["a"] is not None:
@@ -165,19 +177,21 @@ class ReferenceRunner:
         out_s, out_n = [], []
         for k in range(n_steps):
             step = step0 + k
-            variables = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh)
+            variables = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh, st.v)
             for r, (code, idx) in enumerate(zip(record.var_code, record.var_index)):
                 samples[k, r] = variables[code][idx] * (-1.0 if code == 4 else 1.0)
             free = [self._update(q, step) for q in self.pops]
+            late = []
             for tgt, w, inh in self.pending.pop(step, []):
-                p = int(np.searchsorted(plan.params.pop_start, tgt, side="right") - 1)
-                q = self.pops[p]
+                q = self._pop_of(tgt)
                 if q["spec"].synapse == "delta" and q["spec"].convention == "nest":
-                    if free[p][tgt - q["lo"]]:     # NEST: now, into v; lost if refractory
-                        st.v[tgt] += w
+                    if free[self.pops.index(q)][tgt - q["lo"]]:   # NEST: now, into v;
+                        st.v[tgt] += w                              # lost if refractory
                 else:
-                    (st.i_inh if inh else st.i_exc)[tgt] += w
+                    late.append((tgt, w, inh))
             fired = [n for q, f in zip(self.pops, free) for n in self._threshold(q, f)]
+            for tgt, w, inh in late:      # Brian2's synapses slot, after the thresholds
+                self._input(tgt, w, inh)
             fired.extend(source_spikes(plan, st, step))
             self._deliver(step, fired)
             self._crossbars(step, fired)
@@ -203,7 +217,7 @@ class ReferenceRunner:
                         w0 = conn.block_w[b]
                         tgt, w = int(conn.target[s]), (w0 if w0 == w0 else conn.weight[s])
                         if d == 0:
-                            (st.i_inh if inh else st.i_exc)[tgt] += w
+                            self._input(tgt, w, inh)
                         else:
                             self.pending.setdefault(step + int(d), []).append((tgt, w, inh))
 
@@ -223,7 +237,7 @@ class ReferenceRunner:
                 tgt, w = int(dv.start[d]) + j, k * dv.weight[d]
                 ds.events[0, d] += k
                 if dv.delay[d] == 0:
-                    (st.i_inh if w < 0 else st.i_exc)[tgt] += w
+                    self._input(tgt, w, w < 0)
                 else:
                     self.pending.setdefault(step + int(dv.delay[d]), []).append(
                         (tgt, w, bool(w < 0)))
@@ -293,6 +307,6 @@ class ReferenceRunner:
             for k in np.flatnonzero(out):
                 tgt, w = int(xc.post_lo[x] + k), out[k]
                 if d == 0:
-                    (self.state.i_inh if w < 0 else self.state.i_exc)[tgt] += w
+                    self._input(tgt, w, w < 0)
                 else:
                     self.pending.setdefault(step + d, []).append((tgt, w, w < 0))

@@ -131,12 +131,14 @@ def _lif_params(lifs, dt, dtype):
 
 def _var_loc(lifs, prm):
     """Where each recordable variable of each LIF population lives: (code, index of its
-    neuron 0) with Record codes 0 = v, 1 = i_exc, 2 = i_inh, 3 = State.x, 4 = -i_inh."""
+    neuron 0) with Record codes 0 = v, 1 = i_exc, 2 = i_inh, 3 = State.x, 4 = -i_inh,
+    5 = v + i_exc + i_inh (delta synapses, Brian2's convention: inputs added in the
+    synapses slot are part of v)."""
     out = {}
     for p, pop in enumerate(lifs):
         s, n = int(prm.pop_start[p]), pop.n
-        out[pop, "v"] = (0, s)
         syn = pop.spec.synapse
+        out[pop, "v"] = (5, s) if syn == "delta" and pop.spec.convention == "brian2" else (0, s)
         if syn == "exp":
             out[pop, "I_exc"], out[pop, "I_inh"] = (1, s), (2, s)
         elif syn == "alpha":

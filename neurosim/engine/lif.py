@@ -46,7 +46,7 @@ from numba import njit, prange
 
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
-from .neurons import CODE_FAST, generic_block, reset_one, threshold_block
+from .neurons import CODE_DELTA, CODE_FAST, generic_block, reset_one, threshold_block
 from .poisson import deliver_drives
 from .rng import geometric, uniform
 
@@ -194,8 +194,10 @@ def _record_state(st, rec, row, out):
             out[row, r] = st.i_inh[idx]
         elif code == 3:
             out[row, r] = st.x[idx]
-        else:                       # an inhibitory conductance (kept negative)
+        elif code == 4:             # an inhibitory conductance (kept negative)
             out[row, r] = -st.i_inh[idx]
+        else:                       # v of delta synapses: with the inputs not yet added
+            out[row, r] = st.v[idx] + (st.i_exc[idx] + st.i_inh[idx])
 
 
 _BLOCK = 512  # neurons per block of the update (their state stays in L1 for the scan)
@@ -552,9 +554,12 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
                 npop = prm.pop_start[p + 1] - base
                 w0, w1 = _row(prm.x_w[p], 0, npop)
                 a0, a1 = _row(prm.x_a[p], 0, npop)
-                reset_one(st.v, st.ref_until, st.x[w0:w1], st.x[a0:a1], node, node - base, step,
-                          prm.coef, prm.coef_start[p], prm.coef_h[p],
+                reset_one(st.v, st.ref_until, st.x[w0:w1], st.x[a0:a1], node, node - base,
+                          step, prm.coef, prm.coef_start[p], prm.coef_h[p],
                           prm.reset_subtract[p] != 0)
+                if prm.code[p] == CODE_DELTA and not prm.nest[p] and not prm.reset_subtract[p]:
+                    st.i_exc[node] = 0.0     # Brian2: the inputs of this step were added
+                    st.i_inh[node] = 0.0     # to v before the reset, which overwrote them
             else:
                 if prm.reset_subtract[p]:
                     st.v[node] -= prm.v_th[p] - prm.v_reset[p]

@@ -81,11 +81,12 @@ def _alpha(v, ze, zi, ce, ci, w, bias, until, step, C, jo, h, has_w):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _delta(v, ie, ii, w, bias, until, step, C, jo, h, has_w, nest, ring_e, ring_i, use_ring):
+def _delta(v, ie, ii, w, bias, until, step, C, jo, h, has_w, nest, ring_e, ring_i,
+           use_ring):
     """ie + ii: inputs delivered since the last update. Brian2: they were added to v in
-    the synapses slot, so they propagate with v (and are kept while refractory). NEST: they
-    and this step's ring slot are added after the propagation, or discarded while
-    refractory."""
+    the synapses slot, so they propagate with v (and are kept while refractory; a reset to
+    a value clears them, and v as recorded or read includes them). NEST: they and this
+    step's ring slot are added after the propagation, or discarded while refractory."""
     for n in range(v.shape[0]):
         j = jo + n * h
         e_m = C[E_M, j]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..models.lif import lif_propagator, refractory_steps
+from ..models.lif import PER_NEURON, lif_propagator, refractory_steps
 from ..models.loihi import MAX_LOIHI_DELAY, LoihiLIFSpec, infer_sign_mode
 from ..projections import _loihi_synapses
 from ..validation import ParameterError, check_int, check_nonnegative
@@ -82,6 +82,18 @@ def _err(name, what):
 
 def _pop_params(pop, dt, vth_target):
     s = pop.spec
+    if not s.kind.loihi:
+        _err(pop.name, f"synapse={s.synapse!r} ({s.kind.description}); Lava's LIF has "
+             "exponential currents only")
+    for key, what in (("tau_w", "an adaptation current"), ("tau_a", "an adaptive threshold")):
+        if getattr(s, key) is not None:
+            _err(pop.name, f"{what} ({key} = {getattr(s, key)}); Lava's LIF has none")
+    if s.heterogeneous:
+        het = [k for k in PER_NEURON if isinstance(getattr(s, k), np.ndarray)]
+        _err(pop.name, "per-neuron " + ", ".join(het) + "; a Loihi compartment group "
+             "shares its decays and threshold")
+    if s.convention != "brian2":
+        _err(pop.name, "convention='nest'; the Loihi mapping follows the Brian2 schedule")
     if s.tau_exc != s.tau_inh:
         _err(pop.name, f"two synaptic time constants (tau_exc = {s.tau_exc:g} s, tau_inh = "
              f"{s.tau_inh:g} s); Loihi's LIF has one current u")
