@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .models.lif import update_ops
+
 from .validation import Sealed
 
 __all__ = ["Counts", "PopulationCounts", "ProjectionCounts", "CountMonitor"]
@@ -38,6 +40,7 @@ class PopulationCounts:
     neuron_updates: int
     spikes: int
     active_steps: int         # steps with at least one spike of this population
+    update_ops: dict = None   # arithmetic per neuron update (models.lif.update_ops), or None
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,8 @@ def make_counts(net, spikes, active, events, steps, crossbars=None):
     pops = {pop.name: PopulationCounts(
         name=pop.name, kind=pop.kind, n=pop.n,
         neuron_updates=pop.n * int(steps) if pop.kind in NEURON_KINDS else 0,
-        spikes=int(spikes.get(pop, 0)), active_steps=int(active.get(pop, 0)))
+        spikes=int(spikes.get(pop, 0)), active_steps=int(active.get(pop, 0)),
+        update_ops=update_ops(pop.spec) if pop.kind == "lif" else None)
         for pop in net.populations}
     projs = {proj.name: ProjectionCounts(
         name=proj.name, pre=proj.pre.name, post=proj.post.name, n_pre=proj.pre.n,

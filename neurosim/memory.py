@@ -124,6 +124,17 @@ def expected_synapses(n_pre, n_post, weight, rule, value):
     return None if n is None else max(n, 0)
 
 
+def model_bytes(spec, itemsize):
+    """Bytes a LIF population needs beyond v, currents and bias: its coefficient table
+    (one column, or one per neuron when the neurons differ) and its extra state rows."""
+    if spec.fast:
+        return 0
+    from .engine.neurons import COEF
+    rows = (2 if spec.synapse == "alpha" else 0) + (spec.tau_w is not None) \
+        + (spec.tau_a is not None)
+    return (len(COEF) * (spec.n if spec.heterogeneous else 1) + rows * spec.n) * itemsize
+
+
 def plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, threads, itemsize,
                varying_weights=True, varying_delays=True):
     """Peak bytes of building a plan (see the module docstring)."""

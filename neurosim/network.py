@@ -197,7 +197,7 @@ class Network(Sealed):
                 if np.any(bad):
                     fail(key, f"{'>' if strict else '>='} {lo:g} {unit}",
                          float(arr[np.flatnonzero(bad)[0]]))
-            warn_implausible(key, arr if arr.size > 1 else float(arr[0]), unit)
+            warn_implausible(key.split("[")[0], arr if arr.size > 1 else float(arr[0]), unit)
             return float(arr[0]) if np.all(arr == arr[0]) else arr
 
         tau_m = param("tau_m", tau_m, "s", 0.0, True)
@@ -675,6 +675,8 @@ class Network(Sealed):
                                  np.dtype(self.dtype).itemsize, varying,
                                  bool(extra_synapses) or (hetero and
                                                           len(keys) > MAX_DELAY_BLOCKS))
+        need += sum(memory.model_bytes(p.spec, np.dtype(self.dtype).itemsize)
+                    for p in self.populations if p.kind == "lif")
         memory.require(need, f"building this network ({n_syn:,.0f} synapses, {n_nodes:,} "
                        f"neurons)", "plan and lowering temporaries")
 

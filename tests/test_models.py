@@ -325,3 +325,18 @@ delay = "1.5 ms"
     pop = net.populations[1]
     assert pop.spec.synapse == "delta" and pop.spec.convention == "nest"
     net.run(50 * ms)
+
+
+def test_energy_charges_each_model_by_its_operations():
+    """The 45 nm digital estimate charges a neuron update by the model's operation counts:
+    exp as before (2 mult + 2 add + 2 words), conductances dearer, delta cheaper."""
+    from neurosim.energy import estimate
+    per_update = {}
+    for syn in KINDS:
+        net, pop = _model_net(syn, {}, False)
+        net.run(10 * ms)
+        est = estimate(net.counts(), hardware="digital45")
+        items = [i for i in est.items if i.component == pop.name]
+        assert len(items) == 1
+        per_update[syn] = items[0].energy_per_op
+    assert per_update["delta"] < per_update["exp"] < per_update["alpha"] < per_update["cond_exp"]

@@ -253,15 +253,24 @@ def _charge_digital(prof, counts, precision):
     add, mult = prof.arithmetic(precision)
     word = bits / 64 * prof.energy_of("sram_read_64b")
     syn = add + word
-    neuron = 2 * mult + 2 * add + 2 * word
+
+    def neuron(ops):
+        """Energy of one update; an exp or a division is charged as 10 multiplications
+        (a polynomial or Newton evaluation: an assumption, no published figure)."""
+        ops = ops or dict(mult=2, add=2, exp=0, div=0, words=2)
+        return (ops["mult"] + 10 * (ops["exp"] + ops["div"])) * mult + ops["add"] * add \
+            + ops["words"] * word
+
     items = [Item(p.name, "projection", f"accumulate + weight read ({precision})", p.events,
                   syn, "derived") for p in counts.projections.values()]
     items += [Item(p.name, "population", f"neuron update ({precision})", p.neuron_updates,
-                   neuron, "derived") for p in counts.populations.values() if p.neuron_updates]
+                   neuron(p.update_ops), "derived")
+              for p in counts.populations.values() if p.neuron_updates]
     notes = [f"Synaptic event = one {precision} add ({fmt_energy(add)}) + one {bits}-bit "
              f"weight read from SRAM ({fmt_energy(word)}): {fmt_energy(syn)}.",
-             f"Neuron update = 2 mult + 2 add + state read and write ({precision}): "
-             f"{fmt_energy(neuron)}.",
+             f"Neuron update of the exp LIF = 2 mult + 2 add + state read and write "
+             f"({precision}): {fmt_energy(neuron(None))}; other models by their operation "
+             "counts (neurosim.models.lif.update_ops; an exp or a division as 10 mult).",
              f"Figures: Horowitz 2014 ({prof.file}); SRAM writes charged as reads."]
     return items, notes
 

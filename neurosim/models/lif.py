@@ -55,7 +55,8 @@ import numpy as np
 from ..engine.neurons import COEF
 
 __all__ = ["LIFSpec", "SynapseKind", "SYNAPSES", "lif_propagator", "refractory_steps",
-           "coefficients", "variables", "linear_matrix", "PER_NEURON", "STATE_VARIABLES"]
+           "coefficients", "variables", "linear_matrix", "update_ops", "PER_NEURON",
+           "STATE_VARIABLES"]
 
 #: Variables a state monitor can record on a plain (exp) LIF population, and their units.
 STATE_VARIABLES = {"v": "V", "I_exc": "V", "I_inh": "V"}
@@ -132,8 +133,10 @@ class SynapseKind:
     aux_rows : int
         Extra state rows per neuron the kernel keeps (alpha: its two currents).
     ops : dict
-        Arithmetic per neuron update (mult, add, exp, div) and state words read and written,
-        for the energy estimate (digital processors).
+        Arithmetic of one neuron update on a digital processor (mult, add, exp, div) and
+        the state words it reads and writes back, for the energy estimate: the least a
+        dedicated datapath needs (the exp kernel: v and one current decay, 2 mult + 2 add,
+        2 words), not what the CPU kernel executes.
     loihi : bool
         Whether :func:`neurosim.loihi.quantize` can map it onto Loihi's LIF.
     """
@@ -150,16 +153,16 @@ class SynapseKind:
 #: Kernel codes (:mod:`neurosim.engine.neurons`); 0 is the fast path of plain exp.
 SYNAPSES = {
     "exp": SynapseKind("exp", 1, "V", ("I_exc", "I_inh"), 0,
-                       dict(mult=5, add=4, exp=0, div=0, words=3), True,
+                       dict(mult=2, add=2, exp=0, div=0, words=2), True,
                        "exponential current (NEST iaf_psc_exp)"),
     "alpha": SynapseKind("alpha", 2, "V", ("I_exc", "I_inh"), 2,
-                         dict(mult=9, add=8, exp=0, div=0, words=5), False,
+                         dict(mult=4, add=3, exp=0, div=0, words=3), False,
                          "alpha current (NEST iaf_psc_alpha)"),
     "delta": SynapseKind("delta", 3, "V", (), 0,
-                         dict(mult=1, add=4, exp=0, div=0, words=1), False,
+                         dict(mult=1, add=2, exp=0, div=0, words=1), False,
                          "delta: a spike moves v (NEST iaf_psc_delta)"),
     "cond_exp": SynapseKind("cond_exp", 4, "S", ("g_exc", "g_inh"), 0,
-                            dict(mult=8, add=7, exp=1, div=1, words=3), False,
+                            dict(mult=6, add=5, exp=1, div=1, words=2), False,
                             "exponential conductance (NEST iaf_cond_exp)"),
 }
 
@@ -174,6 +177,17 @@ def variables(spec):
     if spec.tau_a is not None:
         out["a"] = "V"
     return out
+
+
+def update_ops(spec):
+    """Arithmetic of one neuron update of the population (its kernel's, plus 2 mult, 2 add
+    and a state word for an adaptation current, 1 mult, 1 add and a word for an adaptive
+    threshold), for the energy estimate (see :class:`SynapseKind`)."""
+    ops = dict(spec.kind.ops)
+    for on, (mult, add) in ((spec.tau_w is not None, (2, 2)), (spec.tau_a is not None, (1, 1))):
+        if on:
+            ops.update(mult=ops["mult"] + mult, add=ops["add"] + add, words=ops["words"] + 1)
+    return ops
 
 
 def _current_gain(tau_s, tau_m, dt):
