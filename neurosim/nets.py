@@ -1,12 +1,14 @@
-"""Ready-made networks used by the examples, benchmarks and tests: Brian2's CUBA example
-and the Potjans & Diesmann (2014) cortical microcircuit."""
+"""Ready-made networks used by the examples, benchmarks and tests: Brian2's CUBA example,
+Brunel's (2000) sparse network in its four regimes, the COBA benchmark (Vogels & Abbott 2005,
+Brette et al. 2007) and the Potjans & Diesmann (2014) cortical microcircuit."""
 
 import numpy as np
 
-from .units import Hz, mV, ms, pF
+from .units import Hz, mV, ms, nS, pF
 from .validation import check_choice, check_int, check_positive, fail
 
-__all__ = ["cuba", "microcircuit", "microcircuit_params", "psc_over_psp"]
+__all__ = ["cuba", "brunel", "brunel_params", "BRUNEL_REGIMES", "coba", "microcircuit",
+           "microcircuit_params", "psc_over_psp"]
 
 
 def cuba(net, N=4000, indegree=80, exc_fraction=0.8, fixed_indegree=False):
@@ -42,6 +44,208 @@ def cuba(net, N=4000, indegree=80, exc_fraction=0.8, fixed_indegree=False):
                 net.connect(pre, post, weight=w, indegree=k)
             else:
                 net.connect(pre, post, weight=w, p=indegree / N)
+    return exc, inh
+
+
+# --------------------------------------------------------------------------- Brunel 2000
+#: The four regimes of Brunel (2000), Fig. 8: name -> (g, eta = nu_ext / nu_thr).
+BRUNEL_REGIMES = {
+    "SR": (3.0, 2.0),         # A: synchronous regular (excitation dominates)
+    "AI": (5.0, 2.0),         # C: asynchronous irregular
+    "SI-fast": (6.0, 4.0),    # B: synchronous irregular, fast oscillation (~180 Hz)
+    "SI-slow": (4.5, 0.9),    # D: synchronous irregular, slow oscillation
+}
+
+
+def brunel_params(regime="AI", scale=1.0, g=None, eta=None, J=0.1 * mV, epsilon=0.1,
+                  delay=1.5 * ms, keep_indegree=False):
+    """The numbers of :func:`brunel` (SI): ``n_exc``, ``n_inh``, in-degrees ``c_exc`` and
+    ``c_inh``, ``J``, ``g``, ``eta``, ``nu_thr`` (Hz: the external rate per input that
+    brings the mean free potential to threshold, theta / (J C_E tau_m)), ``nu_ext``
+    (eta * nu_thr) and ``rate_ext`` (C_E * nu_ext: the Poisson rate into each neuron),
+    ``delay``, and the neuron parameters ``tau_m``, ``theta``, ``v_reset``, ``t_ref``."""
+    regime = check_choice("regime", regime, tuple(BRUNEL_REGIMES))
+    scale = check_positive("scale", scale)
+    g0, eta0 = BRUNEL_REGIMES[regime]
+    g = g0 if g is None else check_positive("g", g)
+    eta = eta0 if eta is None else check_positive("eta", eta)
+    epsilon = check_positive("epsilon", epsilon)
+    if epsilon > 1:
+        fail("epsilon", "in (0, 1]", epsilon)
+    J = check_positive("J", J, "V")
+    n_exc = max(1, int(round(10000 * scale)))
+    n_inh = max(1, int(round(2500 * scale)))
+    base = (10000, 2500) if keep_indegree else (n_exc, n_inh)
+    c_exc = max(1, int(round(epsilon * base[0])))
+    c_inh = max(1, int(round(epsilon * base[1])))
+    if c_exc > n_exc or c_inh > n_inh:
+        fail("scale", f">= epsilon = {epsilon:g} with keep_indegree (in-degrees {c_exc} and "
+             f"{c_inh} from {n_exc} and {n_inh} neurons)", scale)
+    tau_m, theta = 20 * ms, 20 * mV
+    nu_thr = theta / (J * c_exc * tau_m)
+    return dict(regime=regime, scale=scale, keep_indegree=bool(keep_indegree), n_exc=n_exc,
+                n_inh=n_inh, c_exc=c_exc, c_inh=c_inh, J=J, g=g, eta=eta, epsilon=epsilon,
+                nu_thr=nu_thr, nu_ext=eta * nu_thr, rate_ext=c_exc * eta * nu_thr, delay=delay,
+                tau_m=tau_m, theta=theta, v_reset=10 * mV, t_ref=2 * ms)
+
+
+def brunel(net, regime="AI", scale=1.0, g=None, eta=None, J=0.1 * mV, epsilon=0.1,
+           delay=1.5 * ms, keep_indegree=False, convention="nest", v_init=0.0):
+    """Brunel's (2000) sparsely connected network of excitatory and inhibitory LIF neurons
+    with delta synapses (model A), in one of the four regimes of its Fig. 8.
+
+    N_E = 10,000 excitatory and N_I = 2,500 inhibitory neurons (times ``scale``), all alike::
+
+        tau_m dv/dt = -v                       (v in mV above rest; frozen while refractory)
+        v > theta = 20 mV: spike, v = V_r = 10 mV, refractory for t_ref = 2 ms
+
+    tau_m = 20 ms. Synapses are delta pulses (``synapse="delta"``): a spike moves the
+    potential of each target by J = 0.1 mV (excitatory source) or -g J (inhibitory), after
+    a delay D = 1.5 ms. Every neuron has exactly C_E = epsilon N_E excitatory and
+    C_I = epsilon N_I inhibitory sources (fixed in-degree, epsilon = 0.1; distinct sources,
+    autapses allowed). External input: C_E independent Poisson trains of rate
+    nu_ext = eta nu_thr per neuron, given as one Poisson drive of rate C_E nu_ext
+    (``Network.poisson_input``: a count per step, not stored synapses) of weight J and delay
+    D, where nu_thr = theta / (J C_E tau_m) is the external rate that brings the mean
+    potential to threshold without recurrence (10 Hz at full scale).
+
+    Regimes (:data:`BRUNEL_REGIMES`, (g, eta) of Fig. 8): ``"SR"`` (3, 2) synchronous
+    regular, ``"AI"`` (5, 2) asynchronous irregular, ``"SI-fast"`` (6, 4) synchronous
+    irregular with fast oscillations, ``"SI-slow"`` (4.5, 0.9) synchronous irregular with
+    slow oscillations; ``g`` and ``eta`` override the preset.
+
+    ``scale`` < 1 keeps epsilon, so in-degrees scale with N (C_E = 1000 scale) and nu_thr
+    grows as 1/scale (as NEST's brunel_delta_nest.py with a smaller ``order``); J is kept.
+    The mean input is that of the full network but its recurrent fluctuations are smaller,
+    and the regimes drift: AI at scale 0.1 fires at 85 Hz with CV(ISI) 0.13 (neurosim,
+    0.5 s), against 37 Hz and 0.37 at full scale. ``keep_indegree=True`` keeps
+    C_E = 1000 and C_I = 250 instead (connection probability epsilon / scale, so
+    scale >= epsilon): the input's mean and variance are then the full network's (AI at
+    scale 0.25: 39 Hz, CV 0.40), at the price of denser, more correlated connectivity.
+
+    Parameters
+    ----------
+    net : neurosim.Network
+        Network to add to (dt = 0.1 ms as the paper's simulations).
+    regime : {"SR", "AI", "SI-fast", "SI-slow"}
+    scale : float
+        Fraction of the 12,500 neurons (> 0).
+    g, eta : float, optional
+        Relative inhibition and external rate nu_ext / nu_thr (default: the regime's).
+    J : float
+        EPSP amplitude (V).
+    epsilon : float
+        Connection probability of the full network, in (0, 1].
+    keep_indegree : bool
+        Keep the full network's in-degrees at any ``scale`` (see above).
+    delay : float
+        Transmission delay D (s), also of the external input.
+    convention : {"nest", "brian2"}
+        ``"nest"`` (default): the timing of NEST's iaf_psc_delta (brunel_delta_nest.py);
+        ``"brian2"``: that of Brian2's example (on_pre ``v += J`` into
+        ``dv/dt = -v/tau : volt (unless refractory)``). In Brunel's model, as in both peers,
+        inputs that arrive during the refractory period are lost; the two conventions
+        differ by a step in when the neuron is free again and when an input can make it
+        spike (see :mod:`neurosim.models.lif`).
+    v_init : float, array or distribution
+        Initial potential (V); 0 (rest) as in NEST's and Brian2's examples.
+
+    Returns
+    -------
+    (exc, inh) : LIFPopulation
+        The drives are ``net.drives``; the numbers :func:`brunel_params`.
+
+    Sources
+    -------
+    Brunel N (2000) Dynamics of sparsely connected networks of excitatory and inhibitory
+    spiking neurons. J Comput Neurosci 8(3):183-208, doi:10.1023/A:1008925309027 (model A,
+    Fig. 8). As NEST's example pynest/examples/brunel_delta_nest.py and Brian2's
+    examples/frompapers/Brunel_2000.py (which draws connections with p = epsilon instead of a
+    fixed in-degree).
+    """
+    prm = brunel_params(regime, scale, g, eta, J, epsilon, delay, keep_indegree)
+    check_choice("convention", convention, ("nest", "brian2"))
+    params = dict(tau_m=prm["tau_m"], v_rest=0.0, v_th=prm["theta"], v_reset=prm["v_reset"],
+                  t_ref=prm["t_ref"], synapse="delta", convention=convention, v_init=v_init)
+    exc = net.lif(n=prm["n_exc"], name="exc", **params)
+    inh = net.lif(n=prm["n_inh"], name="inh", **params)
+    for pre, w, k in ((exc, prm["J"], prm["c_exc"]), (inh, -prm["g"] * prm["J"], prm["c_inh"])):
+        for post in (exc, inh):
+            net.connect(pre, post, weight=w, indegree=k, delay=prm["delay"],
+                        name=f"{pre.name}->{post.name}")
+    for post in (exc, inh):
+        net.poisson_input(post, rate=prm["rate_ext"], weight=prm["J"], delay=prm["delay"],
+                          name=f"ext->{post.name}")
+    return exc, inh
+
+
+# --------------------------------------------------------------------------- COBA
+def coba(net, N=4000, indegree=80, exc_fraction=0.8, delay=0.0, init="brette2007"):
+    """The COBA network: Vogels & Abbott (2005) as benchmark 1 of Brette et al. (2007), with
+    conductance-based synapses (``synapse="cond_exp"``).
+
+    N LIF neurons (80 % excitatory) with exponential conductances::
+
+        C_m dv/dt = g_L (E_L - v) + g_exc (E_exc - v) + g_inh (E_inh - v)   (frozen while
+        tau_exc dg_exc/dt = -g_exc,   tau_inh dg_inh/dt = -g_inh             refractory)
+
+    C_m = 200 pF, g_L = 10 nS (tau_m = 20 ms), E_L = -60 mV, threshold -50 mV, reset -60 mV,
+    refractory 5 ms, E_exc = 0 mV, E_inh = -80 mV, tau_exc = 5 ms, tau_inh = 10 ms. A spike
+    of an excitatory neuron adds 6 nS to g_exc of its targets, of an inhibitory one 67 nS to
+    g_inh. Every ordered pair is connected with probability indegree/N (0.02 at N = 4000),
+    with ``delay``. There is no external input: the activity sustains itself from the
+    initial state. Integration: exponential Euler (Brian2's method='exponential_euler'; see
+    :mod:`neurosim.models.lif` for its error).
+
+    Initial state (``init="brette2007"``, as Brette et al.'s Brian script): v normal with
+    mean E_L - 5 mV and sd 5 mV, g_exc normal (40 nS, sd 15 nS) and g_inh normal (200 nS,
+    sd 120 nS), negative draws set to 0 (about 5 % of g_inh). neurosim has no setter for
+    the conductances, so they are given by a spike source that fires once at t = 0 into
+    each neuron (one-to-one, weights the initial conductances, delay 0): they enter g in
+    the synapses slot of step 0, one step later than a state set before the run.
+    ``init="uniform"``: v uniform in [-60, -50] mV and no conductances (the network then
+    stays silent: there is no input).
+
+    Returns
+    -------
+    (exc, inh) : LIFPopulation
+
+    Sources
+    -------
+    Vogels TP, Abbott LF (2005) Signal propagation and logic gating in networks of
+    integrate-and-fire neurons. J Neurosci 25(46):10786-10795. Brette R et al. (2007)
+    Simulation of networks of spiking neurons: a review of tools and strategies. J Comput
+    Neurosci 23(3):349-398, benchmark 1 (COBA) and its Brian script.
+    """
+    N = check_int("N", N, 2)
+    indegree = check_int("indegree", indegree, 1, N)
+    check_choice("init", init, ("brette2007", "uniform"))
+    n_exc = int(round(exc_fraction * N))
+    rng = np.random.default_rng(np.random.SeedSequence(net.seed, spawn_key=(10,)))
+    e_l, v_t = -60 * mV, -50 * mV
+    if init == "brette2007":
+        v0 = e_l + (rng.standard_normal(N) * 5 - 5) * mV
+        g_e0 = np.maximum((rng.standard_normal(N) * 1.5 + 4) * 10 * nS, 0.0)
+        g_i0 = np.maximum((rng.standard_normal(N) * 12 + 20) * 10 * nS, 0.0)
+    else:
+        v0 = e_l + rng.random(N) * (v_t - e_l)
+    params = dict(tau_m=20 * ms, tau_syn=(5 * ms, 10 * ms), v_rest=e_l, v_th=v_t,
+                  v_reset=-60 * mV, t_ref=5 * ms, synapse="cond_exp", e_exc=0.0,
+                  e_inh=-80 * mV, c_m=200 * pF)
+    exc = net.lif(n=n_exc, v_init=v0[:n_exc], name="exc", **params)
+    inh = net.lif(n=N - n_exc, v_init=v0[n_exc:], name="inh", **params)
+    for pre, w in ((exc, 6 * nS), (inh, -67 * nS)):
+        for post in (exc, inh):
+            net.connect(pre, post, weight=w, p=indegree / N, delay=delay,
+                        name=f"{pre.name}->{post.name}")
+    if init == "brette2007":
+        for post, sl in ((exc, slice(0, n_exc)), (inh, slice(n_exc, N))):
+            kick = net.spike_source(n=post.n, times=np.zeros(post.n),
+                                    indices=np.arange(post.n), name=f"init->{post.name}")
+            idx = (np.arange(post.n), np.arange(post.n))      # i -> i, one weight each
+            net.connect(kick, post, weight=g_e0[sl], pairs=idx, name=f"init_g_exc->{post.name}")
+            net.connect(kick, post, weight=-g_i0[sl], pairs=idx,
+                        name=f"init_g_inh->{post.name}")
     return exc, inh
 
 

@@ -21,3 +21,37 @@ def test_cuba_example_figures(tmp_path, saved_figures, capsys):
     assert [a.get_ylabel() for a in raster.axes] == ["inh\nneuron", "exc\nneuron"]
     assert raster.axes[-1].get_xlabel() == "time (ms)"
     assert (tmp_path / "cuba_summary.json").is_file()
+
+
+def test_brunel_example_regimes(tmp_path, saved_figures, capsys):
+    """examples/brunel.py: the four regimes of Fig. 8, a raster and a population rate each,
+    in ms, with the rate and CV of each regime in its title and the summary."""
+    import json
+    load_example("brunel").main(["--scale", "0.05", "--scaled-indegree", "--duration", "0.1",
+                                 "--window", "0.05", "--out", str(tmp_path)])
+    fig = saved_figures["brunel_regimes.png"]
+    rasters, rates = fig.axes[:4], fig.axes[4:8]
+    assert [a.get_title().split(" (")[0] for a in rasters] == \
+        ["A: SR", "B: SI-fast", "C: AI", "D: SI-slow"]
+    assert all("Hz, CV(ISI)" in a.get_title() for a in rasters)
+    assert all(a.get_xlabel() == "time (ms)" and "(Hz)" in a.get_ylabel() for a in rates)
+    assert rates[0].get_xlim() == (50.0, 100.0)                 # the last 50 ms, in ms
+    summary = json.loads((tmp_path / "brunel_summary.json").read_text())
+    assert [r["regime"] for r in summary["regimes"]] == ["SR", "SI-fast", "AI", "SI-slow"]
+    assert all(r["neurons"] == 625 and r["rate_hz"] > 0 for r in summary["regimes"])
+    assert summary["c_exc"] == 50 and summary["c_inh"] == 12
+
+
+def test_coba_example_figures(tmp_path, saved_figures, capsys):
+    """examples/coba.py: raster, v and conductance traces (mV, nS against ms), summary."""
+    import json
+    load_example("coba").main(["--N", "400", "--duration", "0.05", "--out", str(tmp_path)])
+    raster = saved_figures["coba_raster.png"]
+    assert [a.get_ylabel() for a in raster.axes] == ["inh\nneuron", "exc\nneuron"]
+    assert raster.axes[-1].get_xlabel() == "time (ms)"
+    v, g_e, g_i = saved_figures["coba_traces.png"].axes
+    assert "(mV)" in v.get_ylabel() and "(nS)" in g_e.get_ylabel() and "g_inh" in g_i.get_ylabel()
+    assert g_i.get_xlabel() == "time (ms)" and max(v.get_lines()[0].get_xdata()) > 40
+    assert min(g_i.get_lines()[0].get_ydata()) >= 0                 # conductances, in nS
+    summary = json.loads((tmp_path / "coba_summary.json").read_text())
+    assert summary["N"] == 400 and summary["synapses"] > 0 and summary["spikes"] > 0
