@@ -866,8 +866,9 @@ class Network(Sealed):
             return np.array(st.bias[self._lif_slice(pop)], dtype=float)
         code, s = self._plan.var_loc[pop, var]
         arr = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh, st.v)[code][s:s + pop.n]
-        if code == 5:
-            arr = arr + (st.i_exc[s:s + pop.n] + st.i_inh[s:s + pop.n])
+        if code == 5:        # delta inputs of the last synapses slot, if not refractory then
+            keep = self._step - 1 >= st.ref_until[s:s + pop.n]
+            arr = arr + (st.i_exc[s:s + pop.n] + st.i_inh[s:s + pop.n]) * keep
         return np.array(-arr if code == 4 else arr, dtype=float)
 
     def spike_counts(self, pop):

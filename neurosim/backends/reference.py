@@ -67,6 +67,7 @@ class ReferenceRunner:
         self.dstate = copy_state(plan.drives_init) if plan.drives is not None else None
         self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
         self.pending = {}
+        self._now = (0, set())         # (step, LIF nodes that spiked in it)
         prm = plan.params
         self.pops = []
         for p, spec in enumerate(plan.lif_specs):
@@ -149,9 +150,12 @@ class ReferenceRunner:
     def _input(self, tgt, w, inh):
         """An input in the synapses slot: into v itself for delta synapses (Brian2's
         ``v_post += w``), else into the channel."""
-        spec = self._pop_of(tgt)["spec"]
+        q = self._pop_of(tgt)
+        spec = q["spec"]
         if spec.synapse == "delta" and spec.convention == "brian2":
-            self.state.v[tgt] += w
+            step, fired = self._now      # Brian2: no write to v while refractory, which
+            if step - self.last_spike[tgt] >= q["ref"][tgt - q["lo"]] and tgt not in fired:
+                self.state.v[tgt] += w   # starts in the step of the spike
         else:
             (self.state.i_inh if inh else self.state.i_exc)[tgt] += w
 
@@ -190,6 +194,7 @@ class ReferenceRunner:
                 else:
                     late.append((tgt, w, inh))
             fired = [n for q, f in zip(self.pops, free) for n in self._threshold(q, f)]
+            self._now = (step, set(fired))
             for tgt, w, inh in late:      # Brian2's synapses slot, after the thresholds
                 self._input(tgt, w, inh)
             fired.extend(source_spikes(plan, st, step))

@@ -182,7 +182,7 @@ def count_spike(rec, node, step):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _record_state(st, rec, row, out):
+def _record_state(st, rec, row, out, step):
     for r in range(rec.var_code.shape[0]):
         code = rec.var_code[r]
         idx = rec.var_index[r]
@@ -196,8 +196,9 @@ def _record_state(st, rec, row, out):
             out[row, r] = st.x[idx]
         elif code == 4:             # an inhibitory conductance (kept negative)
             out[row, r] = -st.i_inh[idx]
-        else:                       # v of delta synapses: with the inputs not yet added
-            out[row, r] = st.v[idx] + (st.i_exc[idx] + st.i_inh[idx])
+        else:                       # v of delta synapses: with the inputs of the last
+            keep = 1.0 if step - 1 >= st.ref_until[idx] else 0.0    # synapses slot
+            out[row, r] = st.v[idx] + (st.i_exc[idx] + st.i_inh[idx]) * keep
 
 
 _BLOCK = 512  # neurons per block of the update (their state stays in L1 for the scan)
@@ -557,9 +558,9 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
                 reset_one(st.v, st.ref_until, st.x[w0:w1], st.x[a0:a1], node, node - base,
                           step, prm.coef, prm.coef_start[p], prm.coef_h[p],
                           prm.reset_subtract[p] != 0)
-                if prm.code[p] == CODE_DELTA and not prm.nest[p] and not prm.reset_subtract[p]:
-                    st.i_exc[node] = 0.0     # Brian2: the inputs of this step were added
-                    st.i_inh[node] = 0.0     # to v before the reset, which overwrote them
+                if prm.code[p] == CODE_DELTA and not prm.nest[p]:
+                    st.i_exc[node] = 0.0     # Brian2: inputs of a neuron's spike step are
+                    st.i_inh[node] = 0.0     # lost (not_refractory is False from then)
             else:
                 if prm.reset_subtract[p]:
                     st.v[node] -= prm.v_th[p] - prm.v_reset[p]
@@ -592,7 +593,7 @@ def _compact(fired, part_start, counts):
 def _open_step(st, rec, k, step, rec_buf):
     """Start slot: record the state; return the ring slot of this step and whether it holds
     inputs."""
-    _record_state(st, rec, k, rec_buf)
+    _record_state(st, rec, k, rec_buf, step)
     slot = step % st.ring_exc.shape[0]
     return slot, st.ring_used[slot] != 0
 

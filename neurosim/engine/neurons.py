@@ -83,10 +83,12 @@ def _alpha(v, ze, zi, ce, ci, w, bias, until, step, C, jo, h, has_w):
 @njit(**STEP_JIT_OPTIONS)
 def _delta(v, ie, ii, w, bias, until, step, C, jo, h, has_w, nest, ring_e, ring_i,
            use_ring):
-    """ie + ii: inputs delivered since the last update. Brian2: they were added to v in
-    the synapses slot, so they propagate with v (and are kept while refractory; a reset to
-    a value clears them, and v as recorded or read includes them). NEST: they and this
-    step's ring slot are added after the propagation, or discarded while refractory."""
+    """ie + ii: inputs delivered since the last update, in the synapses slot of the last
+    step. Brian2: they were added to v there, so they propagate with v; they were lost if
+    the neuron was refractory in that step (Brian2 makes every write to a variable
+    "(unless refractory)" conditional on not_refractory, on_pre included; v as recorded or
+    read includes the kept ones). NEST: they and this step's ring slot are added after the
+    propagation, or discarded while refractory."""
     for n in range(v.shape[0]):
         j = jo + n * h
         e_m = C[E_M, j]
@@ -100,8 +102,9 @@ def _delta(v, ie, ii, w, bias, until, step, C, jo, h, has_w, nest, ring_e, ring_
             vn = (v_rest + (b + e_m * ((vo - v_rest) - b))) + x
             held = vo
         else:
+            x = x * (1.0 if step - 1 >= until[n] else 0.0)
             vn = v_rest + (b + e_m * (((vo + x) - v_rest) - b))
-            held = vo + x
+            held = vo
         if has_w:
             vn += C[C_W, j] * w[n]
         f = 1.0 if step >= until[n] else 0.0

@@ -37,12 +37,15 @@ of g of dt/tau = 2 % within the step.
 Where Brian2 and NEST differ (``convention=``): ``"brian2"`` (default) follows Brian2:
 a neuron that spiked at step s is free again at step s + R (R = t_ref/dt steps); a delta
 input that arrives at step n is added to v in the synapses slot (after the threshold), so
-it can make the neuron spike at step n+1 after propagating with v, and is added also while
-the neuron is refractory. ``"nest"`` follows NEST 3: the neuron is held for R steps after the
-step of its spike (free at s + R + 1: NEST stamps a spike with the end of its step, so a
-spike at 3.0 ms with t_ref = 2 ms holds v through 5.0 ms); a delta input arriving at step n
-is added to v after the propagation of step n, before the threshold, and discarded while
-the neuron is refractory (iaf_psc_delta's default); the threshold is v >= v_th.
+it can make the neuron spike at step n+1 after propagating with v; it is lost if the neuron
+is refractory at step n, the step of its spike included (Brian2 2.x makes every write to a
+variable marked "(unless refractory)", on_pre included, conditional on not_refractory).
+``"nest"`` follows NEST 3: the neuron is held for R steps after the step of its spike (free
+at s + R + 1: NEST stamps a spike with the end of its step, so a spike at 3.0 ms with
+t_ref = 2 ms holds v through 5.0 ms); a delta input arriving at step n is added to v after
+the propagation of step n, before the threshold, and discarded while the neuron is
+refractory (iaf_psc_delta's default); the threshold is v >= v_th. Currents and
+conductances receive their inputs while refractory in both.
 
 Every parameter may be one value or one value per neuron; a population whose values are all
 equal keeps scalars (the engine's fast path for the plain exponential kernel).
