@@ -886,6 +886,15 @@ class Network(Sealed):
     def _write_state(self, pop, var, values):
         """Set ``v`` (state: until the next reset) or ``bias`` (a parameter: also after a
         reset) of a LIF population; before the build, their initial values."""
+        if var not in ("v", "bias"):      # currents, conductances, w, a
+            if self._plan is None:
+                pop._initial[var] = values
+                return
+            code, s = self._plan.var_loc[pop, var]
+            st = self._runner.state
+            (st.v, st.i_exc, st.i_inh, st.x, st.i_inh)[code][s:s + pop.n] = \
+                -values if code == 4 else values
+            return
         spec_field = {"v": "v_init", "bias": "bias"}[var]
         if self._plan is None or var == "bias":
             getattr(pop.spec, spec_field)[:] = values

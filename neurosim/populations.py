@@ -11,7 +11,7 @@ else raises ``AttributeError`` naming what can be set.
 import numpy as np
 
 from .models.lif import variables as lif_variables
-from .validation import Sealed, int_per_neuron, per_neuron, warn_implausible
+from .validation import Sealed, fail, int_per_neuron, per_neuron, warn_implausible
 
 __all__ = ["Population", "LIFPopulation", "LoihiLIFPopulation", "SpikeSourcePopulation",
            "PoissonPopulation"]
@@ -41,6 +41,7 @@ class Population(Sealed):
         self.spec = spec
         self.name = name
         self.n = spec.n
+        self._initial = {}        # state variable -> initial values set before the build
         self._seal()
 
     def __len__(self):
@@ -66,25 +67,33 @@ class LIFPopulation(Population):
                                  + ", ".join(self.variables))
         return _frozen(self.net._read_state(self, var))
 
-    @property
-    def g_exc(self):
-        """Excitatory conductance now (S; synapse='cond_exp'), a read-only copy."""
-        return self._state("g_exc")
+    def _set(self, var, value):
+        """Set a state variable: before the build its initial value (also after a reset),
+        after it the state now (until the next reset)."""
+        self._state(var)                       # AttributeError if not this model's
+        unit = lif_variables(self.spec)[var]
+        x = per_neuron(var, value, self.n, unit)
+        warn_implausible(var, x, unit)
+        if var == "g_exc" or var == "g_inh":
+            bad = x < 0
+            if bad.any():
+                fail(var, f">= 0 {unit}", float(x[bad][0]))
+        self.net._write_state(self, var, x)
 
-    @property
-    def g_inh(self):
-        """Inhibitory conductance now (S, >= 0; synapse='cond_exp'), a read-only copy."""
-        return self._state("g_inh")
-
-    @property
-    def w(self):
-        """Adaptation current now (V; with tau_w), a read-only copy."""
-        return self._state("w")
-
-    @property
-    def a(self):
-        """Threshold offset now (V; with tau_a), a read-only copy."""
-        return self._state("a")
+    I_exc = property(lambda self: self._state("I_exc"), lambda self, v: self._set("I_exc", v),
+                     doc="Excitatory synaptic current now (V): a read-only copy; assign to "
+                         "set it (before the build: its initial value).")
+    I_inh = property(lambda self: self._state("I_inh"), lambda self, v: self._set("I_inh", v),
+                     doc="Inhibitory synaptic current now (V, <= 0), as I_exc.")
+    g_exc = property(lambda self: self._state("g_exc"), lambda self, v: self._set("g_exc", v),
+                     doc="Excitatory conductance now (S; synapse='cond_exp'), as I_exc.")
+    g_inh = property(lambda self: self._state("g_inh"), lambda self, v: self._set("g_inh", v),
+                     doc="Inhibitory conductance now (S, >= 0; synapse='cond_exp'), as "
+                         "I_exc.")
+    w = property(lambda self: self._state("w"), lambda self, v: self._set("w", v),
+                 doc="Adaptation current now (V; with tau_w), as I_exc.")
+    a = property(lambda self: self._state("a"), lambda self, v: self._set("a", v),
+                 doc="Threshold offset now (V; with tau_a), as I_exc.")
 
     @property
     def v(self):
@@ -96,16 +105,6 @@ class LIFPopulation(Population):
         v = per_neuron("v", value, self.n, "V")
         warn_implausible("v", v, "V")
         self.net._write_state(self, "v", v)
-
-    @property
-    def I_exc(self):
-        """Excitatory synaptic current now (V), a read-only copy."""
-        return self._state("I_exc")
-
-    @property
-    def I_inh(self):
-        """Inhibitory synaptic current now (V), a read-only copy."""
-        return self._state("I_inh")
 
     @property
     def bias(self):

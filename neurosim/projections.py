@@ -157,7 +157,8 @@ class Projection(Sealed):
             w = d = None
             if weights:
                 w = (self._w[k:k + m] if self._w is not None else ws.take(m)
-                     if ws is not None else np.full(m, self._wspec))
+                     if ws is not None else np.full(m, self._wspec) if np.ndim(self._wspec) == 0
+                     else self._wspec[k:k + m])
             if delays:
                 d = (next(given) if given is not None
                      else ds_steps(ds.take(m), self.net.dt) if ds is not None
@@ -228,12 +229,14 @@ class Projection(Sealed):
         if isinstance(spec, Distribution):
             return 1 if spec.lowest() >= 0 else -1 if spec.highest() <= 0 else 0
         if spec is not None:
-            return 1 if spec >= 0 else -1
+            spec = np.asarray(spec)      # a scalar, or one value per synapse
+            return 1 if np.all(spec >= 0) else -1 if np.all(spec <= 0) else 0
         return 0
 
     def _weight_range(self):
         """(smallest, largest) weight when known without drawing, else None."""
-        if self._w is None and not isinstance(self._wspec, Distribution):
+        if self._w is None and np.ndim(self._wspec) == 0 \
+                and not isinstance(self._wspec, Distribution):
             return float(self._wspec), float(self._wspec)
         return None
 

@@ -341,3 +341,39 @@ def test_energy_charges_each_model_by_its_operations():
         assert len(items) == 1
         per_update[syn] = items[0].energy_per_op
     assert per_update["delta"] < per_update["exp"] < per_update["alpha"] < per_update["cond_exp"]
+
+
+@pytest.mark.parametrize("backend", ["numba", "reference"])
+def test_state_variables_can_be_set_before_and_after_the_build(backend):
+    """Initial conductances (COBA's initial state) set before the build hold from step 0
+    and again after a reset; set after the build, they hold until the next reset."""
+    net = ns.Network(seed=0, backend=backend)
+    pop = net.lif(2, tau_m=20 * ms, tau_syn=5 * ms, v_rest=-60 * mV, v_th=-50 * mV,
+                  v_reset=-60 * mV, synapse="cond_exp", e_exc=0.0, e_inh=-80 * mV,
+                  c_m=200 * pF, tau_w=50 * ms)
+    pop.g_exc = [10 * nS, 0.0]
+    pop.g_inh = 5 * nS
+    mon = net.state_monitor(pop, "g_exc")
+    net.run(1 * ms)
+    assert mon.values[0, 0] == 10 * nS and mon.values[0, 1] == 0.0
+    assert np.all(pop.g_inh > 0) and pop.g_inh[0] < 5 * nS
+    pop.w = [1 * mV, 2 * mV]
+    np.testing.assert_array_equal(pop.w, [1 * mV, 2 * mV])
+    net.reset()
+    net.run(0.1 * ms)
+    assert mon.values[0, 0] == 10 * nS and pop.w[0] == 0.0
+    with pytest.raises(ParameterError, match="g_inh must be >= 0 S"):
+        pop.g_inh = -1 * nS
+    with pytest.raises(AttributeError, match="I_exc is not a variable"):
+        pop.I_exc = 0.0
+
+
+def test_one_to_one_with_one_weight_per_synapse():
+    """Regression: a 1-D weight array of one sign with one_to_one gave every synapse the
+    first weight."""
+    net = ns.Network(seed=0)
+    src = net.spike_source(3, times=[1 * ms] * 3, indices=[0, 1, 2])
+    pop = net.lif(3, tau_m=10 * ms, tau_syn=5 * ms, v_rest=0.0, v_th=10 * mV, v_reset=0.0)
+    net.connect(src, pop, weight=np.array([1.0, 2.0, 3.0]) * mV, one_to_one=True)
+    net.run(1.2 * ms)
+    np.testing.assert_allclose(pop.I_exc / pop.I_exc[0], [1, 2, 3], rtol=1e-12)

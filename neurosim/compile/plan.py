@@ -61,6 +61,12 @@ def build_plan(net):
                   + [d.delay_steps + 1 for d in net.drives])
     sources, pois_seeds = source_arrays(others, start, net)
     init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype, x_size)
+    var_loc = _var_loc(lifs, params)
+    for pop in lifs:                   # initial values of currents, conductances, w, a
+        for var, values in pop._initial.items():
+            code, s = var_loc[pop, var]
+            (init.v, init.i_exc, init.i_inh, init.x, init.i_inh)[code][s:s + pop.n] = \
+                -values if code == 4 else values
     xbar = build_xbar(xprojs, start, start, net.dt)
     drives = drives_init = None
     if net.drives:
@@ -71,7 +77,7 @@ def build_plan(net):
                 sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2},
                 xbar=xbar, xbar_init=initial_xbar_state(xprojs, xbar,
                                                         net._stream_seed("crossbar", 0)),
-                drives=drives, drives_init=drives_init, var_loc=_var_loc(lifs, params))
+                drives=drives, drives_init=drives_init, var_loc=var_loc)
 
 
 def node_layout(net, neuron_kind):
