@@ -377,3 +377,22 @@ def test_one_to_one_with_one_weight_per_synapse():
     net.connect(src, pop, weight=np.array([1.0, 2.0, 3.0]) * mV, one_to_one=True)
     net.run(1.2 * ms)
     np.testing.assert_allclose(pop.I_exc / pop.I_exc[0], [1, 2, 3], rtol=1e-12)
+
+
+def test_vectorisable_exponential_is_within_3_ulp_of_libm():
+    from numba import njit
+    from neurosim.engine.neurons import exp_neg
+
+    @njit
+    def many(x, out):
+        for n in range(x.shape[0]):
+            out[n] = exp_neg(x[n])
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([-rng.random(200_000) * 708, -10 ** rng.uniform(-20, 0, 200_000),
+                        [0.0, -0.0, -708.0, -np.log(2) / 2, -np.log(2)]])
+    out = np.empty_like(x)
+    many(x, out)
+    ref = np.array([math.exp(v) for v in x])
+    assert np.max(np.abs(out - ref) / np.spacing(ref)) <= 3
+    assert np.mean(out == ref) > 0.8
