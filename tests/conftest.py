@@ -66,3 +66,97 @@ def load_example(name):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+#: Kernels and adaptation features rotated over the populations of random_model_network.
+MODEL_KERNELS = ("exp", "alpha", "delta", "exp")
+MODEL_FEATURES = ((False, False), (True, False), (False, True), (True, True))
+
+
+def random_model_network(seed, kernels=MODEL_KERNELS, n=30, n_src=20, convention="brian2",
+                         backend="numba", dtype="float64", threads=1, hetero=True):
+    """A small deterministic network of LIF populations with mixed models.
+
+    One population per entry of ``kernels`` ("exp", "alpha", "delta", "cond_exp"), named
+    "p0", "p1", ...; population k has the adaptation current and/or the adaptive threshold
+    as ``MODEL_FEATURES[(k + seed) % 4]`` says (so every seed covers the four combinations
+    when there are four populations), reset by value or by subtraction (alternating with the
+    seed), per-neuron parameters (tau_m, v_th, v_reset, t_ref with 0 included, tau_syn, b_w,
+    beta, e_exc, ...) on even populations when ``hetero`` (scalars on odd ones), and a bias
+    that makes part of each population fire on its own. A spike source "src" drives every
+    population with per-synapse delays (0 to 2.5 ms); the populations are connected
+    recurrently and to each other with scalar delays (0 included) and per-synapse delays,
+    both signs of weights. Weights are volts, or siemens into "cond_exp" populations.
+    Every convention-dependent choice is ``convention`` ("brian2" or "nest"); nothing is
+    drawn from Poisson sources, so the spikes can be compared with a peer spike for spike.
+    """
+    from neurosim.units import nS, pF
+    rng = np.random.default_rng(seed)
+    net = ns.Network(dt=0.1 * ms, seed=seed, backend=backend, dtype=dtype, threads=threads)
+    n_spk = 40 * n_src
+    t_src = rng.integers(0, 2000, n_spk)
+    i_src = rng.integers(0, n_src, n_spk)
+    key = np.unique(t_src * n_src + i_src)
+    src = net.spike_source(n=n_src, times=(key // n_src) * 0.1 * ms, indices=key % n_src,
+                           name="src")
+
+    def per(lo, hi, k, scale):
+        """A per-neuron array on heterogeneous populations, else one value."""
+        if hetero and k % 2 == 0:
+            return rng.uniform(lo, hi, n) * scale
+        return float(rng.uniform(lo, hi)) * scale
+
+    pops = []
+    for k, kernel in enumerate(kernels):
+        adapt, thresh = MODEL_FEATURES[(k + seed) % 4]
+        tau_m = per(8, 25, k, ms)
+        if hetero and k % 2 == 0:
+            t_ref = rng.integers(0, 30, n) * 0.1 * ms
+            t_ref[:3] = 0.0
+        else:
+            t_ref = float(rng.choice([0, 7, 20])) * 0.1 * ms
+        kw = dict(tau_m=tau_m, v_rest=-60 * mV, v_th=per(-52, -48, k, mV),
+                  v_reset=per(-68, -62, k, mV), t_ref=t_ref,
+                  v_init=rng.uniform(-65, -50, n) * mV,
+                  reset="subtract" if (k + seed) % 3 == 0 else "value",
+                  synapse=kernel, convention=convention, name=f"p{k}")
+        if kernel == "cond_exp":
+            kw.update(tau_syn=(per(3, 8, k, ms), per(6, 12, k, ms)), e_exc=0 * mV,
+                      e_inh=per(-85, -75, k, mV), c_m=per(150, 250, k, pF),
+                      bias=rng.uniform(4, 14, n) * mV)
+        elif kernel == "delta":
+            kw.update(bias=rng.uniform(4, 14, n) * mV)
+        else:
+            kw.update(tau_syn=(per(1, 6, k, ms), per(4, 12, k, ms)),
+                      bias=rng.uniform(4, 14, n) * mV)
+        if adapt:
+            kw.update(tau_w=per(30, 150, k, ms), b_w=per(0.5, 2.5, k, mV))
+        if thresh:
+            kw.update(tau_a=per(20, 100, k, ms), beta=per(0.5, 3, k, mV))
+        pops.append(net.lif(n=n, **kw))
+
+    def weights(post, shape, exc, inh, p_inh):
+        """Weights of a projection into ``post``: excitatory ~ U(exc), a fraction p_inh
+        inhibitory ~ -U(inh) (mV, or nS into cond_exp)."""
+        unit = nS if post.spec.synapse == "cond_exp" else mV
+        w = rng.uniform(*exc, shape)
+        inh_mask = rng.random(shape) < p_inh
+        w[inh_mask] = -rng.uniform(*inh, int(inh_mask.sum()))
+        return w * unit
+
+    for k, post in enumerate(pops):
+        cond = post.spec.synapse == "cond_exp"
+        mask = rng.random((n_src, n)) < 0.25
+        net.connect(src, post, weight=weights(post, (n_src, n), (1, 6) if cond else (0.5, 3),
+                                              (2, 8) if cond else (0.5, 2), 0.3) * mask,
+                    delay=rng.integers(0, 26, (n_src, n)) * 0.1 * ms)
+        pre = pops[(k + 1) % len(pops)]
+        m = rng.random((n, n)) < 0.1
+        net.connect(pre, post, weight=weights(post, (n, n), (1, 4) if cond else (0.3, 2),
+                                              (2, 8) if cond else (0.5, 2), 0.4) * m,
+                    delay=[0.0, 0.1, 0.3, 1.0][k % 4] * ms)
+        net.connect(post, post, weight=weights(post, (n, n), (0.5, 2) if cond else (0.2, 1),
+                                               (2, 6) if cond else (0.5, 1.5), 0.5)
+                    * (rng.random((n, n)) < 0.08),
+                    delay=rng.integers(0, 40, (n, n)) * 0.1 * ms)
+    return net
