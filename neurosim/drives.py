@@ -20,7 +20,7 @@ which the energy estimates charge as any other.
 
 import numpy as np
 
-from .engine.poisson import Drives, DriveState
+from .engine.poisson import PTRS_ABOVE, Drives, DriveState, cdf_table
 from .validation import Sealed, check_dimension, check_finite, fail, per_neuron, \
     steps_on_grid, warn_implausible
 
@@ -78,6 +78,15 @@ def lambdas(drive, dt):
     return lam, np.exp(-lam)
 
 
+def table_of(lam, exp_neg_lam):
+    """The count table of a drive whose targets share one lam in [1e-12, PTRS_ABOVE)
+    (:func:`neurosim.engine.poisson.cdf_table`), else None (each target draws by
+    inversion or PTRS)."""
+    if not lam.size or np.any(lam != lam[0]) or not 1e-12 <= lam[0] < PTRS_ABOVE:
+        return None
+    return cdf_table(float(lam[0]), float(exp_neg_lam[0]))
+
+
 def lower_drives(drives, start, n_parts, seed_of):
     """Drives and their fresh DriveState: ``start`` maps populations to their first LIF
     index, ``seed_of(k)`` is the random seed of drive k."""
@@ -87,10 +96,23 @@ def lower_drives(drives, start, n_parts, seed_of):
         off[1:] = np.cumsum(n)[:-1]
     parts = [lambdas(d, d.net.dt) for d in drives]
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
+    tables = [table_of(lam, e) for lam, e in parts]
+    cdf_off, guide_off, cdfs, guides, pos, gpos = [], [], [], [], 0, 0
+    for t in tables:
+        cdf_off.append(pos if t else -1)
+        guide_off.append(gpos if t else -1)
+        if t:
+            cdfs.append(t[0])
+            guides.append(t[1])
+            pos += t[0].size
+            gpos += t[1].size
     dv = Drives(start=np.array([start[d.post] for d in drives], np.int64), n=n, off=off,
                 lam=cat([p[0] for p in parts]), exp_neg_lam=cat([p[1] for p in parts]),
                 weight=np.array([d.weight for d in drives], np.float64),
-                delay=np.array([d.delay_steps for d in drives], np.int64))
+                delay=np.array([d.delay_steps for d in drives], np.int64),
+                cdf_off=np.array(cdf_off, np.int64), cdf=cat(cdfs),
+                guide_off=np.array(guide_off, np.int64),
+                guide=np.concatenate(guides) if guides else np.zeros(0, np.int64))
     rng = [np.random.SeedSequence(seed_of(k)).generate_state(d.n, np.uint64)
            for k, d in enumerate(drives)]
     ds = DriveState(rng=np.concatenate(rng) if rng else np.zeros(0, np.uint64),

@@ -362,6 +362,7 @@ class Network(Sealed):
         off = int(dv.off[k])
         dv.lam[off:off + drive.n] = lam
         dv.exp_neg_lam[off:off + drive.n] = e
+        dv.cdf_off[k] = -1         # its count table no longer holds: draw by inversion
 
     def _poisson_rates(self, rate, n):
         r = per_neuron("rate", rate, n, "Hz")

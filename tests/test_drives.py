@@ -115,3 +115,22 @@ def test_drive_validation():
     d = net.poisson_input(a, rate=1, weight=1 * mV)
     with pytest.raises(AttributeError, match="cannot be set"):
         d.weight = 2 * mV
+
+
+@pytest.mark.parametrize("lam", [1e-12, 1e-6, 0.02, 2.0, 9.99])
+def test_count_table_gives_the_inversion_counts(lam):
+    """The step loop's table search returns, for each uniform, the count the inversion
+    returns (same cumulative sums, same first index with u <= F)."""
+    from neurosim.engine.poisson import GUIDE, cdf_table, poisson_count
+    from neurosim.engine.rng import uniform
+    e = float(np.exp(-lam))
+    cdf, guide = cdf_table(lam, e)
+    s1 = np.arange(1, 20001, dtype=np.uint64)
+    s2 = s1.copy()
+    for i in range(s1.size):
+        want = poisson_count(s1, i, lam, e)
+        u = uniform(s2, i)
+        k = guide[int(u * GUIDE)]
+        while u > cdf[k]:
+            k += 1
+        assert k == want

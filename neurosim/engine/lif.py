@@ -48,7 +48,7 @@ from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP
 from .crossbar import deliver_crossbars, stdp_crossbars
 from .neurons import CODE_DELTA, CODE_FAST, generic_block, reset_one, threshold_block
 from .poisson import deliver_drives
-from .rng import geometric, uniform
+from .rng import step_geometric as geometric, step_uniform as uniform
 
 __all__ = ["LIFParams", "State", "Conn", "Sources", "Record", "advance", "advance_parallel",
            "HOLD_MAX_NEURONS"]

@@ -11,6 +11,12 @@ target in one step is Poisson(lam) with lam = rate * dt, drawn
 
 so the cost per target and step is bounded whatever the rate. With lam < 1e-12 the
 drive is off (no draw).
+
+A drive whose targets share one lam < 10 (the common case) searches a precomputed table
+instead (:func:`cdf_table`): the same cumulative sums, computed by the same recurrence, with
+a guide table (Chen & Asau 1974) that starts the search at the right count for the drawn
+uniform, so no division is left in the step loop and the counts are those of the inversion
+bit for bit.
 """
 
 import math
@@ -20,15 +26,37 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_OPTIONS, STEP_JIT_OPTIONS
-from .rng import uniform
+from .rng import step_uniform as uniform
 
 __all__ = ["poisson_count", "PTRS_ABOVE", "Drives", "DriveState", "deliver_drives"]
 
 #: Mean count from which PTRS is used instead of inversion.
 PTRS_ABOVE = 10.0
+#: Entries of a drive's guide table (:func:`cdf_table`).
+GUIDE = 64
 
 
-@njit(**JIT_OPTIONS)
+def cdf_table(lam, exp_neg_lam):
+    """(F, G) for drawing Poisson(lam) counts by inversion from a table: F[n] = P(count <=
+    n) by the recurrence of :func:`_inversion` (float64, same order of operations), up to
+    its cap, then +inf; G[i] = the least n with F[n] >= i/GUIDE, so that the count of a
+    uniform u is the first n >= G[floor(u*GUIDE)] with u <= F[n]."""
+    cap = 60 + 10.0 * lam
+    f = p = float(exp_neg_lam)
+    cdf = [f]
+    n = 0
+    while n < cap:
+        n += 1
+        p *= lam / n
+        f += p
+        cdf.append(f)
+    cdf[-1] = np.inf                  # the loop of _inversion stops at the cap
+    cdf = np.array(cdf)
+    guide = np.searchsorted(cdf, np.arange(GUIDE + 1) / GUIDE, side="left").astype(np.int64)
+    return cdf, guide
+
+
+@njit(**STEP_JIT_OPTIONS)
 def _inversion(state, k, lam, exp_neg_lam):
     u = uniform(state, k)
     n = 0
@@ -42,7 +70,7 @@ def _inversion(state, k, lam, exp_neg_lam):
     return n
 
 
-@njit(**JIT_OPTIONS)
+@njit(**STEP_JIT_OPTIONS)
 def _ptrs(state, k, lam):
     slam = math.sqrt(lam)
     loglam = math.log(lam)
@@ -66,14 +94,20 @@ def _ptrs(state, k, lam):
             return np.int64(n)
 
 
-@njit(**JIT_OPTIONS)
-def poisson_count(state, k, lam, exp_neg_lam):
-    """A Poisson(lam) count from stream ``k`` of ``state`` (``exp_neg_lam`` = exp(-lam))."""
+@njit(**STEP_JIT_OPTIONS)
+def _count(state, k, lam, exp_neg_lam):
+    """:func:`poisson_count` for the step loop, without reference counting."""
     if lam < 1e-12:
         return np.int64(0)
     if lam < PTRS_ABOVE:
         return np.int64(_inversion(state, k, lam, exp_neg_lam))
     return _ptrs(state, k, lam)
+
+
+@njit(**JIT_OPTIONS)
+def poisson_count(state, k, lam, exp_neg_lam):
+    """A Poisson(lam) count from stream ``k`` of ``state`` (``exp_neg_lam`` = exp(-lam))."""
+    return _count(state, k, lam, exp_neg_lam)
 
 
 class Drives(NamedTuple):
@@ -85,6 +119,10 @@ class Drives(NamedTuple):
     exp_neg_lam: np.ndarray    # float64[S]: exp(-lam)
     weight: np.ndarray         # float64[D]: added per input spike (V); sign picks the channel
     delay: np.ndarray          # int64[D]: steps from the draw to the arrival
+    cdf_off: np.ndarray        # int64[D]: drive d's table in cdf (-1: none, draw by _count)
+    cdf: np.ndarray            # float64[.]: cdf_table's F of each drive with a table
+    guide_off: np.ndarray      # int64[D]: ... and its G in guide
+    guide: np.ndarray          # int64[.]
 
 
 class DriveState(NamedTuple):
@@ -114,12 +152,23 @@ def deliver_drives(dv, ds, q, lo, hi, i_exc, i_inh, ring_exc, ring_inh, ring_use
         else:
             slot = (step + delay) % n_slots
             dest = ring_exc[slot] if w >= 0 else ring_inh[slot]
-        for i in range(a, b):
-            s = base + i
-            k = poisson_count(ds.rng, s, dv.lam[s], dv.exp_neg_lam[s])
-            if k:
-                dest[i] += k * w
+        co = dv.cdf_off[d]
+        if co >= 0:                      # one lam for all: the table (same counts)
+            go = dv.guide_off[d]
+            for i in range(a, b):
+                u = uniform(ds.rng, base + i)
+                k = dv.guide[go + np.int64(u * GUIDE)]
+                while u > dv.cdf[co + k]:
+                    k += 1
+                dest[i] += k * w          # k = 0 adds 0.0: no branch to mispredict
                 total += k
+        else:
+            for i in range(a, b):
+                s = base + i
+                k = _count(ds.rng, s, dv.lam[s], dv.exp_neg_lam[s])
+                if k:
+                    dest[i] += k * w
+                    total += k
         if delay != 0 and total:
             ring_used[slot] = 1
         ds.events[q, d] += total

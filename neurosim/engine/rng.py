@@ -12,9 +12,10 @@ import math
 import numpy as np
 from numba import njit
 
-from .._config import JIT_OPTIONS
+from .._config import JIT_OPTIONS, STEP_JIT_OPTIONS
 
-__all__ = ["next_u64", "uniform", "geometric", "normal", "fill_normal", "INV_2_53"]
+__all__ = ["next_u64", "uniform", "geometric", "normal", "fill_normal", "INV_2_53",
+           "step_uniform", "step_geometric"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -29,9 +30,8 @@ INV_2_53 = 1.0 / 9007199254740992.0
 _NEVER = np.int64(1) << np.int64(62)
 
 
-@njit(**JIT_OPTIONS)
-def next_u64(state, k):
-    """Advance stream ``k`` of ``state`` (uint64 array) and return 64 random bits."""
+@njit(**STEP_JIT_OPTIONS)
+def _next_u64(state, k):
     s = state[k] + _GOLDEN
     state[k] = s
     z = s
@@ -40,10 +40,38 @@ def next_u64(state, k):
     return z ^ (z >> _S31)
 
 
+@njit(**STEP_JIT_OPTIONS)
+def step_uniform(state, k):
+    """:func:`uniform` for the step loop: compiled without reference counting (called per
+    neuron and step, where Numba's increments of ``state``'s count cost more than the
+    draw); the functions below without ``step_`` are the same draws, callable from
+    Python (the reference backend) and from kernels that run once."""
+    # a signed conversion (the value is below 2**53, so it is the same number): the
+    # unsigned one takes a branchy instruction sequence on x86
+    return float(np.int64((_next_u64(state, k) >> _S11) + _ONE)) * INV_2_53
+
+
+@njit(**STEP_JIT_OPTIONS)
+def step_geometric(state, k, log1m_p):
+    """:func:`geometric` for the step loop (see :func:`step_uniform`)."""
+    if log1m_p == 0.0:
+        return _NEVER
+    g = math.floor(math.log(step_uniform(state, k)) / log1m_p)
+    if g > 4.0e18:
+        return _NEVER
+    return np.int64(g)
+
+
+@njit(**JIT_OPTIONS)
+def next_u64(state, k):
+    """Advance stream ``k`` of ``state`` (uint64 array) and return 64 random bits."""
+    return _next_u64(state, k)
+
+
 @njit(**JIT_OPTIONS)
 def uniform(state, k):
     """A float64 uniform on (0, 1] (never 0, so its log is finite)."""
-    return float((next_u64(state, k) >> _S11) + _ONE) * INV_2_53
+    return step_uniform(state, k)
 
 
 @njit(**JIT_OPTIONS)
@@ -52,12 +80,7 @@ def geometric(state, k, log1m_p):
 
     ``log1m_p`` is ``log(1 - p)`` (``-inf`` for p = 1, 0 for p = 0, which never succeeds).
     """
-    if log1m_p == 0.0:
-        return _NEVER
-    g = math.floor(math.log(uniform(state, k)) / log1m_p)
-    if g > 4.0e18:
-        return _NEVER
-    return np.int64(g)
+    return step_geometric(state, k, log1m_p)
 
 
 def _ziggurat_tables(n, r, v):
