@@ -353,9 +353,9 @@ def write_markdown(rows, meta, path):
               "kernels, which load from Numba's on-disk cache (compile_s in the JSON). NEST "
               "integrates iaf_cond_exp with an adaptive RK45 (GSL), Brian2 and neurosim COBA "
               "with exponential Euler: COBA's rates are compared with Brian2's, and NEST's "
-              "differ by the solver as well as the realisation. neurosim sets COBA's initial "
-              "conductances through a spike source at t = 0 (one step later than Brian2 and "
-              "NEST set them). Each simulator draws its own connectivity and initial state."]
+              "differ by the solver as well as the realisation. All three set COBA's initial "
+              "conductances before the run. Each simulator draws its own connectivity and "
+              "initial state."]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -199,10 +199,9 @@ def coba(net, N=4000, indegree=80, exc_fraction=0.8, delay=0.0, init="brette2007
 
     Initial state (``init="brette2007"``, as Brette et al.'s Brian script): v normal with
     mean E_L - 5 mV and sd 5 mV, g_exc normal (40 nS, sd 15 nS) and g_inh normal (200 nS,
-    sd 120 nS), negative draws set to 0 (about 5 % of g_inh). neurosim has no setter for
-    the conductances, so they are given by a spike source that fires once at t = 0 into
-    each neuron (one-to-one, weights the initial conductances, delay 0): they enter g in
-    the synapses slot of step 0, one step later than a state set before the run.
+    sd 120 nS), negative draws set to 0 (about 5 % of g_inh), set as the populations'
+    initial g_exc and g_inh (``pop.g_exc = ...`` before the build), as Brian2 and NEST set
+    them.
     ``init="uniform"``: v uniform in [-60, -50] mV and no conductances (the network then
     stays silent: there is no input).
 
@@ -240,12 +239,8 @@ def coba(net, N=4000, indegree=80, exc_fraction=0.8, delay=0.0, init="brette2007
                         name=f"{pre.name}->{post.name}")
     if init == "brette2007":
         for post, sl in ((exc, slice(0, n_exc)), (inh, slice(n_exc, N))):
-            kick = net.spike_source(n=post.n, times=np.zeros(post.n),
-                                    indices=np.arange(post.n), name=f"init->{post.name}")
-            idx = (np.arange(post.n), np.arange(post.n))      # i -> i, one weight each
-            net.connect(kick, post, weight=g_e0[sl], pairs=idx, name=f"init_g_exc->{post.name}")
-            net.connect(kick, post, weight=-g_i0[sl], pairs=idx,
-                        name=f"init_g_inh->{post.name}")
+            post.g_exc = g_e0[sl]
+            post.g_inh = g_i0[sl]
     return exc, inh
 
 

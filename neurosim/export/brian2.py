@@ -212,6 +212,11 @@ def _lif_group(b2, pop, dt, name):
     g.tref = np.array(steps, dtype=np.float64) * dt * b2.second
     g.v = _values(spec, "v_init") * b2.volt
     g.Ib = _values(spec, "bias") * b2.volt
+    if pop._initial:                  # initial currents, conductances, w, a set by the user
+        names = _recorded(pop, pop._initial)
+        unit = lambda var: b2.siemens if var.startswith("g_") else b2.volt  # noqa: E731
+        for var, values in pop._initial.items():
+            setattr(g, names[var], values * unit(var))
     return g
 
 
