@@ -54,6 +54,7 @@ class ProjectionCounts:
     events: int               # synaptic events: spikes x fan-out
     pre_active_steps: int     # steps in which at least one presynaptic neuron spiked
     crossbar: dict = None     # crossbar synapses: what the arrays did (see crossbar_stats)
+    plastic_updates: int = 0  # weight (or efficacy) updates of its plasticity rule
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,11 @@ def crossbar_stats(net):
     return out
 
 
-_SUMMED = ("neuron_updates", "spikes", "active_steps", "events", "pre_active_steps")
+_SUMMED = ("neuron_updates", "spikes", "active_steps", "events", "pre_active_steps",
+           "plastic_updates")
 
 
-def make_counts(net, spikes, active, events, steps, crossbars=None):
+def make_counts(net, spikes, active, events, steps, crossbars=None, plastic=None):
     """Counts from per-population spikes and active steps (by population) and per-projection
     synaptic events (by projection), over ``steps`` steps; ``crossbars`` maps projection
     names to their crossbar statistics."""
@@ -167,7 +169,8 @@ def make_counts(net, spikes, active, events, steps, crossbars=None):
     projs = {proj.name: ProjectionCounts(
         name=proj.name, pre=proj.pre.name, post=proj.post.name, n_pre=proj.pre.n,
         n_post=proj.post.n, n_synapses=proj.n_synapses, events=int(events.get(proj, 0)),
-        pre_active_steps=int(active.get(proj.pre, 0)), crossbar=crossbars.get(proj.name))
+        pre_active_steps=int(active.get(proj.pre, 0)), crossbar=crossbars.get(proj.name),
+        plastic_updates=int((plastic or {}).get(proj, 0)))
         for proj in net.projections}
     for d in net.drives:       # Poisson drives: every input spike is a synaptic event
         projs[d.name] = ProjectionCounts(
@@ -191,9 +194,14 @@ def collect(net, spike_count, active, steps):
     ds = getattr(net._runner, "dstate", None)
     if ds is not None:
         events.update({d: int(ds.events[:, k].sum()) for k, d in enumerate(net.drives)})
+    ps = getattr(net._runner, "pstate", None)
+    plastic = {}
+    if ps is not None:
+        from .compile.plastic_plan import plastic_projections
+        plastic = {p: int(n) for p, n in zip(plastic_projections(net), ps.updates)}
     return make_counts(net, {p: int(sc.sum()) for p, sc in spikes_of.items()},
                        dict(zip(count_order(plan), active.tolist())), events, steps,
-                       crossbar_stats(net))
+                       crossbar_stats(net), plastic)
 
 
 class CountMonitor(Sealed):

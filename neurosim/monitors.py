@@ -143,3 +143,35 @@ class StateMonitor(Sealed):
 
     def __repr__(self):
         return f"StateMonitor({self.pop.name}.{self.var}, {len(self.indices)} neurons)"
+
+
+class WeightMonitor(StateMonitor):
+    """Samples of the weights of chosen synapses of a plastic projection, every ``every``
+    steps (at the start of the step, as state monitors sample).
+
+    Attributes
+    ----------
+    proj : Projection
+    indices : numpy.ndarray
+        Synapse indices (in the order of ``proj.pre_index`` / ``proj.weight``).
+    t : numpy.ndarray
+        Sample times (s).
+    values : numpy.ndarray
+        Shape ``(len(t), len(indices))``: column k is the weight of synapse ``indices[k]``.
+    """
+
+    def __init__(self, proj, indices, every):
+        self.proj = proj
+        self.every = every
+        self._flat = None          # indices into the plan's plastic arrays, once built
+        super().__init__(proj.post, "weight", indices)
+
+    def _add_rows(self, steps, block):
+        keep = steps % self.every == 0
+        if keep.any():
+            self._steps.append(steps[keep])
+            self._vals.append(np.array(block[keep]))
+            self._cache = None
+
+    def __repr__(self):
+        return f"WeightMonitor({self.proj.name}, {len(self.indices)} synapses)"

@@ -82,6 +82,7 @@ class Network(Sealed):
         self.spike_monitors = []
         self.state_monitors = []
         self.count_monitors = []
+        self.weight_monitors = []
         self._interrupted = False
         self._step = 0
         self._plan = None
@@ -491,7 +492,9 @@ class Network(Sealed):
                 seed = int(np.random.SeedSequence([synapse.seed, self.seed,
                                                    len(self.projections)]).generate_state(1)[0])
                 proj.crossbar = synapse.program(proj.to_dense(), seed=seed)
-            proj.plasticity = plasticity
+        proj.plasticity = plasticity
+        if plasticity is not None and synapse is None and proj._weight_range() is not None:
+            self._check_plastic_weights(proj)    # scalar weights: now (others at the build)
         proj._seal()
         self.projections.append(proj)
         return proj
@@ -500,8 +503,7 @@ class Network(Sealed):
         from .crossbar import STDP, Crossbar
         if synapse is None:
             if plasticity is not None:
-                fail("plasticity", "None without crossbar synapses (synapse=Crossbar(...))",
-                     type(plasticity).__name__)
+                self._check_plasticity(pre, post, plasticity, delay)
             return
         if not isinstance(synapse, Crossbar):
             fail("synapse", "None or a neurosim.crossbar.Crossbar", type(synapse).__name__)
@@ -522,7 +524,102 @@ class Network(Sealed):
                      "on backend='numba')", type(plasticity).__name__)
             synapse.device.update_law()
 
+    def _check_plasticity(self, pre, post, rule, delay):
+        """A plasticity rule of ordinary synapses (neurosim.plasticity)."""
+        from .crossbar import STDP as CrossbarSTDP
+        from .plasticity import Rule
+        if isinstance(rule, CrossbarSTDP):
+            fail("plasticity", "a neurosim.plasticity rule for ordinary synapses "
+                 "(neurosim.crossbar.STDP needs synapse=Crossbar(...))", "crossbar STDP")
+        if not isinstance(rule, Rule):
+            fail("plasticity", "None, neurosim.plasticity.STDP, TripletSTDP or TsodyksMarkram",
+                 type(rule).__name__)
+        if post.kind != "lif":
+            fail("post", "a float LIF population for plastic synapses", post.name)
+        if np.ndim(delay) != 0 or isinstance(delay, Distribution):
+            fail("delay", "one scalar for plastic synapses (per-synapse delays are not "
+                 "supported with plasticity yet)", type(delay).__name__)
+        if post.spec.synapse == "delta" and post.spec.convention == "nest":
+            fail("plasticity", "None into a delta population with convention='nest' (its "
+                 "inputs would arrive a step late)", type(rule).__name__)
+
+    def _check_plastic_weights(self, proj):
+        """Weights of a plastic projection: one sign, magnitudes within [0, w_max]."""
+        rule = proj.plasticity
+        w = proj._weights()
+        if not np.all(np.isfinite(w)):
+            fail(f"{proj.name}: weight", "finite", w[~np.isfinite(w)][0])
+        if w.size and w.min() < 0 < w.max():
+            fail(f"{proj.name}: weight", "of one sign for a plastic projection (>= 0 into "
+                 "the excitatory channel or <= 0 into the inhibitory one)",
+                 float(w.min()))
+        w_max = getattr(rule, "w_max", None)
+        if w_max is not None and w.size and np.abs(w).max() > w_max:
+            fail(f"{proj.name}: weight", f"within [0, w_max = {w_max:g}] in magnitude",
+                 float(np.abs(w).max()))
+
     # ------------------------------------------------------------------ monitors
+    def weight_monitor(self, proj, indices=None, interval=None):
+        """Record the weights of synapses ``indices`` of plastic projection ``proj`` (all by
+        default; indices in the order of ``proj.weight``) every ``interval`` (s, default
+        one step), from the next run on."""
+        if not isinstance(proj, Projection) or proj.net is not self:
+            fail("proj", "a projection of this network", type(proj).__name__)
+        if proj.plasticity is None or proj.crossbar is not None:
+            fail("proj", "a projection with a neurosim.plasticity rule", proj.name)
+        idx = np.arange(proj.n_synapses) if indices is None else np.unique(
+            np.asarray(indices, dtype=np.int64).ravel())
+        if idx.size and (idx.min() < 0 or idx.max() >= proj.n_synapses):
+            fail("indices", f"in [0, {proj.n_synapses - 1}] (synapses of {proj.name})",
+                 int(idx.min() if idx.min() < 0 else idx.max()))
+        every = 1 if interval is None else int(steps_on_grid("interval", interval, self.dt))
+        if every < 1:
+            fail("interval", f"at least one step ({self.dt:g} s)", interval)
+        from .monitors import WeightMonitor
+        mon = WeightMonitor(proj, idx, every)
+        self.weight_monitors.append(mon)
+        return mon
+
+    def _plastic_views(self):
+        """After a build: each plastic projection's weight array is a view of the plan's
+        live plastic weights (the engine learns in it), and weight monitors know where
+        their synapses are."""
+        from .compile.plastic_plan import plastic_projections
+        s0 = 0
+        for proj in plastic_projections(self):
+            n = proj.n_synapses
+            proj._w = self._plan.plastic_w[s0:s0 + n]
+            proj._plastic_offset = s0
+            s0 += n
+
+    def _sync_weight_monitors(self):
+        """Tell the plan which weights to sample (weight monitors may be added any time)."""
+        plan = self._plan
+        if getattr(plan, "plastic", None) is None:
+            return
+        from .compile.plastic_plan import weight_sampling
+        for m in self.weight_monitors:
+            m._flat = m.indices + m.proj._plastic_offset
+        idx, every = weight_sampling(self.weight_monitors, self.dt)
+        pc = plan.plastic
+        if not np.array_equal(pc.mon_idx, idx) or int(pc.mon_every[0]) != every:
+            self._plan = plan._replace(plastic=pc._replace(
+                mon_idx=idx, mon_every=np.array([every], np.int64)))
+            self._runner.plan = self._plan
+
+    def _dispatch_weights(self, step0, n_steps):
+        ps = getattr(self._runner, "pstate", None)
+        if ps is None or not self.weight_monitors:
+            return
+        every = int(self._plan.plastic.mon_every[0])
+        rows = ps.mon_buf[:int(ps.mon_row[0])]
+        steps = np.arange(-(-step0 // every) * every, step0 + n_steps, every)[:rows.shape[0]]
+        col = 0
+        for m in self.weight_monitors:
+            k = len(m.indices)
+            m._add_rows(steps, rows[:, col:col + k])
+            col += k
+
     def _indices(self, pop, indices):
         if indices is None:
             return None
@@ -642,9 +739,13 @@ class Network(Sealed):
             for proj in self.projections:
                 proj._check_edits()
             self._require_plan()
+            for proj in self.projections:
+                if proj.plasticity is not None and proj.crossbar is None:
+                    self._check_plastic_weights(proj)
             plan = self._lower()
             runner = self._backends()[self.backend](plan)
             self._plan, self._runner = plan, runner
+            self._plastic_views()
             for proj in self.projections:
                 proj._lowered()
             self._new_active()
@@ -733,7 +834,11 @@ class Network(Sealed):
             chunk_steps = check_int("chunk_steps", chunk_steps, 1)
         if self._plan is not None:
             self._apply_edits()
+            for proj in self.projections:
+                if proj.plasticity is not None and proj.crossbar is None:
+                    self._check_plastic_weights(proj)
         self.build()
+        self._sync_weight_monitors()
         if self._record is None:
             self._record, self._record_cols = build_record(self._plan, self.spike_monitors,
                                                            self.state_monitors,
@@ -756,6 +861,7 @@ class Network(Sealed):
                 out = self._runner.advance(self._step, k, self._record)
                 elapsed = time.perf_counter() - t0
                 self._dispatch(out)
+                self._dispatch_weights(self._step, out.steps)
                 self._step += out.steps
                 done += out.steps
                 bar.update(out.steps)
@@ -818,12 +924,14 @@ class Network(Sealed):
         """Back to t = 0 with the initial state (same connectivity and seed); monitors and
         counters cleared."""
         if self._plan is not None:
+            if getattr(self._plan, "plastic_w", None) is not None:   # learned weights
+                self._plan.plastic_w[:] = self._plan.plastic_init.w
             self._runner = self._backends()[self.backend](self._plan)
             self._new_active()
             self._record = None
         self._step = 0
         self._bins = None
-        for m in self.spike_monitors + self.state_monitors:
+        for m in self.spike_monitors + self.state_monitors + self.weight_monitors:
             m._clear()
         self._sync_crossbars()
 
@@ -957,10 +1065,11 @@ class Network(Sealed):
                                                           plan.n_nodes)
             rings, scratch = {"ring": max_delay + 2}, max_neg + 1
         else:
-            from .compile.plan import _connectivity
-            conn, n_slots = _connectivity([p for p in self.projections if p.crossbar is None],
-                                          plan.pop_node_start, plan.n_nodes, plan.n_lif,
-                                          plan.dtype, self.threads)
+            from .compile.plan import _connectivity, static_projections
+            conn, n_slots = _connectivity(static_projections(self), plan.pop_node_start,
+                                          plan.n_nodes, plan.n_lif, plan.dtype, self.threads)
+            if getattr(plan, "plastic", None) is not None:
+                n_slots = max(n_slots, int(plan.plastic.delay.max()) + 1)
             rings, scratch = {"ring_exc": n_slots, "ring_inh": n_slots, "ring_used": n_slots}, 0
         grow = {}
         for key, size in rings.items():

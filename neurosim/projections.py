@@ -106,7 +106,8 @@ class Projection(Sealed):
         if loihi is not None:
             self._set_loihi(loihi)
         self.crossbar = None       # a programmed Crossbar (Network.connect(synapse=...))
-        self.plasticity = None     # its STDP rule, if any
+        self.plasticity = None     # its learning rule (crossbar or neurosim.plasticity)
+        self._plastic_offset = 0   # where its synapses start in the plan's plastic arrays
 
     def _set_delay(self, delay, weight):
         if isinstance(delay, Distribution):
@@ -312,6 +313,9 @@ class Projection(Sealed):
     @delay.setter
     def delay(self, value):
         self._refuse_crossbar("delay")
+        if self.plasticity is not None:
+            raise AttributeError(f"{self.name}: the delay of plastic synapses is fixed at "
+                                 "the build (build a new network to change it)")
         arr = check_finite_array("delay", value, unit="s")
         if arr.ndim == 2 and arr.shape == (self.pre.n, self.post.n):
             arr = arr[self.pre_index, self.post_index]
@@ -348,6 +352,8 @@ class Projection(Sealed):
 
     def _edited(self):
         """Weights or delays differ from what the plan holds."""
+        if self.plasticity is not None and self.crossbar is None:
+            return False              # the engine reads its weights live (a view)
         return self._delay_edited or (self._snapshot is not None
                                       and not np.array_equal(self._w, self._snapshot))
 

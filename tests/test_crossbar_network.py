@@ -104,7 +104,7 @@ def test_crossbar_connect_validation():
         net.connect(s, a, None, synapse=Crossbar(W.T))
     with pytest.raises(ParameterError, match="synapse must be None or a neurosim.crossbar"):
         net.connect(s, a, W, synapse="rram")
-    with pytest.raises(ParameterError, match="plasticity must be None without crossbar"):
+    with pytest.raises(ParameterError, match="neurosim.crossbar.STDP needs synapse=Crossbar"):
         net.connect(s, a, W, plasticity=STDP(1e-4, 1e-4))
     with pytest.raises(HardwareProfileError, match="no per-pulse update law"):
         net.connect(s, a, W, synapse=Crossbar(), plasticity=STDP(1e-4, 1e-4))

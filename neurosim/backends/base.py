@@ -5,7 +5,8 @@ from typing import NamedTuple
 import numpy as np
 
 
-__all__ = ["Chunk", "copy_state", "fixed_bias_mant", "count_spike"]
+__all__ = ["Chunk", "copy_state", "fixed_bias_mant", "count_spike", "plastic_state",
+           "weight_buffer"]
 
 
 class Chunk(NamedTuple):
@@ -43,3 +44,25 @@ def count_spike(record, node, step):
         for j in record.out_proj[record.out_ptr[p]:record.out_ptr[p + 1]]:
             record.bin_events[k, j] += record.fan[record.fan_ptr[j] + node
                                                   - record.pop_bounds[p]]
+
+
+def plastic_state(plan):
+    """A runner's fresh plastic state (None without plastic projections): a copy of the
+    plan's, except the weights, which are the plan's live array (the projections'
+    ``weight`` arrays are views of it)."""
+    init = getattr(plan, "plastic_init", None)
+    if init is None:
+        return None
+    return copy_state(init)._replace(w=plan.plastic_w)
+
+
+def weight_buffer(plan, ps, step0, n_steps):
+    """``ps`` with an empty weight-sample buffer for steps step0 .. step0+n_steps-1 (one row
+    per multiple of the sampling interval among them)."""
+    if ps is None:
+        return None
+    pc = plan.plastic
+    every = int(pc.mon_every[0])
+    rows = 0 if every <= 0 else len(range(-(-step0 // every) * every, step0 + n_steps, every))
+    return ps._replace(mon_buf=np.zeros((rows, pc.mon_idx.shape[0])),
+                       mon_row=np.zeros(1, np.int64))

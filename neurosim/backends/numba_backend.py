@@ -18,7 +18,7 @@ import numpy as np
 from ..engine import lif as _lif
 from ..engine.lif import advance, advance_parallel
 from ..engine.loihi import advance_fixed
-from .base import Chunk, copy_state, fixed_bias_mant
+from .base import Chunk, copy_state, fixed_bias_mant, plastic_state, weight_buffer
 
 __all__ = ["NumbaRunner", "FixedNumbaRunner", "kernel_cached_on_disk"]
 
@@ -63,6 +63,7 @@ class NumbaRunner:
         self.xstate = copy_state(plan.xbar_init) if getattr(plan, "xbar_init", None) else None
         self.dstate = (copy_state(plan.drives_init)
                        if getattr(plan, "drives", None) is not None else None)
+        self.pstate = plastic_state(plan)
         self._cap = 0
         self._spk_step = self._spk_node = None
         self._ready = False
@@ -132,6 +133,7 @@ class NumbaRunner:
         return self._kernel(*args)
 
     def advance(self, step0, n_steps, record):
+        self.pstate = weight_buffer(self.plan, self.pstate, step0, n_steps)
         max_per_step = self._reserve(record)
         n_rec = record.var_code.shape[0]
         samples = np.empty((n_steps, n_rec), dtype=self._sample_dtype)
@@ -152,10 +154,12 @@ class NumbaRunner:
     def _extra(self):
         """Arguments between the record and the first step: the crossbars, or (None, None)
         when the plan has none (the kernel variant without the crossbar stage), then the
-        Poisson drives, or (None, None) likewise, then ref_until for networks above
-        HOLD_MAX_NEURONS (the variant that blends refractory neurons), else None."""
+        Poisson drives, or (None, None) likewise, then the plastic projections likewise,
+        then ref_until for networks above HOLD_MAX_NEURONS (the variant that blends
+        refractory neurons), else None."""
         xc = self.plan.xbar
-        drives = (self.plan.drives, self.dstate,
+        pc = getattr(self.plan, "plastic", None)
+        drives = (self.plan.drives, self.dstate, pc, self.pstate if pc is not None else None,
                   self.state.ref_until if self.plan.n_lif > _lif.HOLD_MAX_NEURONS else None)
         if xc is None or xc.pre_lo.shape[0] == 0:
             return (None, None) + drives

@@ -17,7 +17,7 @@ from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, 
 from ..engine.poisson import poisson_count
 from ..engine.rng import geometric, uniform
 from ..models.lif import linear_matrix, refractory_steps
-from .base import Chunk, copy_state, count_spike
+from .base import Chunk, copy_state, count_spike, plastic_state, weight_buffer
 
 __all__ = ["ReferenceRunner", "source_spikes"]
 
@@ -34,6 +34,15 @@ def _col(spec, name, n):
     """Parameter ``name`` for every neuron (float64[n]); zeros when it is None."""
     val = getattr(spec, name)
     return np.zeros(n) if val is None else np.broadcast_to(np.asarray(val, float), (n,))
+
+
+def _projection_of(pc):
+    """Projection index of each plastic synapse (None without plastic projections)."""
+    if pc is None:
+        return None
+    sizes = [int(pc.pre_ptr[pc.pre_off[j] + pc.n_pre[j]] - pc.pre_ptr[pc.pre_off[j]])
+             for j in range(pc.rule.shape[0])]
+    return np.repeat(np.arange(len(sizes)), sizes)
 
 
 def source_spikes(plan, st, step):
@@ -68,6 +77,9 @@ class ReferenceRunner:
         self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
         self.pending = {}
         self._now = (0, set())         # (step, LIF nodes that spiked in it)
+        self.pstate = plastic_state(plan)
+        self.hist = {}                 # step -> its spikes (plastic projections)
+        self._proj_of = _projection_of(plan.plastic)
         prm = plan.params
         self.pops = []
         for p, spec in enumerate(plan.lif_specs):
@@ -176,6 +188,7 @@ class ReferenceRunner:
         self.last_spike[node] = step
 
     def advance(self, step0, n_steps, record):
+        self.pstate = weight_buffer(self.plan, self.pstate, step0, n_steps)
         st, plan = self.state, self.plan
         samples = np.empty((n_steps, record.var_code.shape[0]))
         out_s, out_n = [], []
@@ -201,6 +214,7 @@ class ReferenceRunner:
             self._deliver(step, fired)
             self._crossbars(step, fired)
             self._drives(step)
+            self._plastic(step, fired)
             for node in fired:
                 st.spike_count[node] += 1
                 count_spike(record, node, step)
@@ -225,6 +239,91 @@ class ReferenceRunner:
                             self._input(tgt, w, inh)
                         else:
                             self.pending.setdefault(step + int(d), []).append((tgt, w, inh))
+
+    def _plastic(self, step, fired):
+        """The plastic projections' stage (written from the rules, independently of
+        engine.plastic): weight samples first, then per projection its presynaptic events
+        (spikes of step - delay, or of this step with the dendritic split) and its
+        postsynaptic ones, each synapse's traces decayed from its last update."""
+        pc, ps = self.plan.plastic, self.pstate
+        if pc is None:
+            return
+        every = int(pc.mon_every[0])
+        if every and step % every == 0 and ps.mon_row[0] < ps.mon_buf.shape[0]:
+            ps.mon_buf[ps.mon_row[0]] = ps.w[pc.mon_idx]
+            ps.mon_row[0] += 1
+        self.hist[step] = list(fired)
+        self.hist.pop(step - ps.hist.shape[0], None)
+        t = step * self.plan.dt
+        for j in range(pc.rule.shape[0]):
+            d, dend = int(pc.delay[j]), bool(pc.dendritic[j])
+            for node in self.hist.get(step if dend else step - d, []):
+                for k in np.flatnonzero(pc.source == node):
+                    if self._in(j, k):
+                        self._on_pre(j, int(k), t, step, d, dend)
+            if pc.rule[j] == 3:
+                continue
+            for node in self.hist.get(step - d if dend else step, []):
+                for k in np.flatnonzero(pc.target == node):
+                    if self._in(j, k):
+                        self._on_post(j, int(k), t)
+
+    def _in(self, j, k):
+        """Synapse k belongs to projection j."""
+        return self._proj_of[k] == j
+
+    def _decayed(self, j, k, t, taus):
+        ps = self.pstate
+        gap = t - ps.last[k]
+        ps.last[k] = t
+        ps.updates[j] += 1
+        return [ps.tr[k, i] * np.exp(-gap / tau) for i, tau in enumerate(taus)]
+
+    def _on_pre(self, j, k, t, step, d, dendritic):
+        pc, ps, st = self.plan.plastic, self.pstate, self.state
+        p, sgn = pc.par[j], (-1.0 if pc.inh[j] else 1.0)
+        tgt, inh = int(pc.target[k]), bool(pc.inh[j])
+        if pc.rule[j] == 3:                      # Tsodyks-Markram
+            U, tau_rec, tau_f = p[0], p[1], p[2]
+            gap = t - ps.last[k]
+            ps.last[k] = t
+            ps.updates[j] += 1
+            u = ps.tr[k, 0] * np.exp(-gap / tau_f) if tau_f > 0 else 0.0
+            x = 1.0 + (ps.tr[k, 1] - 1.0) * np.exp(-gap / tau_rec)
+            u = u + U * (1.0 - u)
+            ps.tr[k, 0], ps.tr[k, 1] = u, x - u * x
+            self._input(tgt, ps.w[k] * (u * x), inh)
+            return
+        if not dendritic:                   # Brian2: deliver, then learn
+            self._input(tgt, ps.w[k], inh)
+        m, w_max = sgn * ps.w[k], p[0]
+        if pc.rule[j] == 1:
+            kp, km = self._decayed(j, k, t, (p[3], p[4]))
+            m = max(m / w_max - p[2] * p[1] * (m / w_max) ** p[6] * km, 0.0) * w_max
+            ps.tr[k, 0], ps.tr[k, 1] = (1.0 if p[7] else kp + 1.0), km
+        else:
+            r1, r2, o1, o2 = self._decayed(j, k, t, (p[5], p[7], p[6], p[8]))
+            m = min(max(m - o1 * (p[3] + p[4] * r2), 0.0), w_max)
+            ps.tr[k] = (r1 + 1.0, r2 + 1.0, o1, o2)
+        ps.w[k] = sgn * m
+        if dendritic and d == 0:            # NEST: learn, then send the new weight
+            self._input(tgt, ps.w[k], inh)
+        elif dendritic:
+            self.pending.setdefault(step + d, []).append((tgt, ps.w[k], inh))
+
+    def _on_post(self, j, k, t):
+        pc, ps = self.plan.plastic, self.pstate
+        p, sgn = pc.par[j], (-1.0 if pc.inh[j] else 1.0)
+        m, w_max = sgn * ps.w[k], p[0]
+        if pc.rule[j] == 1:
+            kp, km = self._decayed(j, k, t, (p[3], p[4]))
+            m = min(m / w_max + p[1] * (1.0 - m / w_max) ** p[5] * kp, 1.0) * w_max
+            ps.tr[k, 0], ps.tr[k, 1] = kp, (1.0 if p[7] else km + 1.0)
+        else:
+            r1, r2, o1, o2 = self._decayed(j, k, t, (p[5], p[7], p[6], p[8]))
+            m = min(max(m + r1 * (p[1] + p[2] * o2), 0.0), w_max)
+            ps.tr[k] = (r1, r2, o1 + 1.0, o2 + 1.0)
+        ps.w[k] = sgn * m
 
     def _drives(self, step):
         """Poisson drives, after the crossbars as in the engine: each target's count from its

@@ -22,6 +22,7 @@ from ..engine.lif import Conn, LIFParams, Record, Sources, State
 from ..engine.neurons import CODE_FAST, COEF
 from ..models.lif import coefficients, lif_propagator, refractory_steps
 from ..drives import lower_drives
+from .plastic_plan import build_plastic, plastic_projections
 from .xbar_plan import build_xbar, crossbar_projections, initial_xbar_state
 
 __all__ = ["Plan", "build_plan", "build_record", "initial_state", "poisson_streams",
@@ -46,6 +47,9 @@ class Plan(NamedTuple):
     drives: object = None     # engine.poisson.Drives of the Poisson drives, None without
     drives_init: object = None  # their initial DriveState
     var_loc: dict = None      # (population, variable) -> (Record.var_code, index of neuron 0)
+    plastic: object = None    # engine.plastic.PlasticConn of the plastic projections, or None
+    plastic_init: object = None  # their initial PlasticState
+    plastic_w: object = None  # their live weights (float64; proj.weight views of it)
 
 
 def build_plan(net):
@@ -55,9 +59,10 @@ def build_plan(net):
 
     params, x_size = _lif_params(lifs, net.dt, dtype)
     xprojs = crossbar_projections(net)
-    conn, n_slots = _connectivity([p for p in net.projections if p.crossbar is None], start,
-                                  n_nodes, n_lif, dtype, net.threads)
-    n_slots = max([n_slots] + [int(p.delay_steps) + 1 for p in xprojs]
+    conn, n_slots = _connectivity(static_projections(net), start, n_nodes, n_lif, dtype,
+                                  net.threads)
+    pc, p_init, p_w, p_delay = build_plastic(plastic_projections(net), start, n_nodes)
+    n_slots = max([n_slots, p_delay + 1] + [int(p.delay_steps) + 1 for p in xprojs]
                   + [d.delay_steps + 1 for d in net.drives])
     sources, pois_seeds = source_arrays(others, start, net)
     init = initial_state(lifs, n_lif, n_nodes, n_slots, sources, pois_seeds, dtype, x_size)
@@ -77,7 +82,13 @@ def build_plan(net):
                 sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2},
                 xbar=xbar, xbar_init=initial_xbar_state(xprojs, xbar,
                                                         net._stream_seed("crossbar", 0)),
-                drives=drives, drives_init=drives_init, var_loc=var_loc)
+                drives=drives, drives_init=drives_init, var_loc=var_loc, plastic=pc,
+                plastic_init=p_init, plastic_w=p_w)
+
+
+def static_projections(net):
+    """Projections of the static CSR: neither crossbar nor plastic synapses."""
+    return [p for p in net.projections if p.crossbar is None and p.plasticity is None]
 
 
 def node_layout(net, neuron_kind):

@@ -227,6 +227,12 @@ def _charge_per_op(prof, counts):
                 if p.neuron_updates:
                     items.append(Item(p.name, "population", op.name, p.neuron_updates,
                                       op.value, op.status))
+        elif op.per == "synaptic_update" and any(
+                getattr(p, "plastic_updates", 0) for p in counts.projections.values()):
+            for p in counts.projections.values():
+                if getattr(p, "plastic_updates", 0):
+                    items.append(Item(p.name, "projection", op.name, p.plastic_updates,
+                                      op.value, op.status))
         else:
             skipped.append(f"{op.name} (per {op.per}) is not charged: "
                            + ("no learning ran" if op.per == "synaptic_update"
@@ -235,6 +241,10 @@ def _charge_per_op(prof, counts):
         charged.append(f"{op.name} = {fmt_energy(op.value)} per {op.per} ({op.status}; "
                        f"{op.source})" + (f"; {op.note.rstrip('.')}" if op.note else ""))
     notes = [f"Charged: {c}." for c in charged] + [f"{s}." for s in skipped]
+    if not prof.op("synaptic_update") and any(getattr(p, "plastic_updates", 0)
+                                              for p in counts.projections.values()):
+        notes.append("Plasticity updates are not charged: the profile publishes no "
+                     "per-update figure (unavailable).")
     if not prof.op("neuron_update"):
         notes.append("The profile has no per-neuron-update figure, so neuron updates are not "
                      "charged separately.")

@@ -47,6 +47,7 @@ from numba import njit, prange
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
 from .neurons import CODE_DELTA, CODE_FAST, generic_block, reset_one, threshold_block
+from .plastic import plastic_step
 from .poisson import deliver_drives
 from .rng import step_geometric as geometric, step_uniform as uniform
 
@@ -622,8 +623,8 @@ def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif, plastic):
 
 
 @njit(**JIT_OPTIONS)
-def advance(prm, st, conn, src, rec, xc, xs, dv, ds, ut, step0, n_steps, max_rec_per_step,
-            spk_step, spk_node, rec_buf):
+def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0, n_steps,
+            max_rec_per_step, spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1`` on one thread.
 
     Spikes of recorded nodes go to ``spk_step``/``spk_node``; state samples to
@@ -636,6 +637,8 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, ut, step0, n_steps, max_rec
     the compile time) is compiled only into the variant that receives crossbars.
     ``dv``/``ds``: the Poisson drives (:mod:`.poisson`), or None likewise; their input
     spikes are delivered after the crossbars.
+    ``pc``/``ps``: the plastic projections (:mod:`.plastic`), or None likewise; their
+    stage runs last in the synapses slot.
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
@@ -667,13 +670,15 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, ut, step0, n_steps, max_rec
         if dv is not None:
             deliver_drives(dv, ds, np.int64(0), np.int64(0), n_lif, st.i_exc, st.i_inh,
                            st.ring_exc, st.ring_inh, st.ring_used, step)
+        if pc is not None:
+            plastic_step(pc, ps, st, st.fired, nf, step, prm.dt, n_slots)
         n_spk, m = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step,
                                      spk_node, n_spk, idx, m)
     return n_steps, n_spk
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, ut, step0, n_steps,
+def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0, n_steps,
                      max_rec_per_step, spk_step, spk_node, rec_buf):
     """As :func:`advance`, with one thread per partition of the target neurons.
 
@@ -715,6 +720,8 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, ut, step0, n_steps
             for q in prange(counts.shape[0]):
                 deliver_drives(dv, ds, q, part[q], part[q + 1], st.i_exc, st.i_inh,
                                st.ring_exc, st.ring_inh, st.ring_used, step)
+        if pc is not None:
+            plastic_step(pc, ps, st, st.fired, nf, step, prm.dt, n_slots)
         n_spk, m = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step,
                                      spk_node, n_spk, idx, m)
     return n_steps, n_spk

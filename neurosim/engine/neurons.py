@@ -17,7 +17,6 @@ v instead, before the threshold), then the adaptation current and threshold deca
 """
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -50,7 +49,7 @@ _LN2_LO = 1.90821492927058770002e-10
 def _f64_bits(typingctx, x):
     """The bits of a float64 as int64 (an LLVM bitcast: vectorises, no call)."""
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
     return types.int64(types.float64), codegen
 
 
@@ -58,7 +57,7 @@ def _f64_bits(typingctx, x):
 def _bits_f64(typingctx, x):
     """The float64 with these int64 bits (an LLVM bitcast)."""
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
     return types.float64(types.int64), codegen
 
 
