@@ -203,9 +203,10 @@ def _delta(v, ie, ii, bias, until, step, C, jo, h, nest, ring_e, ring_i):
 
 @njit(error_model="numpy", **STEP_JIT_OPTIONS)   # no zero-division check: g_tot > 0
 def _cond_n(n, v, ge, gi, wn, bias, until, step, g_l, v_rest, e_ex, e_in, inv_c, e_e, e_i,
-            dt):
+            dt, ring_e, ring_i, use_ring):
     """Exponential Euler. gi holds -g_inh (inhibitory weights are negative); wn: the
-    adaptation current (0.0 without)."""
+    adaptation current (0.0 without). The ring slot of this step is added here (the same
+    sums as a separate pass, one pass over the block fewer)."""
     x_e = ge[n]
     x_i = -gi[n]
     vo = v[n]
@@ -214,12 +215,18 @@ def _cond_n(n, v, ge, gi, wn, bias, until, step, g_l, v_rest, e_ex, e_in, inv_c,
     vn = v_inf + (vo - v_inf) * exp_neg(-(g_tot * inv_c) * dt)
     f = 1.0 if step >= until[n] else 0.0
     v[n] = vn * f + vo * (1.0 - f)
-    ge[n] = e_e * x_e
-    gi[n] = e_i * gi[n]
+    if use_ring:
+        ge[n] = e_e * x_e + ring_e[n]
+        gi[n] = e_i * gi[n] + ring_i[n]
+        ring_e[n] = 0.0
+        ring_i[n] = 0.0
+    else:
+        ge[n] = e_e * x_e
+        gi[n] = e_i * gi[n]
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _cond(v, ge, gi, w, bias, until, step, C, jo, h, dt):
+def _cond(v, ge, gi, w, bias, until, step, C, jo, h, dt, ring_e, ring_i, use_ring):
     m = v.shape[0]
     has_w = w.shape[0] > 0
     if h == 0:
@@ -228,18 +235,23 @@ def _cond(v, ge, gi, w, bias, until, step, C, jo, h, dt):
         if has_w:
             for n in range(m):
                 _cond_n(n, v, ge, gi, w[n], bias, until, step, g_l, v_rest, e_ex, e_in,
-                        inv_c, e_e, e_i, dt)
+                        inv_c, e_e, e_i, dt, ring_e, ring_i, use_ring)
+        elif use_ring:
+            for n in range(m):
+                _cond_n(n, v, ge, gi, 0.0, bias, until, step, g_l, v_rest, e_ex, e_in,
+                        inv_c, e_e, e_i, dt, ring_e, ring_i, True)
         else:
             for n in range(m):
                 _cond_n(n, v, ge, gi, 0.0, bias, until, step, g_l, v_rest, e_ex, e_in,
-                        inv_c, e_e, e_i, dt)
+                        inv_c, e_e, e_i, dt, ring_e, ring_i, False)
     else:
         g_l, v_rest, e_ex, e_in = C[G_L, jo:jo + m], C[V_REST, jo:jo + m], \
             C[K_E, jo:jo + m], C[K_I, jo:jo + m]
         inv_c, e_e, e_i = C[INV_C, jo:jo + m], C[E_E, jo:jo + m], C[E_I, jo:jo + m]
         for n in range(m):
             _cond_n(n, v, ge, gi, w[n] if has_w else 0.0, bias, until, step, g_l[n],
-                    v_rest[n], e_ex[n], e_in[n], inv_c[n], e_e[n], e_i[n], dt)
+                    v_rest[n], e_ex[n], e_in[n], inv_c[n], e_e[n], e_i[n], dt, ring_e,
+                    ring_i, use_ring)
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -271,14 +283,14 @@ def generic_block(code, nest, v, ie, ii, ce, ci, w, a, bias, until, step, C, jo,
     elif code == CODE_DELTA:
         _delta(v, ie, ii, bias, until, step, C, jo, h, nest, ring_e, ring_i)
     else:
-        _cond(v, ie, ii, w, bias, until, step, C, jo, h, dt)
+        _cond(v, ie, ii, w, bias, until, step, C, jo, h, dt, ring_e, ring_i, use_ring)
     if w.shape[0] > 0:
         if code != CODE_COND:
             for n in range(m):
                 f = 1.0 if step >= until[n] else 0.0
                 v[n] += f * (C[C_W, jo + n * h] * w[n])
         _decay(w, C, E_W, jo, h)
-    if use_ring:
+    if use_ring and code != CODE_COND:       # (the conductance kernel adds its own)
         if code == CODE_DELTA and nest:
             for n in range(m):
                 ring_e[n] = 0.0
