@@ -12,7 +12,9 @@ Format (NumPy ``.npz``, no pickled objects; read with :func:`load_results` or pl
 - ``state/<population>/<var>/steps``, ``/indices`` and ``/values`` (steps x neurons) per
   state monitor;
 - ``param/<population>/<name>``: per-neuron parameters (arrays);
-- ``weights/<projection>/pre``, ``/post``, ``/weight`` (sparse triplets) when asked for.
+- ``weights/<projection>/pre``, ``/post``, ``/weight`` (sparse triplets) when asked for,
+  and always for plastic projections (their final, learned weights); weight monitors as
+  ``state/<projection>/weight/...`` (indices: synapse indices).
 
 The file is written to a temporary file in the same folder and renamed over the target
 (atomic on POSIX and Windows), so an interrupted run never leaves a half-written file. The
@@ -182,9 +184,15 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
         arrays[key + "/steps"] = steps
         arrays[key + "/indices"] = np.asarray(m.indices, dtype=np.int64)
         arrays[key + "/values"] = vals
-    if weights:
-        for pr in net.projections:
-            pre_i, post_i = pr._indices()
+    for m in getattr(net, "weight_monitors", []):      # sampled plastic weights
+        key = f"state/{m.proj.name}/weight"
+        steps, vals = m._arrays()
+        arrays[key + "/steps"] = steps
+        arrays[key + "/indices"] = np.asarray(m.indices, dtype=np.int64)
+        arrays[key + "/values"] = vals
+    for pr in net.projections:
+        if weights or (pr.plasticity is not None and pr.crossbar is None):
+            pre_i, post_i = pr._indices()     # plastic projections: their learned weights
             arrays[f"weights/{pr.name}/pre"] = np.asarray(pre_i, dtype=np.int64)
             arrays[f"weights/{pr.name}/post"] = np.asarray(post_i, dtype=np.int64)
             arrays[f"weights/{pr.name}/weight"] = np.array(pr._weights(), dtype=np.float64)

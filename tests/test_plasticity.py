@@ -194,3 +194,17 @@ def test_bad_rule_parameters_are_refused(kw, message):
         STDP(**kw)
     with pytest.raises(ParameterError, match=r"U must be in \(0, 1\]"):
         TsodyksMarkram(U=1.5)
+
+
+def test_results_file_holds_learned_weights_and_weight_traces(tmp_path):
+    from neurosim.results import load_results, save_results
+    net, pop, exc, inh = _net(RULES["pair-add"])
+    wm = net.weight_monitor(exc, indices=[1, 2], interval=1 * ms)
+    net.run(20 * ms)
+    res = load_results(save_results(tmp_path / "r.npz", net))
+    pre, post, w = res.weights[exc.name]
+    np.testing.assert_array_equal(w, exc.weight)
+    np.testing.assert_array_equal(pre, exc.pre_index)
+    trace = res.state[(exc.name, "weight")]
+    np.testing.assert_array_equal(trace.values, wm.values)
+    np.testing.assert_array_equal(trace.indices, [1, 2])
