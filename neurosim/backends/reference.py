@@ -244,7 +244,7 @@ class ReferenceRunner:
         """The plastic projections' stage (written from the rules, independently of
         engine.plastic): weight samples first, then per projection its presynaptic events
         (spikes of step - delay, or of this step with the dendritic split) and its
-        postsynaptic ones, each synapse's traces decayed from its last update."""
+        postsynaptic ones; a neuron's traces decay from the time they were last read."""
         pc, ps = self.plan.plastic, self.pstate
         if pc is None:
             return
@@ -257,73 +257,88 @@ class ReferenceRunner:
         t = step * self.plan.dt
         for j in range(pc.rule.shape[0]):
             d, dend = int(pc.delay[j]), bool(pc.dendritic[j])
+            mine = self._proj_of == j
             for node in self.hist.get(step if dend else step - d, []):
-                for k in np.flatnonzero(pc.source == node):
-                    if self._in(j, k):
-                        self._on_pre(j, int(k), t, step, d, dend)
+                syn = np.flatnonzero(mine & (pc.source == node))
+                if syn.size:
+                    self._on_pre(j, int(node - pc.pre_lo[j]), syn, t, step, d, dend)
             if pc.rule[j] == 3:
                 continue
             for node in self.hist.get(step - d if dend else step, []):
-                for k in np.flatnonzero(pc.target == node):
-                    if self._in(j, k):
-                        self._on_post(j, int(k), t)
+                syn = np.flatnonzero(mine & (pc.target == node))
+                if syn.size:
+                    self._on_post(j, int(node - pc.post_lo[j]), syn, t)
 
-    def _in(self, j, k):
-        """Synapse k belongs to projection j."""
-        return self._proj_of[k] == j
+    def _traces(self, side, j, i, t, taus):
+        """Row of neuron i's traces (side "pre" or "post") of projection j, decayed to t."""
+        ps, pc = self.pstate, self.plan.plastic
+        tr, last = (ps.pre_tr, ps.pre_last) if side == "pre" else (ps.post_tr, ps.post_last)
+        r = int((pc.pre_base if side == "pre" else pc.post_base)[j]) + i
+        if t != last[r]:
+            for c, tau in enumerate(taus):
+                tr[r, c] *= np.exp(-(t - last[r]) / tau)
+            last[r] = t
+        return tr[r]
 
-    def _decayed(self, j, k, t, taus):
-        ps = self.pstate
-        gap = t - ps.last[k]
-        ps.last[k] = t
-        ps.updates[j] += 1
-        return [ps.tr[k, i] * np.exp(-gap / tau) for i, tau in enumerate(taus)]
-
-    def _on_pre(self, j, k, t, step, d, dendritic):
-        pc, ps, st = self.plan.plastic, self.pstate, self.state
-        p, sgn = pc.par[j], (-1.0 if pc.inh[j] else 1.0)
-        tgt, inh = int(pc.target[k]), bool(pc.inh[j])
-        if pc.rule[j] == 3:                      # Tsodyks-Markram
+    def _on_pre(self, j, i, syn, t, step, d, dendritic):
+        pc, ps = self.plan.plastic, self.pstate
+        p, sgn, inh = pc.par[j], (-1.0 if pc.inh[j] else 1.0), bool(pc.inh[j])
+        ps.updates[j] += syn.size
+        if pc.rule[j] == 3:                      # Tsodyks-Markram, per presynaptic neuron
+            r = int(pc.pre_base[j]) + i
             U, tau_rec, tau_f = p[0], p[1], p[2]
-            gap = t - ps.last[k]
-            ps.last[k] = t
-            ps.updates[j] += 1
-            u = ps.tr[k, 0] * np.exp(-gap / tau_f) if tau_f > 0 else 0.0
-            x = 1.0 + (ps.tr[k, 1] - 1.0) * np.exp(-gap / tau_rec)
+            gap = t - ps.pre_last[r]
+            ps.pre_last[r] = t
+            u = ps.pre_tr[r, 0] * np.exp(-gap / tau_f) if tau_f > 0 else 0.0
+            x = 1.0 + (ps.pre_tr[r, 1] - 1.0) * np.exp(-gap / tau_rec)
             u = u + U * (1.0 - u)
-            ps.tr[k, 0], ps.tr[k, 1] = u, x - u * x
-            self._input(tgt, ps.w[k] * (u * x), inh)
+            ps.pre_tr[r] = (u, x - u * x)
+            for k in syn:
+                self._input(int(pc.target[k]), ps.w[k] * (u * x), inh)
             return
-        if not dendritic:                   # Brian2: deliver, then learn
-            self._input(tgt, ps.w[k], inh)
-        m, w_max = sgn * ps.w[k], p[0]
-        if pc.rule[j] == 1:
-            kp, km = self._decayed(j, k, t, (p[3], p[4]))
-            m = max(m / w_max - p[2] * p[1] * (m / w_max) ** p[6] * km, 0.0) * w_max
-            ps.tr[k, 0], ps.tr[k, 1] = (1.0 if p[7] else kp + 1.0), km
+        triplet = pc.rule[j] == 2
+        pre = self._traces("pre", j, i, t, (p[5], p[7]) if triplet else (p[3],))
+        for k in syn:
+            tgt = int(pc.target[k])
+            if not dendritic:                   # Brian2: deliver, then learn
+                self._input(tgt, ps.w[k], inh)
+            m, w_max = sgn * ps.w[k], p[0]
+            if triplet:
+                post = self._traces("post", j, tgt - int(pc.post_lo[j]), t, (p[6], p[8]))
+                m = min(max(m - post[0] * (p[3] + p[4] * pre[1]), 0.0), w_max)
+            else:
+                post = self._traces("post", j, tgt - int(pc.post_lo[j]), t, (p[4],))
+                m = max(m / w_max - p[2] * p[1] * (m / w_max) ** p[6] * post[0], 0.0) * w_max
+            ps.w[k] = sgn * m
+            if dendritic and d == 0:            # NEST: learn, then send the new weight
+                self._input(tgt, ps.w[k], inh)
+            elif dendritic:
+                self.pending.setdefault(step + d, []).append((tgt, ps.w[k], inh))
+        if triplet:
+            pre += 1.0
         else:
-            r1, r2, o1, o2 = self._decayed(j, k, t, (p[5], p[7], p[6], p[8]))
-            m = min(max(m - o1 * (p[3] + p[4] * r2), 0.0), w_max)
-            ps.tr[k] = (r1 + 1.0, r2 + 1.0, o1, o2)
-        ps.w[k] = sgn * m
-        if dendritic and d == 0:            # NEST: learn, then send the new weight
-            self._input(tgt, ps.w[k], inh)
-        elif dendritic:
-            self.pending.setdefault(step + d, []).append((tgt, ps.w[k], inh))
+            pre[0] = 1.0 if p[7] else pre[0] + 1.0
 
-    def _on_post(self, j, k, t):
+    def _on_post(self, j, i, syn, t):
         pc, ps = self.plan.plastic, self.pstate
         p, sgn = pc.par[j], (-1.0 if pc.inh[j] else 1.0)
-        m, w_max = sgn * ps.w[k], p[0]
-        if pc.rule[j] == 1:
-            kp, km = self._decayed(j, k, t, (p[3], p[4]))
-            m = min(m / w_max + p[1] * (1.0 - m / w_max) ** p[5] * kp, 1.0) * w_max
-            ps.tr[k, 0], ps.tr[k, 1] = kp, (1.0 if p[7] else km + 1.0)
+        ps.updates[j] += syn.size
+        triplet = pc.rule[j] == 2
+        post = self._traces("post", j, i, t, (p[6], p[8]) if triplet else (p[4],))
+        for k in syn:
+            m, w_max = sgn * ps.w[k], p[0]
+            src = int(pc.source[k] - pc.pre_lo[j])
+            if triplet:
+                pre = self._traces("pre", j, src, t, (p[5], p[7]))
+                m = min(max(m + pre[0] * (p[1] + p[2] * post[1]), 0.0), w_max)
+            else:
+                pre = self._traces("pre", j, src, t, (p[3],))
+                m = min(m / w_max + p[1] * (1.0 - m / w_max) ** p[5] * pre[0], 1.0) * w_max
+            ps.w[k] = sgn * m
+        if triplet:
+            post += 1.0
         else:
-            r1, r2, o1, o2 = self._decayed(j, k, t, (p[5], p[7], p[6], p[8]))
-            m = min(max(m + r1 * (p[1] + p[2] * o2), 0.0), w_max)
-            ps.tr[k] = (r1, r2, o1 + 1.0, o2 + 1.0)
-        ps.w[k] = sgn * m
+            post[0] = 1.0 if p[7] else post[0] + 1.0
 
     def _drives(self, step):
         """Poisson drives, after the crossbars as in the engine: each target's count from its

@@ -32,9 +32,9 @@ def build_plastic(projs, start, n_nodes):
     if not projs:
         return None, None, None, 0
     rows = dict(rule=[], dendritic=[], pre_lo=[], n_pre=[], post_lo=[], n_post=[], delay=[],
-                inh=[], par=[], pre_off=[], post_off=[])
+                inh=[], par=[], pre_off=[], post_off=[], pre_base=[], post_base=[])
     pre_ptr, post_ptr, by_pre, by_post, target, source, weights = [], [], [], [], [], [], []
-    s0 = p0 = q0 = 0
+    s0 = p0 = q0 = pb = qb = 0
     for proj in projs:
         rule = proj.plasticity
         pre, post = proj.pre_index.astype(np.int64), proj.post_index.astype(np.int64)
@@ -54,10 +54,13 @@ def build_plastic(projs, start, n_nodes):
                          ("pre_lo", start[proj.pre]), ("n_pre", proj.pre.n),
                          ("post_lo", start[proj.post]), ("n_post", proj.post.n),
                          ("delay", int(proj.delay_steps)), ("inh", proj._sign() < 0),
-                         ("par", par), ("pre_off", p0), ("post_off", q0)):
+                         ("par", par), ("pre_off", p0), ("post_off", q0),
+                         ("pre_base", pb), ("post_base", qb)):
             rows[key].append(val)
         s0 += w.size
         p0 += proj.pre.n + 1
+        pb += proj.pre.n
+        qb += proj.post.n
         q0 += proj.post.n + 1
     i64 = lambda x: np.array(x, dtype=np.int64)  # noqa: E731
     cat = lambda xs: np.concatenate(xs).astype(np.int64)  # noqa: E731
@@ -68,13 +71,17 @@ def build_plastic(projs, start, n_nodes):
                      par=np.array(rows["par"], np.float64), pre_ptr=cat(pre_ptr),
                      pre_off=i64(rows["pre_off"]), by_pre=cat(by_pre), post_ptr=cat(post_ptr),
                      post_off=i64(rows["post_off"]), by_post=cat(by_post), target=cat(target),
-                     source=cat(source),
+                     source=cat(source), pre_base=i64(rows["pre_base"]),
+                     post_base=i64(rows["post_base"]),
                      mon_idx=np.zeros(0, np.int64), mon_every=np.zeros(1, np.int64))
     w = np.concatenate(weights)
     max_delay = int(pc.delay.max())
-    tr = np.zeros((w.size, 4))
-    tr[:, 1] = np.where(np.repeat(pc.rule, [p.n_synapses for p in projs]) == 3, 1.0, 0.0)
-    init = PlasticState(w=w.copy(), tr=tr, last=np.zeros(w.size),
+    n_pre = int(pc.n_pre.sum())
+    pre_tr = np.zeros((n_pre, 2))
+    pre_tr[:, 1] = np.where(np.repeat(pc.rule, pc.n_pre) == 3, 1.0, 0.0)   # TM: x = 1
+    n_post = int(pc.n_post.sum())
+    init = PlasticState(w=w.copy(), pre_tr=pre_tr, pre_last=np.zeros(n_pre),
+                        post_tr=np.zeros((n_post, 2)), post_last=np.zeros(n_post),
                         hist=np.zeros((max_delay + 1, n_nodes), np.int32),
                         hist_n=np.zeros(max_delay + 1, np.int64),
                         updates=np.zeros(len(projs), np.int64), mon_buf=np.zeros((0, 0)),

@@ -1,9 +1,13 @@
 """Plastic synapses in the step loop (the rules: :mod:`neurosim.plasticity`).
 
 They are kept apart from the static CSR: synapses of the plastic projections in
-projection order (``w``: their weights, signed, shared with ``proj.weight``), two index
-lists (by presynaptic neuron and by postsynaptic neuron, both stable) and per synapse its
-traces and the time of its last update. A ring ``hist`` keeps the spikes of the last D
+projection order (``w``: their weights, signed, shared with ``proj.weight``) and two index
+lists (by presynaptic neuron and by postsynaptic neuron, both stable). A plastic projection
+has one delay, so the synapses of a neuron see its spikes at the same times: the traces
+are kept per presynaptic and per postsynaptic neuron of each projection (8 bytes per
+synapse in all, the weight), each with the time it was last brought up to date, and decay
+exactly (exp(-gap/tau)) when an event reads them: the values of Brian2's per-synapse
+event-driven traces. A ring ``hist`` keeps the spikes of the last D
 steps (D > every plastic delay), so an event with delay d at step n reads the spikes of step
 n - d. The stage runs in the synapses slot, after the static synapses, on one thread (its
 results do not depend on the thread count), and records the weights chosen by weight
@@ -46,15 +50,20 @@ class PlasticConn(NamedTuple):
     by_post: np.ndarray        # int64[S]
     target: np.ndarray         # int64[S]: LIF index of each synapse's target
     source: np.ndarray         # int64[S]: node index of each synapse's source
+    pre_base: np.ndarray       # int64[J]: row of projection j's presynaptic neuron 0 in pre_tr
+    post_base: np.ndarray      # int64[J]: ... of its postsynaptic neuron 0 in post_tr
     mon_idx: np.ndarray        # int64[M]: synapses recorded by weight monitors
     mon_every: np.ndarray      # int64[1]: steps between weight samples
 
 
 class PlasticState(NamedTuple):
     w: np.ndarray              # float64[S]: weights (signed), the projections' live arrays
-    tr: np.ndarray             # float64[S, 4]: traces (pair: K+, K-; triplet: r1, r2, o1,
-                               # o2; Tsodyks-Markram: u, x)
-    last: np.ndarray           # float64[S]: time of the last update (s)
+    pre_tr: np.ndarray         # float64[NP, 2]: traces of each presynaptic neuron of each
+                               # projection (pair: K+; triplet: r1, r2; Tsodyks-Markram: u, x)
+    pre_last: np.ndarray       # float64[NP]: the time they were last brought up to date (s)
+    post_tr: np.ndarray        # float64[NQ, 2]: traces of each postsynaptic neuron (pair:
+                               # K-; triplet: o1, o2)
+    post_last: np.ndarray      # float64[NQ]
     hist: np.ndarray           # int32[D, n_nodes]: spikes of step s at hist[s % D]
     hist_n: np.ndarray         # int64[D]
     updates: np.ndarray        # int64[J]: plasticity updates (weight or efficacy changes)
@@ -80,86 +89,116 @@ def _deliver(st, tgt, value, inh, step, d, n_slots):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _pre_event(pc, ps, st, j, k, t, step, n_slots):
-    """A presynaptic spike reaches synapse k of projection j at time t (step)."""
+def _pow(x, mu):
+    """x ** mu, without the call for the additive (mu = 0) and multiplicative (mu = 1)
+    rules (pow(x, 0) = 1 and pow(x, 1) = x exactly)."""
+    if mu == 0.0:
+        return 1.0
+    if mu == 1.0:
+        return x
+    return x ** mu
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _bring(tr, last, r, t, tau0, tau1):
+    """Traces of row r decayed exactly to time t (once per row and time: later calls at the
+    same t find them up to date). tau1 <= 0: the second trace does not decay."""
+    gap = t - last[r]
+    if gap != 0.0:
+        tr[r, 0] *= math.exp(-gap / tau0)
+        if tau1 > 0.0:
+            tr[r, 1] *= math.exp(-gap / tau1)
+        last[r] = t
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _pre_events(pc, ps, st, j, i, t, step, n_slots):
+    """A spike of presynaptic neuron i of projection j reaches its synapses at time t."""
     rule = pc.rule[j]
     inh = pc.inh[j] != 0
     sgn = -1.0 if inh else 1.0
     p = pc.par[j]
-    tgt = pc.target[k]
-    gap = t - ps.last[k]
-    ps.last[k] = t
-    ps.updates[j] += 1
-    if rule == RULE_TM:
-        u, x = ps.tr[k, 0], ps.tr[k, 1]
-        tau_f = p[2]
-        u = u * math.exp(-gap / tau_f) if tau_f > 0.0 else 0.0
-        x = 1.0 + (x - 1.0) * math.exp(-gap / p[1])
+    a = pc.pre_base[j] + i
+    base = pc.pre_off[j] + i
+    lo, hi = pc.pre_ptr[base], pc.pre_ptr[base + 1]
+    ps.updates[j] += hi - lo
+    if rule == RULE_TM:                 # the efficacy of the neuron's release, every synapse
+        gap = t - ps.pre_last[a]
+        ps.pre_last[a] = t
+        u = ps.pre_tr[a, 0] * math.exp(-gap / p[2]) if p[2] > 0.0 else 0.0
+        x = 1.0 + (ps.pre_tr[a, 1] - 1.0) * math.exp(-gap / p[1])
         u = u + p[0] * (1.0 - u)
         r = u * x
-        x = x - r
-        ps.tr[k, 0] = u
-        ps.tr[k, 1] = x
-        _deliver(st, tgt, ps.w[k] * r, inh, step, 0, n_slots)
+        ps.pre_tr[a, 0] = u
+        ps.pre_tr[a, 1] = x - r
+        for q in range(lo, hi):
+            k = pc.by_pre[q]
+            _deliver(st, pc.target[k], ps.w[k] * r, inh, step, 0, n_slots)
         return
     w_max = p[0]
     dendritic = pc.dendritic[j] != 0
-    if not dendritic:                   # Brian2: the current with the weight before
-        _deliver(st, tgt, ps.w[k], inh, step, 0, n_slots)
-    m = sgn * ps.w[k]
-    if rule == RULE_PAIR:
-        kp = ps.tr[k, 0] * math.exp(-gap / p[3])
-        km = ps.tr[k, 1] * math.exp(-gap / p[4])
-        wn = m / w_max - p[2] * p[1] * (m / w_max) ** p[6] * km
-        m = wn * w_max if wn > 0.0 else 0.0
-        ps.tr[k, 0] = 1.0 if p[7] != 0.0 else kp + 1.0
-        ps.tr[k, 1] = km
+    triplet = rule == RULE_TRIPLET
+    if triplet:
+        _bring(ps.pre_tr, ps.pre_last, a, t, p[5], p[7])
     else:
-        r1 = ps.tr[k, 0] * math.exp(-gap / p[5])
-        r2 = ps.tr[k, 1] * math.exp(-gap / p[7])
-        o1 = ps.tr[k, 2] * math.exp(-gap / p[6])
-        o2 = ps.tr[k, 3] * math.exp(-gap / p[8])
-        m = min(max(m - o1 * (p[3] + p[4] * r2), 0.0), w_max)
-        ps.tr[k, 0] = r1 + 1.0
-        ps.tr[k, 1] = r2 + 1.0
-        ps.tr[k, 2] = o1
-        ps.tr[k, 3] = o2
-    ps.w[k] = sgn * m
-    if dendritic:                       # NEST: the updated weight, d steps later
-        _deliver(st, tgt, ps.w[k], inh, step, pc.delay[j], n_slots)
+        _bring(ps.pre_tr, ps.pre_last, a, t, p[3], 0.0)
+    for q in range(lo, hi):
+        k = pc.by_pre[q]
+        tgt = pc.target[k]
+        if not dendritic:               # Brian2: the current with the weight before
+            _deliver(st, tgt, ps.w[k], inh, step, 0, n_slots)
+        b = pc.post_base[j] + tgt - pc.post_lo[j]
+        m = sgn * ps.w[k]
+        if triplet:
+            _bring(ps.post_tr, ps.post_last, b, t, p[6], p[8])
+            m = min(max(m - ps.post_tr[b, 0] * (p[3] + p[4] * ps.pre_tr[a, 1]), 0.0), w_max)
+        else:
+            _bring(ps.post_tr, ps.post_last, b, t, p[4], 0.0)
+            wn = m / w_max - p[2] * p[1] * _pow(m / w_max, p[6]) * ps.post_tr[b, 0]
+            m = wn * w_max if wn > 0.0 else 0.0
+        ps.w[k] = sgn * m
+        if dendritic:                   # NEST: the updated weight, d steps later
+            _deliver(st, tgt, ps.w[k], inh, step, pc.delay[j], n_slots)
+    if triplet:
+        ps.pre_tr[a, 0] += 1.0
+        ps.pre_tr[a, 1] += 1.0
+    else:
+        ps.pre_tr[a, 0] = 1.0 if p[7] != 0.0 else ps.pre_tr[a, 0] + 1.0
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _post_event(pc, ps, j, k, t):
-    """A postsynaptic spike reaches synapse k of projection j at time t."""
+def _post_events(pc, ps, j, i, t):
+    """A spike of postsynaptic neuron i of projection j reaches its synapses at time t."""
     rule = pc.rule[j]
-    if rule == RULE_TM:
-        return
     sgn = -1.0 if pc.inh[j] != 0 else 1.0
     p = pc.par[j]
     w_max = p[0]
-    gap = t - ps.last[k]
-    ps.last[k] = t
-    ps.updates[j] += 1
-    m = sgn * ps.w[k]
-    if rule == RULE_PAIR:
-        kp = ps.tr[k, 0] * math.exp(-gap / p[3])
-        km = ps.tr[k, 1] * math.exp(-gap / p[4])
-        wn = m / w_max + p[1] * (1.0 - m / w_max) ** p[5] * kp
-        m = wn * w_max if wn < 1.0 else w_max
-        ps.tr[k, 0] = kp
-        ps.tr[k, 1] = 1.0 if p[7] != 0.0 else km + 1.0
+    b = pc.post_base[j] + i
+    base = pc.post_off[j] + i
+    lo, hi = pc.post_ptr[base], pc.post_ptr[base + 1]
+    ps.updates[j] += hi - lo
+    triplet = rule == RULE_TRIPLET
+    if triplet:
+        _bring(ps.post_tr, ps.post_last, b, t, p[6], p[8])
     else:
-        r1 = ps.tr[k, 0] * math.exp(-gap / p[5])
-        r2 = ps.tr[k, 1] * math.exp(-gap / p[7])
-        o1 = ps.tr[k, 2] * math.exp(-gap / p[6])
-        o2 = ps.tr[k, 3] * math.exp(-gap / p[8])
-        m = min(max(m + r1 * (p[1] + p[2] * o2), 0.0), w_max)
-        ps.tr[k, 0] = r1
-        ps.tr[k, 1] = r2
-        ps.tr[k, 2] = o1 + 1.0
-        ps.tr[k, 3] = o2 + 1.0
-    ps.w[k] = sgn * m
+        _bring(ps.post_tr, ps.post_last, b, t, p[4], 0.0)
+    for q in range(lo, hi):
+        k = pc.by_post[q]
+        a = pc.pre_base[j] + pc.source[k] - pc.pre_lo[j]
+        m = sgn * ps.w[k]
+        if triplet:
+            _bring(ps.pre_tr, ps.pre_last, a, t, p[5], p[7])
+            m = min(max(m + ps.pre_tr[a, 0] * (p[1] + p[2] * ps.post_tr[b, 1]), 0.0), w_max)
+        else:
+            _bring(ps.pre_tr, ps.pre_last, a, t, p[3], 0.0)
+            wn = m / w_max + p[1] * _pow(1.0 - m / w_max, p[5]) * ps.pre_tr[a, 0]
+            m = wn * w_max if wn < 1.0 else w_max
+        ps.w[k] = sgn * m
+    if triplet:
+        ps.post_tr[b, 0] += 1.0
+        ps.post_tr[b, 1] += 1.0
+    else:
+        ps.post_tr[b, 0] = 1.0 if p[7] != 0.0 else ps.post_tr[b, 0] + 1.0
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -183,22 +222,16 @@ def plastic_step(pc, ps, st, fired, nf, step, dt, n_slots):
         lag = 0 if dendritic else d                    # presynaptic events
         if step - lag >= 0:
             s = (step - lag) % n_hist
-            lo = pc.pre_lo[j]
-            base = pc.pre_off[j]
             for f in range(ps.hist_n[s]):
-                i = ps.hist[s, f] - lo
+                i = ps.hist[s, f] - pc.pre_lo[j]
                 if 0 <= i < pc.n_pre[j]:
-                    for r in range(pc.pre_ptr[base + i], pc.pre_ptr[base + i + 1]):
-                        _pre_event(pc, ps, st, j, pc.by_pre[r], t, step, n_slots)
+                    _pre_events(pc, ps, st, j, i, t, step, n_slots)
         if pc.rule[j] == RULE_TM:
             continue
         lag = d if dendritic else 0                    # postsynaptic events
         if step - lag >= 0:
             s = (step - lag) % n_hist
-            lo = pc.post_lo[j]
-            base = pc.post_off[j]
             for f in range(ps.hist_n[s]):
-                i = ps.hist[s, f] - lo
+                i = ps.hist[s, f] - pc.post_lo[j]
                 if 0 <= i < pc.n_post[j]:
-                    for r in range(pc.post_ptr[base + i], pc.post_ptr[base + i + 1]):
-                        _post_event(pc, ps, j, pc.by_post[r], t)
+                    _post_events(pc, ps, j, i, t)
