@@ -1,9 +1,10 @@
 """Synaptic plasticity of ordinary (non-crossbar) synapses: pair STDP, triplet STDP and
 Tsodyks-Markram short-term plasticity, for ``Network.connect(..., plasticity=rule)``.
 
-Every synapse keeps its own traces and the time of its last update, and its traces decay
-exactly between the events that reach it (Brian2's ``(event-driven)`` variables), so any
-delay works the same way. Events reach a synapse in the synapses slot of a step, in this
+A plastic projection has one delay, so all synapses of a neuron see its spikes at the same
+times: the traces are kept per presynaptic and per postsynaptic neuron of the projection and
+decay exactly between events (exp(-gap/tau) when read), which gives the values of Brian2's
+per-synapse ``(event-driven)`` traces with 8 bytes per synapse (the weight). Events reach a synapse in the synapses slot of a step, in this
 order: the presynaptic events of every plastic projection in creation order (the
 presynaptic pathway), then its postsynaptic events (the postsynaptic pathway), as a Brian2
 ``Synapses`` object with ``on_pre`` and ``on_post`` runs them.
