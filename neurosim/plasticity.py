@@ -28,7 +28,12 @@ update), the postsynaptic spike at once; the pair's timing is t_post - (t_pre + 
 ``"dendritic"`` (NEST's stdp_synapse, which takes the whole delay as dendritic): the
 presynaptic event reaches the synapse at t_pre, updates the weight and sends the updated
 weight, which arrives d later; the postsynaptic spike reaches the synapse d after it; the
-timing is (t_post + d) - t_pre.
+timing is (t_post + d) - t_pre. With this split a step runs in NEST's order: the
+postsynaptic spikes reaching the synapse facilitate with K+ of the earlier presynaptic
+spikes, then the presynaptic spikes depress with K- of the earlier postsynaptic spikes, and
+only then are both counted in their traces, so a pre and a post spike that reach the
+synapse at the same time do not pair (as NEST's stdp_synapse); with the axonal split they
+pair as in Brian2 (on_pre, then on_post, which sees the pre spike: a pair at dt = 0).
 
 **Triplet STDP** (:class:`TripletSTDP`, Pfister & Gerstner 2006, all-to-all; the minimal
 model has a3_minus = 0). Traces r1 (tau_plus), r2 (tau_x) of the presynaptic spikes, o1

@@ -63,13 +63,8 @@ REFERENCE_DELAY = 5               # the reference backend (slower) at this delay
 #: NEST counts a pair coinciding at the synapse ((t_post + d) == t_pre) neither way: at the
 #: pre spike it first facilitates with the post spike using K+ of the EARLIER pre spikes,
 #: then depresses with K- of the post spikes strictly before t_pre - d. neurosim's
-#: dendritic split runs the presynaptic event first (depression without the post spike:
-#: as NEST; K+ += 1), then the postsynaptic one, which facilitates with K+ including the
-#: pre spike at the same time (a pair at dt = 0: + lambda (1 - w~)^mu_plus) -- see the
-#: report on issue 19. Remove this mark when the engine follows NEST there.
-COINCIDENT_XFAIL = pytest.mark.xfail(
-    strict=True, reason="neurosim's dendritic split pairs a post spike with a pre spike "
-    "coinciding at the synapse (t_post + d == t_pre): +lambda; NEST 3.10 does not")
+#: dendritic split follows this order (engine.plastic._dendritic); the "coincident"
+#: sequences check it.
 
 _runs = {}
 
@@ -136,7 +131,7 @@ def _cases():
     out = []
     for fname in FILES:
         for c in golden(fname)["cases"]:
-            marks = [COINCIDENT_XFAIL] if c["sequence"] == "coincident" else []
+            marks = []
             for backend in BACKENDS:
                 if backend == "reference" and c["delay_steps"] != REFERENCE_DELAY:
                     continue

@@ -256,18 +256,30 @@ class ReferenceRunner:
         self.hist.pop(step - ps.hist.shape[0], None)
         t = step * self.plan.dt
         for j in range(pc.rule.shape[0]):
-            d, dend = int(pc.delay[j]), bool(pc.dendritic[j])
+            d, dend = int(pc.delay[j]), bool(pc.dendritic[j]) and pc.rule[j] != 3
             mine = self._proj_of == j
-            for node in self.hist.get(step if dend else step - d, []):
-                syn = np.flatnonzero(mine & (pc.source == node))
-                if syn.size:
-                    self._on_pre(j, int(node - pc.pre_lo[j]), syn, t, step, d, dend)
-            if pc.rule[j] == 3:
+            pre = [(int(n - pc.pre_lo[j]), np.flatnonzero(mine & (pc.source == n)))
+                   for n in self.hist.get(step if dend else step - d, [])]
+            post = [(int(n - pc.post_lo[j]), np.flatnonzero(mine & (pc.target == n)))
+                    for n in self.hist.get(step - d if dend else step, [])]
+            pre = [(i, syn) for i, syn in pre if syn.size]
+            post = [] if pc.rule[j] == 3 else [(i, syn) for i, syn in post if syn.size]
+            if not dend:          # Brian2: on_pre of every arrival, then on_post
+                for i, syn in pre:
+                    self._on_pre(j, i, syn, t, step, d, False, True)
+                for i, syn in post:
+                    self._on_post(j, i, syn, t, True)
                 continue
-            for node in self.hist.get(step - d if dend else step, []):
-                syn = np.flatnonzero(mine & (pc.target == node))
-                if syn.size:
-                    self._on_post(j, int(node - pc.post_lo[j]), syn, t)
+            # NEST: facilitation by the post spikes reaching the synapse now, depression by
+            # the pre spikes of now, each with the other side's earlier spikes only; then
+            # both sides count their spikes
+            for i, syn in post:
+                self._on_post(j, i, syn, t, False)
+            for i, syn in pre:
+                self._on_pre(j, i, syn, t, step, d, True, False)
+            for side, events in (("post", post), ("pre", pre)):
+                for i, _ in events:
+                    self._count(side, j, i)
 
     def _traces(self, side, j, i, t, taus):
         """Row of neuron i's traces (side "pre" or "post") of projection j, decayed to t."""
@@ -280,7 +292,17 @@ class ReferenceRunner:
             last[r] = t
         return tr[r]
 
-    def _on_pre(self, j, i, syn, t, step, d, dendritic):
+    def _count(self, side, j, i):
+        """Neuron i's spike counted in its traces (already decayed to now)."""
+        pc, ps = self.plan.plastic, self.pstate
+        tr = ps.pre_tr if side == "pre" else ps.post_tr
+        r = int((pc.pre_base if side == "pre" else pc.post_base)[j]) + i
+        if pc.rule[j] == 2:
+            tr[r] += 1.0
+        else:
+            tr[r, 0] = 1.0 if pc.par[j, 7] else tr[r, 0] + 1.0
+
+    def _on_pre(self, j, i, syn, t, step, d, dendritic, inc):
         pc, ps = self.plan.plastic, self.pstate
         p, sgn, inh = pc.par[j], (-1.0 if pc.inh[j] else 1.0), bool(pc.inh[j])
         ps.updates[j] += syn.size
@@ -314,12 +336,10 @@ class ReferenceRunner:
                 self._input(tgt, ps.w[k], inh)
             elif dendritic:
                 self.pending.setdefault(step + d, []).append((tgt, ps.w[k], inh))
-        if triplet:
-            pre += 1.0
-        else:
-            pre[0] = 1.0 if p[7] else pre[0] + 1.0
+        if inc:
+            self._count("pre", j, i)
 
-    def _on_post(self, j, i, syn, t):
+    def _on_post(self, j, i, syn, t, inc):
         pc, ps = self.plan.plastic, self.pstate
         p, sgn = pc.par[j], (-1.0 if pc.inh[j] else 1.0)
         ps.updates[j] += syn.size
@@ -335,10 +355,8 @@ class ReferenceRunner:
                 pre = self._traces("pre", j, src, t, (p[3],))
                 m = min(m / w_max + p[1] * (1.0 - m / w_max) ** p[5] * pre[0], 1.0) * w_max
             ps.w[k] = sgn * m
-        if triplet:
-            post += 1.0
-        else:
-            post[0] = 1.0 if p[7] else post[0] + 1.0
+        if inc:
+            self._count("post", j, i)
 
     def _drives(self, step):
         """Poisson drives, after the crossbars as in the engine: each target's count from its

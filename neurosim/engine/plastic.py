@@ -112,8 +112,9 @@ def _bring(tr, last, r, t, tau0, tau1):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _pre_events(pc, ps, st, j, i, t, step, n_slots):
-    """A spike of presynaptic neuron i of projection j reaches its synapses at time t."""
+def _pre_events(pc, ps, st, j, i, t, step, n_slots, inc):
+    """A spike of presynaptic neuron i of projection j reaches its synapses at time t
+    (``inc``: then count it in the neuron's traces; else :func:`_count_spike` does)."""
     rule = pc.rule[j]
     inh = pc.inh[j] != 0
     sgn = -1.0 if inh else 1.0
@@ -159,15 +160,22 @@ def _pre_events(pc, ps, st, j, i, t, step, n_slots):
         ps.w[k] = sgn * m
         if dendritic:                   # NEST: the updated weight, d steps later
             _deliver(st, tgt, ps.w[k], inh, step, pc.delay[j], n_slots)
-    if triplet:
-        ps.pre_tr[a, 0] += 1.0
-        ps.pre_tr[a, 1] += 1.0
-    else:
-        ps.pre_tr[a, 0] = 1.0 if p[7] != 0.0 else ps.pre_tr[a, 0] + 1.0
+    if inc:
+        _count_spike(ps.pre_tr, a, triplet, p[7] != 0.0)
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _post_events(pc, ps, j, i, t):
+def _count_spike(tr, r, triplet, nearest):
+    """A spike of the neuron of row r (traces up to date): +1 each (nearest: set to 1)."""
+    if triplet:
+        tr[r, 0] += 1.0
+        tr[r, 1] += 1.0
+    else:
+        tr[r, 0] = 1.0 if nearest else tr[r, 0] + 1.0
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _post_events(pc, ps, j, i, t, inc):
     """A spike of postsynaptic neuron i of projection j reaches its synapses at time t."""
     rule = pc.rule[j]
     sgn = -1.0 if pc.inh[j] != 0 else 1.0
@@ -194,11 +202,8 @@ def _post_events(pc, ps, j, i, t):
             wn = m / w_max + p[1] * _pow(1.0 - m / w_max, p[5]) * ps.pre_tr[a, 0]
             m = wn * w_max if wn < 1.0 else w_max
         ps.w[k] = sgn * m
-    if triplet:
-        ps.post_tr[b, 0] += 1.0
-        ps.post_tr[b, 1] += 1.0
-    else:
-        ps.post_tr[b, 0] = 1.0 if p[7] != 0.0 else ps.post_tr[b, 0] + 1.0
+    if inc:
+        _count_spike(ps.post_tr, b, triplet, p[7] != 0.0)
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -218,20 +223,50 @@ def plastic_step(pc, ps, st, fired, nf, step, dt, n_slots):
     t = step * dt
     for j in range(pc.rule.shape[0]):
         d = pc.delay[j]
-        dendritic = pc.dendritic[j] != 0
-        lag = 0 if dendritic else d                    # presynaptic events
-        if step - lag >= 0:
-            s = (step - lag) % n_hist
+        if pc.dendritic[j] != 0 and pc.rule[j] != RULE_TM:
+            _dendritic(pc, ps, st, j, d, step, t, n_slots, n_hist)
+            continue
+        if step - d >= 0:                       # Brian2: presynaptic events, then post
+            s = (step - d) % n_hist
             for f in range(ps.hist_n[s]):
                 i = ps.hist[s, f] - pc.pre_lo[j]
                 if 0 <= i < pc.n_pre[j]:
-                    _pre_events(pc, ps, st, j, i, t, step, n_slots)
+                    _pre_events(pc, ps, st, j, i, t, step, n_slots, True)
         if pc.rule[j] == RULE_TM:
             continue
-        lag = d if dendritic else 0                    # postsynaptic events
-        if step - lag >= 0:
-            s = (step - lag) % n_hist
-            for f in range(ps.hist_n[s]):
-                i = ps.hist[s, f] - pc.post_lo[j]
-                if 0 <= i < pc.n_post[j]:
-                    _post_events(pc, ps, j, i, t)
+        for f in range(ps.hist_n[slot]):
+            i = ps.hist[slot, f] - pc.post_lo[j]
+            if 0 <= i < pc.n_post[j]:
+                _post_events(pc, ps, j, i, t, True)
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _dendritic(pc, ps, st, j, d, step, t, n_slots, n_hist):
+    """NEST's order at the synapse for a step: the postsynaptic spikes that reach it now
+    (those of step - d) facilitate with K+ of the earlier presynaptic spikes, the
+    presynaptic spikes of this step depress with K- of the earlier postsynaptic spikes (a
+    pre and a post spike at the same time at the synapse do not pair, as in NEST's
+    stdp_synapse), and only then are both counted in their traces."""
+    triplet = pc.rule[j] == RULE_TRIPLET
+    nearest = pc.par[j, 7] != 0.0 and not triplet
+    now = step % n_hist
+    if step - d >= 0:
+        s = (step - d) % n_hist
+        for f in range(ps.hist_n[s]):
+            i = ps.hist[s, f] - pc.post_lo[j]
+            if 0 <= i < pc.n_post[j]:
+                _post_events(pc, ps, j, i, t, False)
+    for f in range(ps.hist_n[now]):
+        i = ps.hist[now, f] - pc.pre_lo[j]
+        if 0 <= i < pc.n_pre[j]:
+            _pre_events(pc, ps, st, j, i, t, step, n_slots, False)
+    if step - d >= 0:
+        s = (step - d) % n_hist
+        for f in range(ps.hist_n[s]):
+            i = ps.hist[s, f] - pc.post_lo[j]
+            if 0 <= i < pc.n_post[j]:
+                _count_spike(ps.post_tr, pc.post_base[j] + i, triplet, nearest)
+    for f in range(ps.hist_n[now]):
+        i = ps.hist[now, f] - pc.pre_lo[j]
+        if 0 <= i < pc.n_pre[j]:
+            _count_spike(ps.pre_tr, pc.pre_base[j] + i, triplet, nearest)
