@@ -252,11 +252,6 @@ def test_brian2_schedule_runs_plastic_pathways_in_neurosim_order():
     assert delays == pytest.approx([6, 3, 6, 3])
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a plastic projection whose weights were "
-                   "materialised before the build (an explicit weight matrix, or proj.weight "
-                   "read) gets plan.plastic.inh = 0 (Projection._sign() is 0 once _w is set): "
-                   "its negative weights feed I_exc and learn as magnitudes < 0 (clipped to 0 "
-                   "at the first presynaptic event); reported to the lead")
 @pytest.mark.parametrize("how", ["matrix", "read"])
 def test_inhibitory_plastic_projection_with_materialised_weights(how):
     """Brian2 (the exporter takes the channel from the weights' sign) against neurosim."""

@@ -429,7 +429,7 @@ def test_golden_settings():
                 assert p.get("V_min", -1e308) < -1e300
                 assert p.get("refractory_input", False) is False
     assert sum(os.path.getsize(os.path.join(DATA, f)) for f in os.listdir(DATA)
-               if f.startswith("nest_")) < 200_000
+               if f.startswith("nest_iaf_")) < 200_000     # the neuron models' golden runs
 
 
 # =================================================================== 3. the conventions differ

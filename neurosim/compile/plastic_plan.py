@@ -53,7 +53,7 @@ def build_plastic(projs, start, n_nodes):
         for key, val in (("rule", rule.code), ("dendritic", getattr(rule, "delay_split", "") == "dendritic"),
                          ("pre_lo", start[proj.pre]), ("n_pre", proj.pre.n),
                          ("post_lo", start[proj.post]), ("n_post", proj.post.n),
-                         ("delay", int(proj.delay_steps)), ("inh", proj._sign() < 0),
+                         ("delay", int(proj.delay_steps)), ("inh", proj._sign() < 0 or bool(np.any(w < 0))),
                          ("par", par), ("pre_off", p0), ("post_off", q0),
                          ("pre_base", pb), ("post_base", qb)):
             rows[key].append(val)
