@@ -55,3 +55,33 @@ def test_coba_example_figures(tmp_path, saved_figures, capsys):
     assert min(g_i.get_lines()[0].get_ydata()) >= 0                 # conductances, in nS
     summary = json.loads((tmp_path / "coba_summary.json").read_text())
     assert summary["N"] == 400 and summary["synapses"] > 0 and summary["spikes"] > 0
+
+
+def test_stdp_example_song_bimodal(tmp_path, saved_figures, capsys):
+    """examples/stdp.py (Song, Miller & Abbott 2000), 50 s (half a second of wall time): the
+    figure's three panels (weight histogram, monitored weights, output rate; w / w_max and
+    seconds), the summary's fields, and weights that moved from their uniform start towards
+    both bounds (bimodal: the end bins of the histogram hold more than twice the middle
+    ones), the mean depressed and the neuron slowed down."""
+    import json
+    load_example("stdp").main(["--duration", "50", "--out", str(tmp_path)])
+    fig = saved_figures["stdp_song.png"]
+    hist, traj, rate = fig.axes
+    assert hist.get_xlabel() == "w / w_max" and hist.get_ylabel() == "synapses"
+    assert traj.get_xlabel() == "time (s)" and traj.get_ylabel() == "w / w_max"
+    assert len(traj.get_lines()) == 8 and max(traj.get_lines()[0].get_xdata()) > 49
+    assert rate.get_xlabel() == "time (s)" and "(Hz)" in rate.get_ylabel()
+    s = json.loads((tmp_path / "stdp_summary.json").read_text())
+    assert s["inputs"] == 1000 and s["duration_s"] == 50.0 and s["finished"]
+    assert sum(s["histogram"]) == 1000 and len(s["histogram_edges"]) == 21
+    assert 5 < s["output_rate_hz"] < 100 and s["plastic_updates"] > 1_000_000
+    init, final = s["initial"], s["final"]
+    assert init["at_0"] == 0 and init["at_w_max"] == 0            # uniform at first
+    assert 0.05 < init["near_0"] < 0.15 and 0.05 < init["near_w_max"] < 0.15
+    assert final["at_0"] > 0 and final["at_w_max"] > 0            # both bounds reached
+    assert final["near_0"] > 0.17 and final["near_w_max"] > 0.12
+    h = s["histogram"]
+    middle = sum(h[5:15]) / 10
+    assert h[0] > 2 * middle and h[-1] > 2 * middle                # bimodal
+    assert final["mean"] < init["mean"]                            # competition
+    assert s["output_rate_last_tenth_hz"] < 0.8 * s["output_rate_first_tenth_hz"]
