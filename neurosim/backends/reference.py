@@ -9,6 +9,8 @@ tracked by the step of the last spike, and delayed inputs wait in an explicit di
 ``step -> [(target, w, inh)]``.
 """
 
+import math
+
 import numpy as np
 from scipy.linalg import expm
 
@@ -268,28 +270,30 @@ class ReferenceRunner:
                 for i, syn in pre:
                     self._on_pre(j, i, syn, t, step, d, False, True)
                 for i, syn in post:
-                    self._on_post(j, i, syn, t, True)
+                    self._on_post(j, i, syn, step, True)
                 continue
             # NEST: facilitation by the post spikes reaching the synapse now, depression by
             # the pre spikes of now, each with the other side's earlier spikes only; then
             # both sides count their spikes
             for i, syn in post:
-                self._on_post(j, i, syn, t, False)
+                self._on_post(j, i, syn, step, False)
             for i, syn in pre:
                 self._on_pre(j, i, syn, t, step, d, True, False)
             for side, events in (("post", post), ("pre", pre)):
                 for i, _ in events:
                     self._count(side, j, i)
 
-    def _traces(self, side, j, i, t, taus):
-        """Row of neuron i's traces (side "pre" or "post") of projection j, decayed to t."""
+    def _traces(self, side, j, i, step, taus):
+        """Row of neuron i's traces (side "pre" or "post") of projection j, decayed to
+        ``step`` from the step they were last read at."""
         ps, pc = self.pstate, self.plan.plastic
         tr, last = (ps.pre_tr, ps.pre_last) if side == "pre" else (ps.post_tr, ps.post_last)
         r = int((pc.pre_base if side == "pre" else pc.post_base)[j]) + i
-        if t != last[r]:
+        gap = step - int(last[r])
+        if gap:
             for c, tau in enumerate(taus):
-                tr[r, c] *= np.exp(-(t - last[r]) / tau)
-            last[r] = t
+                tr[r, c] *= math.exp(-(gap * self.plan.dt) / tau)
+            last[r] = step
         return tr[r]
 
     def _count(self, side, j, i):
@@ -309,27 +313,27 @@ class ReferenceRunner:
         if pc.rule[j] == 3:                      # Tsodyks-Markram, per presynaptic neuron
             r = int(pc.pre_base[j]) + i
             U, tau_rec, tau_f = p[0], p[1], p[2]
-            gap = t - ps.pre_last[r]
-            ps.pre_last[r] = t
-            u = ps.pre_tr[r, 0] * np.exp(-gap / tau_f) if tau_f > 0 else 0.0
-            x = 1.0 + (ps.pre_tr[r, 1] - 1.0) * np.exp(-gap / tau_rec)
+            gap = (step - int(ps.pre_last[r])) * self.plan.dt
+            ps.pre_last[r] = step
+            u = ps.pre_tr[r, 0] * math.exp(-gap / tau_f) if tau_f > 0 else 0.0
+            x = 1.0 + (ps.pre_tr[r, 1] - 1.0) * math.exp(-gap / tau_rec)
             u = u + U * (1.0 - u)
             ps.pre_tr[r] = (u, x - u * x)
             for k in syn:
                 self._input(int(pc.target[k]), ps.w[k] * (u * x), inh)
             return
         triplet = pc.rule[j] == 2
-        pre = self._traces("pre", j, i, t, (p[5], p[7]) if triplet else (p[3],))
+        pre = self._traces("pre", j, i, step, (p[5], p[7]) if triplet else (p[3],))
         for k in syn:
             tgt = int(pc.target[k])
             if not dendritic:                   # Brian2: deliver, then learn
                 self._input(tgt, ps.w[k], inh)
             m, w_max = sgn * ps.w[k], p[0]
             if triplet:
-                post = self._traces("post", j, tgt - int(pc.post_lo[j]), t, (p[6], p[8]))
+                post = self._traces("post", j, tgt - int(pc.post_lo[j]), step, (p[6], p[8]))
                 m = min(max(m - post[0] * (p[3] + p[4] * pre[1]), 0.0), w_max)
             else:
-                post = self._traces("post", j, tgt - int(pc.post_lo[j]), t, (p[4],))
+                post = self._traces("post", j, tgt - int(pc.post_lo[j]), step, (p[4],))
                 m = max(m / w_max - p[2] * p[1] * (m / w_max) ** p[6] * post[0], 0.0) * w_max
             ps.w[k] = sgn * m
             if dendritic and d == 0:            # NEST: learn, then send the new weight
@@ -339,20 +343,20 @@ class ReferenceRunner:
         if inc:
             self._count("pre", j, i)
 
-    def _on_post(self, j, i, syn, t, inc):
+    def _on_post(self, j, i, syn, step, inc):
         pc, ps = self.plan.plastic, self.pstate
         p, sgn = pc.par[j], (-1.0 if pc.inh[j] else 1.0)
         ps.updates[j] += syn.size
         triplet = pc.rule[j] == 2
-        post = self._traces("post", j, i, t, (p[6], p[8]) if triplet else (p[4],))
+        post = self._traces("post", j, i, step, (p[6], p[8]) if triplet else (p[4],))
         for k in syn:
             m, w_max = sgn * ps.w[k], p[0]
             src = int(pc.source[k] - pc.pre_lo[j])
             if triplet:
-                pre = self._traces("pre", j, src, t, (p[5], p[7]))
+                pre = self._traces("pre", j, src, step, (p[5], p[7]))
                 m = min(max(m + pre[0] * (p[1] + p[2] * post[1]), 0.0), w_max)
             else:
-                pre = self._traces("pre", j, src, t, (p[3],))
+                pre = self._traces("pre", j, src, step, (p[3],))
                 m = min(m / w_max + p[1] * (1.0 - m / w_max) ** p[5] * pre[0], 1.0) * w_max
             ps.w[k] = sgn * m
         if inc:

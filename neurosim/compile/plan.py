@@ -61,7 +61,8 @@ def build_plan(net):
     xprojs = crossbar_projections(net)
     conn, n_slots = _connectivity(static_projections(net), start, n_nodes, n_lif, dtype,
                                   net.threads)
-    pc, p_init, p_w, p_delay = build_plastic(plastic_projections(net), start, n_nodes)
+    pc, p_init, p_w, p_delay = build_plastic(plastic_projections(net), start, n_nodes,
+                                             net.dt)
     n_slots = max([n_slots, p_delay + 1] + [int(p.delay_steps) + 1 for p in xprojs]
                   + [d.delay_steps + 1 for d in net.drives])
     sources, pois_seeds = source_arrays(others, start, net)

@@ -10,6 +10,27 @@ __all__ = ["plastic_projections", "build_plastic", "PAR_SIZE"]
 
 #: Length of a rule's parameter vector in PlasticConn.par.
 PAR_SIZE = 9
+#: Gaps (steps) whose trace decay factors are tabulated (longer ones call exp).
+DECAY_STEPS = 2048
+
+
+def trace_taus(rule):
+    """Time constants of a rule's traces in PlasticConn.taus order (0: none): pair (K+,
+    K-), triplet (r1, r2, o1, o2), Tsodyks-Markram (u, x)."""
+    if rule.code == 1:
+        return (rule.tau_plus, rule.tau_minus, 0.0, 0.0)
+    if rule.code == 2:
+        return (rule.tau_plus, rule.tau_x, rule.tau_minus, rule.tau_y)
+    return (rule.tau_facil, rule.tau_rec, 0.0, 0.0)
+
+
+def decay_table(taus, dt):
+    """exp(-(g dt)/tau) for g < DECAY_STEPS, computed as the step loop's fallback does."""
+    out = np.zeros((4, DECAY_STEPS))
+    for c, tau in enumerate(taus):
+        if tau > 0:
+            out[c] = [math.exp(-(g * dt) / tau) for g in range(DECAY_STEPS)]
+    return out
 
 
 def plastic_projections(net):
@@ -25,7 +46,7 @@ def _csr(index, n):
     return ptr, order
 
 
-def build_plastic(projs, start, n_nodes):
+def build_plastic(projs, start, n_nodes, dt):
     """(PlasticConn, initial PlasticState, live weights float64[S], largest delay) of the
     plastic projections, or (None, None, None, 0) when there are none. ``start`` maps a
     population to its first node (= LIF) index."""
@@ -73,6 +94,9 @@ def build_plastic(projs, start, n_nodes):
                      post_off=i64(rows["post_off"]), by_post=cat(by_post), target=cat(target),
                      source=cat(source), pre_base=i64(rows["pre_base"]),
                      post_base=i64(rows["post_base"]),
+                     taus=np.array([trace_taus(p.plasticity) for p in projs], np.float64),
+                     decay=np.array([decay_table(trace_taus(p.plasticity), dt)
+                                     for p in projs]),
                      mon_idx=np.zeros(0, np.int64), mon_every=np.zeros(1, np.int64))
     w = np.concatenate(weights)
     max_delay = int(pc.delay.max())
@@ -80,8 +104,9 @@ def build_plastic(projs, start, n_nodes):
     pre_tr = np.zeros((n_pre, 2))
     pre_tr[:, 1] = np.where(np.repeat(pc.rule, pc.n_pre) == 3, 1.0, 0.0)   # TM: x = 1
     n_post = int(pc.n_post.sum())
-    init = PlasticState(w=w.copy(), pre_tr=pre_tr, pre_last=np.zeros(n_pre),
-                        post_tr=np.zeros((n_post, 2)), post_last=np.zeros(n_post),
+    init = PlasticState(w=w.copy(), pre_tr=pre_tr, pre_last=np.zeros(n_pre, np.int64),
+                        post_tr=np.zeros((n_post, 2)),
+                        post_last=np.zeros(n_post, np.int64),
                         hist=np.zeros((max_delay + 1, n_nodes), np.int32),
                         hist_n=np.zeros(max_delay + 1, np.int64),
                         updates=np.zeros(len(projs), np.int64), mon_buf=np.zeros((0, 0)),

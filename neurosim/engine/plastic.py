@@ -51,6 +51,8 @@ class PlasticConn(NamedTuple):
     target: np.ndarray         # int64[S]: LIF index of each synapse's target
     source: np.ndarray         # int64[S]: node index of each synapse's source
     pre_base: np.ndarray       # int64[J]: row of projection j's presynaptic neuron 0 in pre_tr
+    taus: np.ndarray           # float64[J, 4]: time constants of the traces (s; 0: none)
+    decay: np.ndarray          # float64[J, 4, G]: exp(-(g dt)/tau) for gaps of g < G steps
     post_base: np.ndarray      # int64[J]: ... of its postsynaptic neuron 0 in post_tr
     mon_idx: np.ndarray        # int64[M]: synapses recorded by weight monitors
     mon_every: np.ndarray      # int64[1]: steps between weight samples
@@ -60,10 +62,10 @@ class PlasticState(NamedTuple):
     w: np.ndarray              # float64[S]: weights (signed), the projections' live arrays
     pre_tr: np.ndarray         # float64[NP, 2]: traces of each presynaptic neuron of each
                                # projection (pair: K+; triplet: r1, r2; Tsodyks-Markram: u, x)
-    pre_last: np.ndarray       # float64[NP]: the time they were last brought up to date (s)
+    pre_last: np.ndarray       # int64[NP]: the step they were last brought up to date at
     post_tr: np.ndarray        # float64[NQ, 2]: traces of each postsynaptic neuron (pair:
                                # K-; triplet: o1, o2)
-    post_last: np.ndarray      # float64[NQ]
+    post_last: np.ndarray      # int64[NQ]
     hist: np.ndarray           # int32[D, n_nodes]: spikes of step s at hist[s % D]
     hist_n: np.ndarray         # int64[D]
     updates: np.ndarray        # int64[J]: plasticity updates (weight or efficacy changes)
@@ -100,19 +102,27 @@ def _pow(x, mu):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _bring(tr, last, r, t, tau0, tau1):
-    """Traces of row r decayed exactly to time t (once per row and time: later calls at the
-    same t find them up to date). tau1 <= 0: the second trace does not decay."""
-    gap = t - last[r]
-    if gap != 0.0:
-        tr[r, 0] *= math.exp(-gap / tau0)
-        if tau1 > 0.0:
-            tr[r, 1] *= math.exp(-gap / tau1)
-        last[r] = t
+def _factor(pc, j, c, gap, dt):
+    """exp(-(gap dt) / tau_c): from the table below G steps (no exp in the step loop)."""
+    if gap < pc.decay.shape[2]:
+        return pc.decay[j, c, gap]
+    return math.exp(-(gap * dt) / pc.taus[j, c])
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _pre_events(pc, ps, st, j, i, t, step, n_slots, inc):
+def _bring(pc, tr, last, r, step, j, c0, c1, dt):
+    """Traces of row r (time constants c0, c1 of projection j; c1 < 0: one trace) decayed
+    exactly to ``step`` (once per row and step: later calls find them up to date)."""
+    gap = step - last[r]
+    if gap != 0:
+        tr[r, 0] *= _factor(pc, j, c0, gap, dt)
+        if c1 >= 0:
+            tr[r, 1] *= _factor(pc, j, c1, gap, dt)
+        last[r] = step
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _pre_events(pc, ps, st, j, i, dt, step, n_slots, inc):
     """A spike of presynaptic neuron i of projection j reaches its synapses at time t
     (``inc``: then count it in the neuron's traces; else :func:`_count_spike` does)."""
     rule = pc.rule[j]
@@ -124,10 +134,10 @@ def _pre_events(pc, ps, st, j, i, t, step, n_slots, inc):
     lo, hi = pc.pre_ptr[base], pc.pre_ptr[base + 1]
     ps.updates[j] += hi - lo
     if rule == RULE_TM:                 # the efficacy of the neuron's release, every synapse
-        gap = t - ps.pre_last[a]
-        ps.pre_last[a] = t
-        u = ps.pre_tr[a, 0] * math.exp(-gap / p[2]) if p[2] > 0.0 else 0.0
-        x = 1.0 + (ps.pre_tr[a, 1] - 1.0) * math.exp(-gap / p[1])
+        gap = step - ps.pre_last[a]
+        ps.pre_last[a] = step
+        u = ps.pre_tr[a, 0] * _factor(pc, j, 0, gap, dt) if p[2] > 0.0 else 0.0
+        x = 1.0 + (ps.pre_tr[a, 1] - 1.0) * _factor(pc, j, 1, gap, dt)
         u = u + p[0] * (1.0 - u)
         r = u * x
         ps.pre_tr[a, 0] = u
@@ -140,9 +150,9 @@ def _pre_events(pc, ps, st, j, i, t, step, n_slots, inc):
     dendritic = pc.dendritic[j] != 0
     triplet = rule == RULE_TRIPLET
     if triplet:
-        _bring(ps.pre_tr, ps.pre_last, a, t, p[5], p[7])
+        _bring(pc, ps.pre_tr, ps.pre_last, a, step, j, 0, 1, dt)
     else:
-        _bring(ps.pre_tr, ps.pre_last, a, t, p[3], 0.0)
+        _bring(pc, ps.pre_tr, ps.pre_last, a, step, j, 0, -1, dt)
     for q in range(lo, hi):
         k = pc.by_pre[q]
         tgt = pc.target[k]
@@ -151,10 +161,10 @@ def _pre_events(pc, ps, st, j, i, t, step, n_slots, inc):
         b = pc.post_base[j] + tgt - pc.post_lo[j]
         m = sgn * ps.w[k]
         if triplet:
-            _bring(ps.post_tr, ps.post_last, b, t, p[6], p[8])
+            _bring(pc, ps.post_tr, ps.post_last, b, step, j, 2, 3, dt)
             m = min(max(m - ps.post_tr[b, 0] * (p[3] + p[4] * ps.pre_tr[a, 1]), 0.0), w_max)
         else:
-            _bring(ps.post_tr, ps.post_last, b, t, p[4], 0.0)
+            _bring(pc, ps.post_tr, ps.post_last, b, step, j, 1, -1, dt)
             wn = m / w_max - p[2] * p[1] * _pow(m / w_max, p[6]) * ps.post_tr[b, 0]
             m = wn * w_max if wn > 0.0 else 0.0
         ps.w[k] = sgn * m
@@ -175,7 +185,7 @@ def _count_spike(tr, r, triplet, nearest):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _post_events(pc, ps, j, i, t, inc):
+def _post_events(pc, ps, j, i, dt, step, inc):
     """A spike of postsynaptic neuron i of projection j reaches its synapses at time t."""
     rule = pc.rule[j]
     sgn = -1.0 if pc.inh[j] != 0 else 1.0
@@ -187,18 +197,18 @@ def _post_events(pc, ps, j, i, t, inc):
     ps.updates[j] += hi - lo
     triplet = rule == RULE_TRIPLET
     if triplet:
-        _bring(ps.post_tr, ps.post_last, b, t, p[6], p[8])
+        _bring(pc, ps.post_tr, ps.post_last, b, step, j, 2, 3, dt)
     else:
-        _bring(ps.post_tr, ps.post_last, b, t, p[4], 0.0)
+        _bring(pc, ps.post_tr, ps.post_last, b, step, j, 1, -1, dt)
     for q in range(lo, hi):
         k = pc.by_post[q]
         a = pc.pre_base[j] + pc.source[k] - pc.pre_lo[j]
         m = sgn * ps.w[k]
         if triplet:
-            _bring(ps.pre_tr, ps.pre_last, a, t, p[5], p[7])
+            _bring(pc, ps.pre_tr, ps.pre_last, a, step, j, 0, 1, dt)
             m = min(max(m + ps.pre_tr[a, 0] * (p[1] + p[2] * ps.post_tr[b, 1]), 0.0), w_max)
         else:
-            _bring(ps.pre_tr, ps.pre_last, a, t, p[3], 0.0)
+            _bring(pc, ps.pre_tr, ps.pre_last, a, step, j, 0, -1, dt)
             wn = m / w_max + p[1] * _pow(1.0 - m / w_max, p[5]) * ps.pre_tr[a, 0]
             m = wn * w_max if wn < 1.0 else w_max
         ps.w[k] = sgn * m
@@ -220,28 +230,27 @@ def plastic_step(pc, ps, st, fired, nf, step, dt, n_slots):
     for f in range(nf):
         ps.hist[slot, f] = fired[f]
     ps.hist_n[slot] = nf
-    t = step * dt
     for j in range(pc.rule.shape[0]):
         d = pc.delay[j]
         if pc.dendritic[j] != 0 and pc.rule[j] != RULE_TM:
-            _dendritic(pc, ps, st, j, d, step, t, n_slots, n_hist)
+            _dendritic(pc, ps, st, j, d, step, dt, n_slots, n_hist)
             continue
         if step - d >= 0:                       # Brian2: presynaptic events, then post
             s = (step - d) % n_hist
             for f in range(ps.hist_n[s]):
                 i = ps.hist[s, f] - pc.pre_lo[j]
                 if 0 <= i < pc.n_pre[j]:
-                    _pre_events(pc, ps, st, j, i, t, step, n_slots, True)
+                    _pre_events(pc, ps, st, j, i, dt, step, n_slots, True)
         if pc.rule[j] == RULE_TM:
             continue
         for f in range(ps.hist_n[slot]):
             i = ps.hist[slot, f] - pc.post_lo[j]
             if 0 <= i < pc.n_post[j]:
-                _post_events(pc, ps, j, i, t, True)
+                _post_events(pc, ps, j, i, dt, step, True)
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _dendritic(pc, ps, st, j, d, step, t, n_slots, n_hist):
+def _dendritic(pc, ps, st, j, d, step, dt, n_slots, n_hist):
     """NEST's order at the synapse for a step: the postsynaptic spikes that reach it now
     (those of step - d) facilitate with K+ of the earlier presynaptic spikes, the
     presynaptic spikes of this step depress with K- of the earlier postsynaptic spikes (a
@@ -255,11 +264,11 @@ def _dendritic(pc, ps, st, j, d, step, t, n_slots, n_hist):
         for f in range(ps.hist_n[s]):
             i = ps.hist[s, f] - pc.post_lo[j]
             if 0 <= i < pc.n_post[j]:
-                _post_events(pc, ps, j, i, t, False)
+                _post_events(pc, ps, j, i, dt, step, False)
     for f in range(ps.hist_n[now]):
         i = ps.hist[now, f] - pc.pre_lo[j]
         if 0 <= i < pc.n_pre[j]:
-            _pre_events(pc, ps, st, j, i, t, step, n_slots, False)
+            _pre_events(pc, ps, st, j, i, dt, step, n_slots, False)
     if step - d >= 0:
         s = (step - d) % n_hist
         for f in range(ps.hist_n[s]):
