@@ -76,9 +76,9 @@ def brian2_prepare(args, prefix):
     Returns (brian2 module, state dict with the timers and paths)."""
     t_proc = time.perf_counter()
     import brian2 as b2
-    b2.seed(args.seed)
     workdir = tempfile.mkdtemp(prefix=prefix)
     b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
+    b2.seed(args.seed)       # after set_device: only then does the seed reach the binary
     omp = 0 if args.threads <= 1 else args.threads
     b2.prefs.devices.cpp_standalone.openmp_threads = omp
     rss_file = os.path.join(workdir, "binary_maxrss_kb")
