@@ -330,6 +330,15 @@ def threshold_block(v, until, a, offset, step, C, jo, h, nest, fired, nf):
                 above += v[n] >= r[n]
     if above == 0:
         return nf
+    if h == 0 and not has_a:            # one threshold: a plain scan (the common case)
+        th0 = C[V_TH, jo]
+        for n in range(m):
+            vn = v[n]
+            if vn >= th0:
+                if (vn > th0 or nest) and step >= until[n]:
+                    fired[nf] = offset + n
+                    nf += 1
+        return nf
     for n in range(m):
         th = C[V_TH, jo + n * h]
         if has_a:
