@@ -55,6 +55,7 @@ def build_plastic(projs, start, n_nodes, dt):
     rows = dict(rule=[], dendritic=[], pre_lo=[], n_pre=[], post_lo=[], n_post=[], delay=[],
                 inh=[], par=[], pre_off=[], post_off=[], pre_base=[], post_base=[])
     pre_ptr, post_ptr, by_pre, by_post, target, source, weights = [], [], [], [], [], [], []
+    post_src, pre_tgt = [], []
     s0 = p0 = q0 = pb = qb = 0
     for proj in projs:
         rule = proj.plasticity
@@ -63,11 +64,13 @@ def build_plastic(projs, start, n_nodes, dt):
         ptr, order = _csr(pre, proj.pre.n)
         pre_ptr.append(ptr + s0)
         by_pre.append(order + s0)
+        pre_tgt.append(post[order] + start[proj.post])
         ptr, order = _csr(post, proj.post.n)
         post_ptr.append(ptr + s0)
         by_post.append(order + s0)
         target.append(post + start[proj.post])
         source.append(pre + start[proj.pre])
+        post_src.append(pre[order] + pb)         # order: this projection's by_post
         weights.append(w)
         par = np.zeros(PAR_SIZE)
         par[:len(rule.params())] = rule.params()
@@ -92,7 +95,8 @@ def build_plastic(projs, start, n_nodes, dt):
                      par=np.array(rows["par"], np.float64), pre_ptr=cat(pre_ptr),
                      pre_off=i64(rows["pre_off"]), by_pre=cat(by_pre), post_ptr=cat(post_ptr),
                      post_off=i64(rows["post_off"]), by_post=cat(by_post), target=cat(target),
-                     source=cat(source), pre_base=i64(rows["pre_base"]),
+                     source=cat(source), post_src=cat(post_src), pre_tgt=cat(pre_tgt),
+                     pre_base=i64(rows["pre_base"]),
                      post_base=i64(rows["post_base"]),
                      taus=np.array([trace_taus(p.plasticity) for p in projs], np.float64),
                      decay=np.array([decay_table(trace_taus(p.plasticity), dt)

@@ -50,6 +50,9 @@ class PlasticConn(NamedTuple):
     by_post: np.ndarray        # int64[S]
     target: np.ndarray         # int64[S]: LIF index of each synapse's target
     source: np.ndarray         # int64[S]: node index of each synapse's source
+    post_src: np.ndarray       # int64[S]: pre_tr row of the source of by_post[q] (read in
+                               # by_post order: one random read fewer per postsynaptic event)
+    pre_tgt: np.ndarray        # int64[S]: target of by_pre[q] (likewise, by_pre order)
     pre_base: np.ndarray       # int64[J]: row of projection j's presynaptic neuron 0 in pre_tr
     taus: np.ndarray           # float64[J, 4]: time constants of the traces (s; 0: none)
     decay: np.ndarray          # float64[J, 4, G]: exp(-(g dt)/tau) for gaps of g < G steps
@@ -144,7 +147,7 @@ def _pre_events(pc, ps, st, j, i, dt, step, n_slots, inc):
         ps.pre_tr[a, 1] = x - r
         for q in range(lo, hi):
             k = pc.by_pre[q]
-            _deliver(st, pc.target[k], ps.w[k] * r, inh, step, 0, n_slots)
+            _deliver(st, pc.pre_tgt[q], ps.w[k] * r, inh, step, 0, n_slots)
         return
     w_max = p[0]
     dendritic = pc.dendritic[j] != 0
@@ -155,7 +158,7 @@ def _pre_events(pc, ps, st, j, i, dt, step, n_slots, inc):
         _bring(pc, ps.pre_tr, ps.pre_last, a, step, j, 0, -1, dt)
     for q in range(lo, hi):
         k = pc.by_pre[q]
-        tgt = pc.target[k]
+        tgt = pc.pre_tgt[q]
         if not dendritic:               # Brian2: the current with the weight before
             _deliver(st, tgt, ps.w[k], inh, step, 0, n_slots)
         b = pc.post_base[j] + tgt - pc.post_lo[j]
@@ -202,7 +205,7 @@ def _post_events(pc, ps, j, i, dt, step, inc):
         _bring(pc, ps.post_tr, ps.post_last, b, step, j, 1, -1, dt)
     for q in range(lo, hi):
         k = pc.by_post[q]
-        a = pc.pre_base[j] + pc.source[k] - pc.pre_lo[j]
+        a = pc.post_src[q]
         m = sgn * ps.w[k]
         if triplet:
             _bring(pc, ps.pre_tr, ps.pre_last, a, step, j, 0, 1, dt)
