@@ -23,6 +23,8 @@ Quantities are SI numbers or strings with a unit of :mod:`neurosim.units` (``"20
                               # {file = "w.npz", key = "W"} (paths relative to the file)
     delay = "0 ms"
     synapse = {crossbar = {device = "rram_hfox", adc_bits = 8}}   # optional
+    plasticity = {rule = "stdp", w_max = "1 mV", lam = 0.01}   # optional: "stdp",
+                              # "triplet" or "tsodyks_markram" and the rule's arguments
 
     [monitors]
     spikes = ["exc", "inh"]   # or "all"
@@ -60,7 +62,7 @@ NETWORK_KEYS = {"dt": 1e-4, "duration": 1.0, "seed": None, "dtype": "float64",
                 "backend": "numba", "threads": 1}
 CONNECTION_KEYS = ("pre", "post", "weight", "delay", "p", "indegree", "outdegree", "total",
                    "one_to_one", "pairs", "autapses", "multapses", "name", "weight_exp",
-                   "num_weight_bits", "sign_mode", "synapse")
+                   "num_weight_bits", "sign_mode", "synapse", "plasticity")
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)?\s*$")
 
 
@@ -194,6 +196,17 @@ def _unit_string(v, where):
 
 
 _DISTRIBUTIONS = ("normal", "uniform", "lognormal")
+
+
+def _plasticity_rule(v, where):
+    """``{rule = "stdp" | "triplet" | "tsodyks_markram", <the rule's arguments>}``."""
+    from .plasticity import STDP, TripletSTDP, TsodyksMarkram
+    rules = {"stdp": STDP, "triplet": TripletSTDP, "tsodyks_markram": TsodyksMarkram}
+    if not isinstance(v, dict) or v.get("rule") not in rules:
+        raise NetworkFileError(f"{where}: must be a table with rule = one of "
+                               + ", ".join(repr(r) for r in rules) + f", got {v!r}")
+    args = {k: _unit_string(x, f"{where} {k}") for k, x in v.items() if k != "rule"}
+    return _call(rules[v["rule"]], args, where)
 
 
 def _distribution(v, where):
@@ -367,6 +380,9 @@ def load_network(path, **overrides):
                        if isinstance(v, list) else _unit_string(v, f"{where} synapse {k}"))
                    for k, v in syn["crossbar"].items()}
             kwargs["synapse"] = _call(Crossbar, xkw, f"{where} synapse")
+        rule = spec.pop("plasticity", None)
+        if rule is not None:
+            kwargs["plasticity"] = _plasticity_rule(rule, f"{where} plasticity")
         for k, v in spec.items():
             if k in ("weight", "delay") and isinstance(v, dict) and set(v) & set(_DISTRIBUTIONS):
                 kwargs[k] = _distribution(v, f"{where} {k}")

@@ -76,6 +76,12 @@ def _set(obj, name, value):
     object.__setattr__(obj, name, value)
 
 
+def _weight_like(value):
+    """A value in weight units (V or S, by the target): a quantity of either is accepted,
+    as a plain SI float."""
+    return float(value) if isinstance(value, float) else value
+
+
 @dataclass(frozen=True)
 class STDP(Rule):
     """Pair-based STDP with traces (see the module docstring).
@@ -110,7 +116,7 @@ class STDP(Rule):
     n_traces = 2
 
     def __post_init__(self):
-        _set(self, "w_max", check_positive("w_max", self.w_max))
+        _set(self, "w_max", check_positive("w_max", _weight_like(self.w_max)))
         for key in ("lam", "alpha", "mu_plus", "mu_minus"):
             _set(self, key, check_nonnegative(key, getattr(self, key)))
         for key in ("tau_plus", "tau_minus"):
@@ -150,9 +156,9 @@ class TripletSTDP(Rule):
     n_traces = 4
 
     def __post_init__(self):
-        _set(self, "w_max", check_positive("w_max", self.w_max))
+        _set(self, "w_max", check_positive("w_max", _weight_like(self.w_max)))
         for key in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
-            _set(self, key, check_nonnegative(key, getattr(self, key)))
+            _set(self, key, check_nonnegative(key, _weight_like(getattr(self, key))))
         for key in ("tau_plus", "tau_minus", "tau_x", "tau_y"):
             _set(self, key, check_positive(key, getattr(self, key), "s"))
 

@@ -208,3 +208,48 @@ def test_results_file_holds_learned_weights_and_weight_traces(tmp_path):
     trace = res.state[(exc.name, "weight")]
     np.testing.assert_array_equal(trace.values, wm.values)
     np.testing.assert_array_equal(trace.indices, [1, 2])
+
+
+def test_network_file_plasticity(tmp_path):
+    from neurosim.netfile import NetworkFileError, load_network
+    text = '''
+[network]
+dt = "0.1 ms"
+seed = 1
+duration = "50 ms"
+
+[populations.src]
+model = "poisson"
+n = 200
+rate = "80 Hz"
+
+[populations.out]
+model = "lif"
+n = 3
+tau_m = "10 ms"
+tau_syn = "5 ms"
+v_rest = "-70 mV"
+v_th = "-54 mV"
+v_reset = "-60 mV"
+
+[[connections]]
+pre = "src"
+post = "out"
+weight = "0.5 mV"
+p = 0.8
+plasticity = {rule = "stdp", w_max = "1 mV", lam = 0.02, pairing = "nearest"}
+'''
+    path = tmp_path / "net.toml"
+    path.write_text(text)
+    nf = load_network(path)
+    proj = nf.net.projections[0]
+    assert isinstance(proj.plasticity, STDP) and proj.plasticity.w_max == pytest.approx(1 * mV)
+    assert proj.plasticity.pairing == "nearest"
+    nf.net.run(nf.duration)
+    assert not np.all(proj.weight == 0.5 * mV)
+    path.write_text(text.replace('rule = "stdp"', 'rule = "hebb"'))
+    with pytest.raises(NetworkFileError, match="plasticity: must be a table with rule = one"):
+        load_network(path)
+    path.write_text(text.replace('lam = 0.02', 'lam = -1'))
+    with pytest.raises((NetworkFileError, ParameterError), match="lam must be >= 0"):
+        load_network(path)
