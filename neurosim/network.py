@@ -33,7 +33,7 @@ from . import memory, rules
 from .random import Distribution
 from .validation import (
     InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
-    check_less, check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
+    check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
     check_finite, check_finite_array, int_per_neuron, warn_implausible, _user_stacklevel,
 )
 
