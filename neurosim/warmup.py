@@ -1,7 +1,8 @@
 """Compile the engine's kernels into Numba's on-disk cache ahead of the first real run.
 
     python -m neurosim.warmup          # the kernels of the README's Quick start
-    python -m neurosim.warmup --all    # also float32, threads=2, crossbars, Loihi fixed point
+    python -m neurosim.warmup --all    # also float32, threads=2, crossbars, plasticity,
+                                       # Loihi fixed point
 
 ``make`` set-up runs the first form, so the Quick start after ``make demo`` / ``make test``
 loads its kernels from the cache (under a second) instead of compiling them (tens of
@@ -23,7 +24,7 @@ import numpy as np
 __all__ = ["VARIANTS", "warm"]
 
 
-def _quickstart(dtype="float64", threads=1, crossbar=False):
+def _quickstart(dtype="float64", threads=1, crossbar=False, plastic=False):
     """A network with every element of the Quick start (spike source, Poisson source,
     delays, p and indegree connections, monitors): what its run compiles."""
     import neurosim as ns
@@ -40,6 +41,10 @@ def _quickstart(dtype="float64", threads=1, crossbar=False):
     if crossbar:
         from neurosim.crossbar import Crossbar
         net.connect(inp, exc, weight=np.full((4, 6), 1 * mV), synapse=Crossbar())
+    if plastic:
+        from neurosim.plasticity import STDP
+        proj = net.connect(noise, exc, weight=0.5 * mV, p=0.5, plasticity=STDP(w_max=1 * mV))
+        net.weight_monitor(proj, indices=[0])
     net.spike_monitor(exc)
     net.state_monitor(exc, "v", indices=[0, 1])
     return net
@@ -65,6 +70,8 @@ VARIANTS = {
     "threads": ("float64, threads=2 (the parallel kernel)", lambda: _quickstart(threads=2)),
     "crossbar": ("float64, one thread, crossbar synapses",
                  lambda: _quickstart(crossbar=True)),
+    "plastic": ("float64, one thread, plastic synapses (neurosim.plasticity)",
+                lambda: _quickstart(plastic=True)),
     "fixed": ("Loihi fixed point (loihi_lif)", _fixed_point),
 }
 
