@@ -18,9 +18,11 @@ Input spikes count as synaptic events of the drive (``net.counts().projections[n
 which the energy estimates charge as any other.
 """
 
+import math
+
 import numpy as np
 
-from .engine.poisson import PTRS_ABOVE, Drives, DriveState, cdf_table
+from .engine.poisson import GUIDE, PTRS_ABOVE, Drives, DriveState, cdf_table
 from .validation import Sealed, check_dimension, check_finite, fail, per_neuron, \
     steps_on_grid, warn_implausible
 
@@ -87,6 +89,25 @@ def table_of(lam, exp_neg_lam):
     return cdf_table(float(lam[0]), float(exp_neg_lam[0]))
 
 
+#: Room for one drive's count table: the longest (lam just below PTRS_ABOVE) and its +inf.
+CDF_SLOT = int(math.ceil(60 + 10 * PTRS_ABOVE)) + 2
+
+
+def set_table(dv, d, lam, exp_neg_lam):
+    """Drive d's count table into its fixed slot of ``dv`` (at the build, and again when
+    its rate changes between runs), or none when its targets' lam differ."""
+    t = table_of(lam, exp_neg_lam)
+    if t is None:
+        dv.cdf_off[d] = -1
+        return
+    cdf, guide = t
+    c0, g0 = d * CDF_SLOT, d * (GUIDE + 1)
+    dv.cdf[c0:c0 + CDF_SLOT] = np.inf
+    dv.cdf[c0:c0 + cdf.size] = cdf
+    dv.guide[g0:g0 + guide.size] = guide
+    dv.cdf_off[d], dv.guide_off[d] = c0, g0
+
+
 def lower_drives(drives, start, n_parts, seed_of):
     """Drives and their fresh DriveState: ``start`` maps populations to their first LIF
     index, ``seed_of(k)`` is the random seed of drive k."""
@@ -96,23 +117,16 @@ def lower_drives(drives, start, n_parts, seed_of):
         off[1:] = np.cumsum(n)[:-1]
     parts = [lambdas(d, d.net.dt) for d in drives]
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
-    tables = [table_of(lam, e) for lam, e in parts]
-    cdf_off, guide_off, cdfs, guides, pos, gpos = [], [], [], [], 0, 0
-    for t in tables:
-        cdf_off.append(pos if t else -1)
-        guide_off.append(gpos if t else -1)
-        if t:
-            cdfs.append(t[0])
-            guides.append(t[1])
-            pos += t[0].size
-            gpos += t[1].size
+    k = len(drives)
     dv = Drives(start=np.array([start[d.post] for d in drives], np.int64), n=n, off=off,
                 lam=cat([p[0] for p in parts]), exp_neg_lam=cat([p[1] for p in parts]),
                 weight=np.array([d.weight for d in drives], np.float64),
                 delay=np.array([d.delay_steps for d in drives], np.int64),
-                cdf_off=np.array(cdf_off, np.int64), cdf=cat(cdfs),
-                guide_off=np.array(guide_off, np.int64),
-                guide=np.concatenate(guides) if guides else np.zeros(0, np.int64))
+                cdf_off=np.full(k, -1, np.int64), cdf=np.full(k * CDF_SLOT, np.inf),
+                guide_off=np.full(k, -1, np.int64),
+                guide=np.zeros(k * (GUIDE + 1), np.int64))
+    for d, (lam, e) in enumerate(parts):
+        set_table(dv, d, lam, e)
     rng = [np.random.SeedSequence(seed_of(k)).generate_state(d.n, np.uint64)
            for k, d in enumerate(drives)]
     ds = DriveState(rng=np.concatenate(rng) if rng else np.zeros(0, np.uint64),

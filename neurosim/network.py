@@ -363,7 +363,8 @@ class Network(Sealed):
         off = int(dv.off[k])
         dv.lam[off:off + drive.n] = lam
         dv.exp_neg_lam[off:off + drive.n] = e
-        dv.cdf_off[k] = -1         # its count table no longer holds: draw by inversion
+        from .drives import set_table
+        set_table(dv, k, dv.lam[off:off + drive.n], dv.exp_neg_lam[off:off + drive.n])
 
     def _poisson_rates(self, rate, n):
         r = per_neuron("rate", rate, n, "Hz")
