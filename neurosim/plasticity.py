@@ -62,14 +62,9 @@ __all__ = ["STDP", "TripletSTDP", "TsodyksMarkram", "RULES", "Rule"]
 
 
 class Rule:
-    """Base of the plasticity rules: ``code`` (engine.plastic), ``params()`` (the engine's
-    parameter vector) and ``n_traces``."""
-    code = 0
-    n_traces = 0
-    learns = True           # changes weights (the short-term rule changes efficacy only)
-
-    def params(self):
-        raise NotImplementedError
+    """Base of the plasticity rules (what ``connect(plasticity=...)`` accepts). Each rule
+    has a ``code`` (the engine's RULE_* in :mod:`neurosim.engine.plastic`) and ``params()``,
+    the engine's parameter vector."""
 
 
 def _set(obj, name, value):
@@ -113,7 +108,6 @@ class STDP(Rule):
     pairing: str = "all"
     delay_split: str = "axonal"
     code = 1
-    n_traces = 2
 
     def __post_init__(self):
         _set(self, "w_max", check_positive("w_max", _weight_like(self.w_max)))
@@ -153,7 +147,6 @@ class TripletSTDP(Rule):
     tau_x: float = 101e-3
     tau_y: float = 125e-3
     code = 2
-    n_traces = 4
 
     def __post_init__(self):
         _set(self, "w_max", check_positive("w_max", _weight_like(self.w_max)))
@@ -184,8 +177,6 @@ class TsodyksMarkram(Rule):
     tau_rec: float = 800e-3
     tau_facil: float = 0.0
     code = 3
-    n_traces = 2
-    learns = False
 
     def __post_init__(self):
         u = check_finite("U", self.U)
