@@ -156,11 +156,14 @@ class NumbaRunner:
         when the plan has none (the kernel variant without the crossbar stage), then the
         Poisson drives, or (None, None) likewise, then the plastic projections likewise,
         then ref_until for networks above HOLD_MAX_NEURONS (the variant that blends
-        refractory neurons), else None."""
+        refractory neurons), else None, then the model codes when a population is off the
+        fast path (engine.neurons), else None."""
         xc = self.plan.xbar
         pc = getattr(self.plan, "plastic", None)
+        models = self.plan.params.code
         drives = (self.plan.drives, self.dstate, pc, self.pstate if pc is not None else None,
-                  self.state.ref_until if self.plan.n_lif > _lif.HOLD_MAX_NEURONS else None)
+                  self.state.ref_until if self.plan.n_lif > _lif.HOLD_MAX_NEURONS else None,
+                  models if models.size and models.max() > 0 else None)
         if xc is None or xc.pre_lo.shape[0] == 0:
             return (None, None) + drives
         return (xc, self.xstate) + drives

@@ -376,7 +376,7 @@ def _shared_bias(prm, st):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0, ut):
+def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0, ut, gm):
     """Groups + thresholds for LIF neurons a..b-1 (every population they overlap).
 
     ``use_ring``: ring slot ``slot`` holds inputs (added to the currents and cleared).
@@ -390,7 +390,7 @@ def _integrate(prm, st, step, slot, use_ring, fired, a, b, b0, ut):
         hi = min(b, prm.pop_start[p + 1])
         if lo >= hi:
             continue
-        if prm.code[p] != CODE_FAST:
+        if gm is not None and prm.code[p] != CODE_FAST:
             for s in range(lo, hi, _BLOCK):
                 nf = _integrate_generic(prm, st, p, s, min(s + _BLOCK, hi), step, slot,
                                         use_ring, fired, nf)
@@ -540,7 +540,7 @@ def _deliver(conn, q, st, step, n_slots, fired, nf, bounds):
 
 @njit(**STEP_JIT_OPTIONS)
 def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, n_spk, idx,
-                      m):
+                      m, gm):
     """Resets and recording of this step's spikes; a neuron that will be refractory at the
     next step joins the list ``idx`` (of ``m``). Returns (spikes recorded, m)."""
     p = 0
@@ -551,7 +551,7 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
         if node < n_lif:
             while node >= prm.pop_start[p + 1]:  # LIF spikes come in ascending order
                 p += 1
-            if prm.code[p] != CODE_FAST:
+            if gm is not None and prm.code[p] != CODE_FAST:
                 base = prm.pop_start[p]
                 npop = prm.pop_start[p + 1] - base
                 w0, w1 = _row(prm.x_w[p], 0, npop)
@@ -623,7 +623,7 @@ def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif, plastic):
 
 
 @njit(**JIT_OPTIONS)
-def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0, n_steps,
+def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_steps,
             max_rec_per_step, spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1`` on one thread.
 
@@ -638,7 +638,9 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0, n_steps,
     ``dv``/``ds``: the Poisson drives (:mod:`.poisson`), or None likewise; their input
     spikes are delivered after the crossbars.
     ``pc``/``ps``: the plastic projections (:mod:`.plastic`), or None likewise; their
-    stage runs last in the synapses slot.
+    stage runs last in the synapses slot. ``gm``: anything but None when some population
+    runs a model of :mod:`.neurons` (off the fast path); None compiles a variant without
+    that code (the plain CUBA loop as before the models existed).
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
@@ -659,7 +661,7 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0, n_steps,
         if ut is None:
             m = _hold(st, step, idx, held, m)
         nf = _integrate(prm, st, step, slot, use_ring, st.fired, np.int64(0), n_lif,
-                        b0, ut)
+                        b0, ut, gm)
         if ut is None:
             _put_back(st, idx, held, m)
         nf = _after_integrate(src, st, step, slot, st.fired, nf)
@@ -673,12 +675,12 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0, n_steps,
         if pc is not None:
             plastic_step(pc, ps, st, st.fired, nf, step, prm.dt, n_slots)
         n_spk, m = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step,
-                                     spk_node, n_spk, idx, m)
+                                     spk_node, n_spk, idx, m, gm)
     return n_steps, n_spk
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0, n_steps,
+def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_steps,
                      max_rec_per_step, spk_step, spk_node, rec_buf):
     """As :func:`advance`, with one thread per partition of the target neurons.
 
@@ -708,7 +710,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0,
             m = _hold(st, step, idx, held, m)
         for q in prange(counts.shape[0]):
             counts[q] = _integrate(prm, st, step, slot, use_ring, st.fired, part[q],
-                                   part[q + 1], b0, ut)
+                                   part[q + 1], b0, ut, gm)
         if ut is None:
             _put_back(st, idx, held, m)
         nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
@@ -723,5 +725,5 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, step0,
         if pc is not None:
             plastic_step(pc, ps, st, st.fired, nf, step, prm.dt, n_slots)
         n_spk, m = _reset_and_record(prm, st, rec, step, st.fired, nf, n_lif, spk_step,
-                                     spk_node, n_spk, idx, m)
+                                     spk_node, n_spk, idx, m, gm)
     return n_steps, n_spk
