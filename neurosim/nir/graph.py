@@ -231,8 +231,11 @@ def linear_op(name, node, in_shape, dt):
 
 
 # ------------------------------------------------------------------ 4. recurrent edges
-def recurrent_edges(names, edges, inputs):
-    """The edges that close a cycle and get one step of latency (module docstring)."""
+def recurrent_edges(names, edges, inputs, delay_nodes=()):
+    """``(latency, order_skip)``: the edges that close a cycle and get one step of latency
+    (module docstring), and the edges to leave out when ordering the nodes. A Delay node
+    whose delays are all >= 1 step breaks the cycles through it already: the edges into it
+    are not given latency, and the edges out of it are left out of the ordering."""
     succ = defaultdict(list)
     for s, d in edges:
         succ[s].append(d)
@@ -246,10 +249,18 @@ def recurrent_edges(names, edges, inputs):
             if dist[d] == np.inf:
                 dist[d] = dist[n] + 1
                 queue.append(d)
-    comp = _scc(names, succ)
+    full = _scc(names, succ)
+    delayed = {(s, d) for s, d in edges if d in delay_nodes}
+    undelayed = defaultdict(list)
+    for s, d in edges:
+        if (s, d) not in delayed:
+            undelayed[s].append(d)
+    comp = _scc(names, undelayed)
     rank = {n: (dist[n], n) for n in names}
-    return {(s, d) for s, d in edges
-            if comp[s] == comp[d] and (s == d or rank[d] <= rank[s])}
+    latency = {(s, d) for s, d in edges if (s, d) not in delayed
+               and comp[s] == comp[d] and (s == d or rank[d] <= rank[s])}
+    skip = latency | {(s, d) for s, d in edges if s in delay_nodes and full[s] == full[d]}
+    return latency, skip
 
 
 def _scc(names, succ):
@@ -339,8 +350,10 @@ def lower(graph, dt):
                                                                     "NIRGraph"})) + ")")
     if not ins:
         raise NIRError("the graph has no Input node")
-    rec = recurrent_edges(list(nodes), edges, ins)
-    order = _topo(list(nodes), edges, rec)
+    delay_nodes = {n for n, node in nodes.items() if isinstance(node, nir.Delay)
+                   and np.min(np.asarray(node.delay, dtype=np.float64)) >= dt * (1 - 1e-9)}
+    rec, skip = recurrent_edges(list(nodes), edges, ins, delay_nodes)
+    order = _topo(list(nodes), edges, skip)
     preds = defaultdict(list)
     for s, d in edges:
         preds[d].append(s)
