@@ -12,6 +12,7 @@ Quick start::
 """
 
 from . import convert, energy, hardware, loihi, nets, random, rules, units
+from .layered import LayerNetwork
 from .counters import Counts, CountMonitor
 from .monitors import SpikeMonitor, StateMonitor
 from .network import InsufficientMemoryError, Network, NetworkError
@@ -32,4 +33,13 @@ __all__ = [
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",
     "hardware", "__version__", "load_results", "save_results", "Results", "load_network",
     "NetworkFileError", "UnitWarning", "abstract_units", "random", "rules", "nets",
+    "LayerNetwork", "nir",
 ]
+
+
+def __getattr__(name):
+    """``ns.nir`` is imported on first use (it needs the optional ``nir`` package)."""
+    if name == "nir":
+        import importlib
+        return importlib.import_module(".nir", __name__)
+    raise AttributeError(f"module 'neurosim' has no attribute {name!r}")

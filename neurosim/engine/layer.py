@@ -156,7 +156,7 @@ def _update_pop(pl, st, p, slot, xrow, cnt):
         cnt.active[p] += 1
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def update_level(pl, st, lv, step, xrow, cnt):
     """Update every population of level ``lv`` in step ``step`` (inputs of row ``xrow``)."""
     slot = step % st.ring.shape[0]
@@ -164,7 +164,7 @@ def update_level(pl, st, lv, step, xrow, cnt):
         _update_pop(pl, st, p, slot, xrow, cnt)
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def deliver_level(pl, st, lv, step, cnt):
     """Send the outputs of level ``lv`` through its projections (crossbar ones excepted)."""
     ring, out = st.ring, st.out
@@ -190,7 +190,7 @@ def deliver_level(pl, st, lv, step, cnt):
         cnt.events[q] += ev
 
 
-@njit(**INNER_JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def record_step(st, rec_var, rec_lo, rec_hi, rec_off, buf, k):
     """Copy the recorded variables (0 out, 1 v, 2 i_syn) of this step into row k of buf."""
     for r in range(rec_var.shape[0]):
