@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 # Compile the Quick start's kernels into Numba's cache now (once per environment, again
 # after the engine's sources change), so that the first run of the Quick start loads them.
 $(VENV)/.warm: $(VENV)/.installed $(wildcard neurosim/engine/*.py) neurosim/_config.py
-	$(PY) -m neurosim.warmup
+	$(PY) -m neurosim.warmup quickstart layers
 	touch $@
 
 venv: $(VENV)/.installed $(VENV)/.warm

@@ -1,6 +1,7 @@
 """Compile the engine's kernels into Numba's on-disk cache ahead of the first real run.
 
     python -m neurosim.warmup          # the kernels of the README's Quick start
+    python -m neurosim.warmup layers   # the same-step kernel of NIR graphs
     python -m neurosim.warmup --all    # also float32, threads=2, crossbars, plasticity,
                                        # Loihi fixed point
 
@@ -62,6 +63,22 @@ def _fixed_point():
     return net
 
 
+class _Layered:
+    """A LayerNetwork behind the Network.run(duration, progress) call that warm() makes."""
+
+    def __init__(self, dtype):
+        import neurosim as ns
+        ln = ns.LayerNetwork(dt=1e-3, dtype=dtype)
+        x = ln.input(2)
+        h = ln.neurons("CubaLIF", 3, tau_syn=5e-3, tau_mem=1e-2, v_threshold=0.5)
+        ln.connect(x, h, np.ones((2, 3)))
+        ln.connect(h, h, np.ones((3, 3)), delay=1)
+        self.net, self.dt = ln, ln.dt
+
+    def run(self, duration, progress=False):
+        self.net.run(steps=1, record=[(self.net.populations[1], "v")], progress=progress)
+
+
 #: name -> (what it covers, network factory). "quickstart" is the default.
 VARIANTS = {
     "quickstart": ("float64, one thread, no crossbars (the Quick start, CUBA examples)",
@@ -73,6 +90,8 @@ VARIANTS = {
     "plastic": ("float64, one thread, plastic synapses (neurosim.plasticity)",
                 lambda: _quickstart(plastic=True)),
     "fixed": ("Loihi fixed point (loihi_lif)", _fixed_point),
+    "layers": ("layer networks and NIR graphs (same-step schedule, float64)",
+               lambda: _Layered("float64")),
 }
 
 
