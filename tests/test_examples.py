@@ -85,3 +85,18 @@ def test_stdp_example_song_bimodal(tmp_path, saved_figures, capsys):
     assert h[0] > 2 * middle and h[-1] > 2 * middle                # bimodal
     assert final["mean"] < init["mean"]                            # competition
     assert s["output_rate_last_tenth_hz"] < 0.8 * s["output_rate_first_tenth_hz"]
+
+
+def test_nir_example_imports_runs_crossbars_energy(tmp_path, saved_figures, capsys):
+    """examples/nir.py: a trained graph written as NIR, read back, run, on crossbars, energy
+    bars; the spiking accuracy is near the ANN's and ideal crossbars change nothing much."""
+    import re
+    load_example("nir").main(["--samples", "30", "--steps", "20", "--out", str(tmp_path)])
+    assert {"accuracy.png", "energy.png", "raster.png"} <= set(saved_figures)
+    text = (tmp_path / "report.md").read_text()
+    ann, snn = map(float, re.search(r"ANN test accuracy ([\d.]+); spiking network after 20 "
+                                    r"steps ([\d.]+)", text).groups())
+    ideal, rram = map(float, re.search(r"ideal devices ([\d.]+), default RRAM .*? ([\d.]+)\.",
+                                       text).groups())
+    assert snn >= ann - 0.1 and abs(ideal - snn) <= 0.05 and rram >= snn - 0.15
+    assert "| Loihi |" in text and (tmp_path / "mlp.nir").is_file()
