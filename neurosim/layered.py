@@ -96,6 +96,7 @@ class LayerProjection:
     weights: sp.csr_matrix
     delay: object              # int, or int array aligned with weights.data
     crossbar: object = None
+    initial: np.ndarray = None  # (n_post,) delivered in each of the first `delay` steps
 
     @property
     def n_synapses(self):
@@ -259,11 +260,14 @@ class LayerNetwork(Sealed):
             fail(name, "finite values", a[~np.isfinite(a)][0])
         return a
 
-    def connect(self, pre, post, weight, delay=0, name=None):
+    def connect(self, pre, post, weight, delay=0, name=None, initial=None):
         """Synapses from ``pre`` to ``post``. ``weight``: a (n_pre, n_post) dense array or
         scipy.sparse matrix (exact zeros are no synapse), a scalar (one-to-one; same sizes),
         or a ``(pre_index, post_index, w)`` triple. ``delay``: steps (int >= 0), one per
-        projection or one per synapse of a triple."""
+        projection or one per synapse of a triple. ``initial``: what the projection delivers
+        to ``post`` (n_post values) in each of its first ``delay`` steps, i.e. what its source
+        "sent before step 0" (the bias of a recurrent Affine: snnTorch's ``recurrent(0)``);
+        default nothing."""
         self._check_open("connect")
         for label, pop in (("pre", pre), ("post", post)):
             if not isinstance(pop, LayerPopulation) or pop.net is not self:
@@ -312,8 +316,13 @@ class LayerNetwork(Sealed):
             if not float(delay).is_integer() or delay < 0:
                 fail("delay", "an integer number of steps >= 0", delay)
             d = int(delay)
+        if initial is not None:
+            if np.ndim(d) or d < 1:
+                fail("initial", "only with one delay of >= 1 step", delay)
+            initial = self._per_neuron("initial", initial, post.shape)
         memory.require(m.nnz * 16, f"a projection of {m.nnz:,} synapses", "16 bytes each")
-        proj = LayerProjection(self._name(name, f"{pre.name}->{post.name}#"), pre, post, m, d)
+        proj = LayerProjection(self._name(name, f"{pre.name}->{post.name}#"), pre, post, m, d,
+                               initial=initial)
         self.projections.append(proj)
         return proj
 
@@ -427,8 +436,13 @@ class LayerNetwork(Sealed):
             for p in self._order:
                 if p.model.leaky:
                     v[self._lo[p]:self._lo[p] + p.n] = p.params["v_leak"]
+        ring = np.zeros((self._slots, n), ft)
+        for q in self._projs:
+            if q.initial is not None:
+                lo = self._lo[q.post]
+                ring[:q.delay, lo:lo + q.post.n] += q.initial.astype(ft)
         self._state = eng.LayerState(v=v, isyn=np.zeros(n, ft), zprev=np.zeros(n, np.uint8),
-                                     out=np.zeros(n, ft), ring=np.zeros((self._slots, n), ft))
+                                     out=np.zeros(n, ft), ring=ring)
         self._counts = eng.LayerCounts(nonzero=np.zeros(n, np.int64),
                                        active=np.zeros(len(self._order), np.int64),
                                        events=np.zeros(len(self._projs), np.int64))

@@ -25,9 +25,12 @@ reset                       ``reset="zero"`` (v = v_reset) or ``"subtract"`` (v 
                             (snnTorch's default ``reset_delay=True``)
 initial v                   ``v_init="leak"`` (Norse; = 0 for every snnTorch export) or "zero"
 feed-forward edges          same step: layers in topological order
-recurrent edges             one step later: inside a cycle, an edge to a node that is not
-                            farther from the inputs than its source (nirtorch's rule;
-                            snnTorch's ``recurrent(spk)``); a bias on that path acts from step 0
+recurrent edges             one step later: inside a cycle, an edge to a node nearer to the
+                            inputs than its source, or as near with a name that sorts first
+                            (so one edge of a tie is delayed; nirtorch reads such an input's
+                            previous output, snnTorch ``recurrent(spk)``); what an Affine on
+                            that path gives for zero input (its bias) acts from step 0. A
+                            cycle through a Delay of >= 1 step has the Delay's latency only
 Affine / Conv bias          a constant input of the next layer, every step
 Delay                       ``round(delay / dt)`` steps (must be on the grid)
 several edges into a node   summed
@@ -140,7 +143,8 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
             net.connect(made[q["pre"]], made[q["post"]], (coo.row, coo.col, coo.data),
                         delay=q["delay"], name=name)
         else:
-            net.connect(made[q["pre"]], made[q["post"]], q["w"], delay=q["delay"], name=name)
+            net.connect(made[q["pre"]], made[q["post"]], q["w"], delay=q["delay"], name=name,
+                        initial=q.get("initial"))
     net.build()
     return NIRNetwork(net, graph, {n: made[n] for n in ins},
                       {o: (made[s], node) for o, (s, node) in outs.items()}, opts)

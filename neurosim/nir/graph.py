@@ -446,6 +446,10 @@ def lower(graph, dt):
             _err(d, "Output", f"has shape {want} but its source {s!r} has shape {shape[s]}")
     pops = {n: pops[n] for n in order if n in pops}
     compose_pass_nodes(pops, projs, keep={s for s, _ in outputs.values()})
+    for q in projs:          # a recurrent Affine's output before step 0 is its bias
+        bias = pops[q["pre"]]["bias"]
+        if q["kind"] == "recurrent" and pops[q["pre"]]["model"] == "pass" and np.any(bias):
+            q["initial"] = q["w"].T @ bias
     return pops, projs, ins, outputs
 
 
