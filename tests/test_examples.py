@@ -100,3 +100,5 @@ def test_nir_example_imports_runs_crossbars_energy(tmp_path, saved_figures, caps
                                        text).groups())
     assert snn >= ann - 0.1 and abs(ideal - snn) <= 0.05 and rram >= snn - 0.15
     assert "| Loihi |" in text and (tmp_path / "mlp.nir").is_file()
+    assert "identical to the NIR paper's Lava fixed-point trace: True" in text
+    assert (tmp_path / "loihi_bundle").is_dir()

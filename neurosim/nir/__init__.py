@@ -51,7 +51,7 @@ from ..layered import LayerNetwork, LayerRun
 from ..validation import check_choice, check_positive, fail
 from .graph import NIRError, check_file, lower
 
-__all__ = ["read", "write", "NIRNetwork", "NIRError", "load"]
+__all__ = ["read", "write", "NIRNetwork", "NIRError", "load", "to_loihi"]
 
 OPTIONS = dict(method=("euler", "exact"), reset=("zero", "subtract"),
                reset_timing=("same", "next"), v_init=("leak", "zero"),
@@ -251,6 +251,12 @@ class NIRNetwork:
                 f"outputs={ {k: (p.shape, e) for k, (p, e) in self.outputs.items()} }, "
                 f"{len(self.net.populations)} populations, "
                 f"{sum(q.n_synapses for q in self.net.projections):,} synapses>")
+
+
+def to_loihi(model, inputs=None, **options):
+    """The Loihi fixed-point version of an imported network (:mod:`neurosim.nir.loihi`)."""
+    from .loihi import to_loihi as _f
+    return _f(model, inputs, **options)
 
 
 def write(source, path=None, **options):
