@@ -95,7 +95,7 @@ def load(source, type_check="auto"):
 
 
 def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_init="leak",
-         integrate="step", spike="unit", type_check="auto", dtype="float64",
+         integrate="step", spike="unit", per_node=None, type_check="auto", dtype="float64",
          backend="numba"):
     """A runnable :class:`NIRNetwork` from a NIR graph (a path or a ``nir.NIRGraph``).
 
@@ -108,7 +108,10 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
         ``Leaky``/``Synaptic``/``RSynaptic`` with their defaults (``reset_mechanism=
         "subtract"``, ``reset_delay=True``): ``reset="subtract", reset_timing="next"``;
         snnTorch's own importer and Norse: ``reset="zero", reset_timing="same"`` (the default).
-    type_check : True, False or "auto"
+    per_node : dict, optional
+        ``{node name: {"reset": ..., "reset_timing": ...}}`` for spiking nodes that differ
+        from the rest (snnTorch's ``RSynaptic`` resets one step late even with
+        ``reset_delay=False``, while its ``Synaptic`` resets at once).    type_check : True, False or "auto"
         nir's type check; "auto" falls back to neurosim's own shape checks with a warning
         (graphs such as Rockpool's that nir's check rejects).
     dtype : {"float64", "float32"}
@@ -121,6 +124,14 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
         check_choice(k, v, OPTIONS[k])
     graph = load(source, type_check)
     pops, projs, ins, outs = lower(graph, dt)
+    per_node = dict(per_node or {})
+    for name, o in per_node.items():
+        if name not in pops or pops[name]["model"] in ("input", "pass"):
+            fail("per_node", "names of spiking or neuron nodes ("
+                 + ", ".join(n for n, p in pops.items() if p["model"] not in ("input", "pass"))
+                 + ")", name)
+        if not isinstance(o, dict) or set(o) - {"reset", "reset_timing"}:
+            fail(f"per_node[{name!r}]", "a dict with keys 'reset' and/or 'reset_timing'", o)
     net = LayerNetwork(dt, method=method, reset=reset, timing=reset_timing, v_init=v_init,
                        integrate=integrate, spike=spike, dtype=dtype, backend=backend)
     made = {}
@@ -128,7 +139,9 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
         if p["model"] == "input":
             made[name] = net.input(p["shape"], name=name)
         else:
+            o = per_node.get(name, {})
             made[name] = net.neurons(p["model"], p["shape"], name=name, bias=p["bias"],
+                                     reset=o.get("reset"), timing=o.get("reset_timing"),
                                      **p["params"])
     used = set()
     for q in projs:
@@ -147,7 +160,7 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
                         initial=q.get("initial"))
     net.build()
     return NIRNetwork(net, graph, {n: made[n] for n in ins},
-                      {o: (made[s], node) for o, (s, node) in outs.items()}, opts)
+                      {o: (made[s], node) for o, (s, node) in outs.items()}, dict(opts, per_node=per_node))
 
 
 class NIRNetwork:
