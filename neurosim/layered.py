@@ -577,7 +577,10 @@ class LayerNetwork(Sealed):
         """Program the weights of ``projections`` (names; default all) into crossbar arrays
         like ``crossbar`` (an unprogrammed :class:`neurosim.crossbar.Crossbar`; the k-th
         projection uses seed ``crossbar.seed + k``). Returns {name: programmed Crossbar}
-        for :meth:`run`'s ``crossbars``."""
+        for :meth:`run`'s ``crossbars``. Spikes drive rows at the read voltage; graded
+        values (inputs, pass layers, LI readouts) drive them through the DAC, scaled into
+        [-1, 1] by the step's largest magnitude where they exceed it (the column result is
+        scaled back digitally)."""
         names = [q.name for q in self.projections] if projections is None else list(projections)
         out = {}
         for k, name in enumerate(names):
@@ -614,11 +617,13 @@ class LayerNetwork(Sealed):
         x = st.out[lo:lo + q.pre.n].astype(np.float64)
         if not np.any(x):
             return
-        if np.max(np.abs(x)) > 1.0:
-            fail(f"projection {q.name!r}", "presynaptic values in [-1, 1] to drive crossbar "
-                 "rows (spikes, or scaled values)", float(np.max(np.abs(x))))
         xb = self._xbars[q.name]
-        y = xb.matvec(x)
+        top = float(np.max(np.abs(x)))
+        if top > 1.0:          # graded values beyond the DAC's range: scaled into it
+            y = xb.matvec(x / top) * top
+            x = x / top
+        else:
+            y = xb.matvec(x)
         slot = (step + q.min_delay) % st.ring.shape[0]
         plo = self._lo[q.post]
         st.ring[slot, plo:plo + q.post.n] += y

@@ -289,3 +289,15 @@ def test_energy_counts_follow_the_spikes(cnn):
     assert c.populations["1"].neuron_updates == 25 * 16 ** 3
     for hw in ("loihi", "cpu"):
         assert ns.energy.estimate(c, hw).total > 0
+
+
+def test_graded_values_beyond_one_drive_crossbars_scaled(cnn):
+    """The SumPool layer (values up to 4) drives the next conv's crossbar rows through the
+    DAC scaled into [-1, 1]: with ideal devices layer 6 spikes as with float synapses."""
+    from neurosim.crossbar import Crossbar
+    x = (np.random.default_rng(2).random((10, 2, 34, 34)) < 0.05).astype(float)
+    want = cnn.run({"input": x}, record=[("6", "out")])["6", "out"]
+    got = cnn.run({"input": x}, record=[("6", "out")],
+                  crossbars=cnn.program(Crossbar.ideal(), ["4->6"]))["6", "out"]
+    assert want.sum() > 50
+    assert np.mean(got == want) > 0.999
