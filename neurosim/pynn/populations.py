@@ -1,0 +1,330 @@
+"""Population, PopulationView and Assembly of neurosim.pynn.
+
+A Population keeps its native parameters (SI, see :mod:`neurosim.pynn.cells`) and PyNN's
+initial values; its neurosim population is made at the first run (``_build``), and later
+changes are pushed to it (``_push``: ``pop.set`` for LIF parameters, the bias for i_offset,
+``set_spikes`` for spike arrays, rates and start/stop of Poisson sources).
+"""
+
+import inspect
+
+import numpy as np
+
+from pyNN import common, errors
+from pyNN.standardmodels import StandardCellType
+from pyNN.parameters import ParameterSpace, simplify, LazyArray
+
+from . import simulator
+from .cells import SpikeSourceArray, SpikeSourcePoisson
+from .recording import Recorder
+
+__all__ = ["Population", "PopulationView", "Assembly"]
+
+
+class Assembly(common.Assembly):
+    _simulator = simulator
+
+
+def _convert(kind, values, R=None, back=False):
+    """PyNN units <-> neurosim units of a state variable of kind V, S or I."""
+    if kind == "V":
+        return values * 1e3 if back else values * 1e-3
+    if kind == "S":
+        return values * 1e6 if back else values * 1e-6
+    return values / R * 1e9 if back else values * 1e-9 * R
+
+
+class PopulationMixin:
+
+    def _get_parameters(self, *names):
+        """A ParameterSpace of PyNN parameters (PyNN names and units)."""
+        if isinstance(self.celltype, StandardCellType):
+            if any(name in self.celltype.computed_parameters() for name in names):
+                native_names = self.celltype.get_native_names()
+            else:
+                native_names = self.celltype.get_native_names(*names)
+            native = self._get_native_parameters(*native_names)
+            return self.celltype.reverse_translate(native)
+        return self._get_native_parameters(*names)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class PopulationView(PopulationMixin, common.PopulationView):
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _get_native_parameters(self, *names):
+        parameter_dict = {}
+        gp = self.grandparent
+        idx = self.index_in_grandparent(np.arange(self.size))
+        for name in names:
+            value = gp._parameters[name]
+            if isinstance(value, np.ndarray):
+                value = value[idx]
+            parameter_dict[name] = simplify(value)
+        return ParameterSpace(parameter_dict, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        """parameter_space holds native parameters."""
+        gp = self.grandparent
+        idx = self.index_in_grandparent(np.arange(self.size))
+        parameter_space.evaluate(simplify=False)
+        for name, value in parameter_space.items():
+            gp._parameters[name][idx] = value
+        gp._push(list(parameter_space.keys()))
+
+    @property
+    def initial_values(self):
+        gp = self.grandparent
+        idx = self.index_in_grandparent(np.arange(self.size))
+        return {k: LazyArray(np.asarray(v.evaluate(simplify=False))[idx], shape=(self.size,))
+                for k, v in gp.initial_values.items()}
+
+    def _set_initial_value_array(self, variable, initial_values):
+        gp = self.grandparent
+        idx = self.index_in_grandparent(np.arange(self.size))
+        gp._check_state_variable(variable)
+        if variable in gp.initial_values:
+            full = np.array(gp.initial_values[variable].evaluate(simplify=False), dtype=float)
+        else:
+            full = np.zeros(gp.size)
+        initial_values.shape = (self.size,)
+        full[idx] = initial_values.evaluate(simplify=False)
+        gp.initial_values[variable] = LazyArray(full, shape=(gp.size,), dtype=float)
+        gp._write_state_now(variable, full, idx)
+
+
+class Population(PopulationMixin, common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def _create_cells(self):
+        state = simulator.state
+        state.structure_changed(f"a population ({self.label})")
+        id_range = np.arange(state.id_counter, state.id_counter + self.size)
+        self.all_cells = np.array([simulator.ID(id) for id in id_range], dtype=simulator.ID)
+        self._mask_local = np.ones((self.size,), bool)
+        if not isinstance(self.celltype, StandardCellType):
+            raise NotImplementedError(
+                f"neurosim.pynn runs PyNN's standard cell types only, not "
+                f"{type(self.celltype).__name__}")
+        parameter_space = self.celltype.native_parameters
+        parameter_space.shape = (self.size,)
+        parameter_space.evaluate(simplify=False)
+        self._parameters = parameter_space.as_dict()
+        for name, value in self._parameters.items():
+            if isinstance(value, np.ndarray) and value.dtype != object:
+                self._parameters[name] = value.astype(float)
+        for id in self.all_cells:
+            id.parent = self
+        state.id_counter += self.size
+        self._ns = None
+        self._incoming = []          # projections into this population
+        self._sources = []           # current sources injected into it
+        state.populations.append(self)
+
+    # ------------------------------------------------------------------ parameters
+    def _get_native_parameters(self, *names):
+        parameter_dict = {}
+        for name in names:
+            value = self._parameters[name]
+            if isinstance(value, np.ndarray) and value.dtype != object:
+                value = value.copy()
+            parameter_dict[name] = value
+        return ParameterSpace(parameter_dict, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        """parameter_space holds native parameters."""
+        parameter_space.evaluate(simplify=False)
+        for name, value in parameter_space.items():
+            if isinstance(value, np.ndarray) and value.dtype != object:
+                value = value.astype(float)
+            self._parameters[name] = value
+        self._push(list(parameter_space.keys()))
+
+    @property
+    def _lif(self):
+        return hasattr(self.celltype, "ns_synapse")
+
+    def _R(self):
+        """Membrane resistance per neuron (ohm), tau_m / cm."""
+        return self._parameters["tau_m"] / self._parameters["c_m"]
+
+    def _bias(self):
+        """neurosim's bias (V): i_offset x R_m."""
+        return self._parameters["i_offset"] * self._R()
+
+    def _lif_args(self):
+        P = self._parameters
+        syn = self.celltype.ns_synapse
+        kw = dict(tau_m=P["tau_m"], v_rest=P["v_rest"], v_th=P["v_th"], v_reset=P["v_reset"],
+                  t_ref=P["t_ref"], synapse=syn)
+        if syn != "delta":
+            kw["tau_syn"] = (P["tau_exc"], P["tau_inh"])
+        if syn == "cond_exp":
+            kw.update(e_exc=P["e_exc"], e_inh=P["e_inh"], c_m=P["c_m"])
+        return kw
+
+    # ------------------------------------------------------------------ neurosim side
+    def _spike_array(self):
+        """(times in s on the dt grid, indices) of a SpikeSourceArray, each time binned as
+        Brian2's SpikeGeneratorGroup does (floor(t/dt + 1e-3))."""
+        dt = simulator.state.dt
+        seqs = self._parameters["spike_times"]
+        times, idx = [], []
+        for i, seq in enumerate(np.broadcast_to(seqs, (self.size,))):
+            t = np.asarray(seq.value if hasattr(seq, "value") else seq, dtype=float).ravel()
+            if t.size:
+                times.append(t)
+                idx.append(np.full(t.size, i, np.int64))
+        if not times:
+            return np.zeros(0), np.zeros(0, np.int64)
+        t = np.concatenate(times)
+        i = np.concatenate(idx)
+        if t.min() < 0:
+            raise errors.InvalidParameterValueError(
+                f"SpikeSourceArray spike_times must be >= 0 ms ({self.label}: {t.min()})")
+        steps = np.floor(t / dt + 1e-3).astype(np.int64)
+        key = steps * self.size + i
+        u, c = np.unique(key, return_counts=True)
+        if np.any(c > 1):
+            d = u[c > 1][0]
+            raise errors.InvalidParameterValueError(
+                f"SpikeSourceArray spike_times: neuron {int(d % self.size)} of {self.label} "
+                f"spikes more than once in the time step at {(d // self.size) * dt:g} ms "
+                f"(dt = {dt:g} ms); neurosim, as Brian2, emits at most one spike per neuron "
+                "per step")
+        return steps * dt * 1e-3, i
+
+    def _poisson_args(self):
+        P = self._parameters
+        rate = np.broadcast_to(np.asarray(P["rate"], float), (self.size,))
+        start = np.broadcast_to(np.asarray(P["start"], float), (self.size,)) * 1e-3
+        stop = start + np.broadcast_to(np.asarray(P["duration"], float), (self.size,)) * 1e-3
+        return rate, start, stop
+
+    def _build(self, net):
+        name = f"{self.label}#{len(net.populations)}"
+        ct = self.celltype
+        if isinstance(ct, SpikeSourceArray):
+            times, idx = self._spike_array()
+            self._ns = net.spike_source(self.size, times, idx, name=name)
+        elif isinstance(ct, SpikeSourcePoisson):
+            rate, start, stop = self._poisson_args()
+            if "start" in inspect.signature(net.poisson).parameters:
+                self._ns = net.poisson(self.size, rate, start=_scalar(start),
+                                       stop=_stop(stop), name=name)
+            else:               # neurosim without start/stop: only always-on sources
+                if np.any(start > 0) or _stop(stop) is not None:
+                    raise NotImplementedError(
+                        "SpikeSourcePoisson start/duration need a neurosim whose "
+                        "Network.poisson takes start/stop")
+                self._ns = net.poisson(self.size, rate, name=name)
+        else:
+            v0 = self.initial_values["v"].evaluate(simplify=False) * 1e-3 \
+                if "v" in self.initial_values else None
+            self._ns = net.lif(self.size, v_init=v0, bias=self._bias(), name=name,
+                               **self._lif_args())
+            for var in self.initial_values:
+                if var != "v":
+                    self._write_state_now(var, self._initial(var))
+
+    def _initial(self, variable):
+        return np.broadcast_to(np.asarray(
+            self.initial_values[variable].evaluate(simplify=False), dtype=float),
+            (self.size,))
+
+    def _check_state_variable(self, variable):
+        units = getattr(self.celltype, "state_units", {})
+        if variable not in units:
+            raise errors.InvalidParameterValueError(
+                f"{type(self.celltype).__name__} has no state variable {variable!r} to "
+                "initialize" + (f"; its state variables are {', '.join(units)}" if units
+                                else ""))
+
+    def _write_state_now(self, variable, values, idx=None):
+        """Values (PyNN units, whole population) of a state variable into the neurosim
+        population (before its build: the initial state); ``idx``: only these neurons."""
+        if self._ns is None:
+            return
+        ns_name, kind = self.celltype.state_units[variable]
+        x = _convert(kind, np.asarray(values, float),
+                     self._R() if kind == "I" else None)
+        if idx is not None:
+            cur = np.array(getattr(self._ns, ns_name), dtype=float)
+            cur[idx] = x[idx]
+            x = cur
+        setattr(self._ns, ns_name, x)
+
+    def _set_initial_value_array(self, variable, value):
+        self._check_state_variable(variable)
+        if self._ns is not None:
+            value = LazyArray(value.evaluate(simplify=False) if isinstance(value, LazyArray)
+                              else value, shape=(self.size,))
+            self._write_state_now(variable, np.broadcast_to(
+                np.asarray(value.evaluate(simplify=False), float), (self.size,)))
+
+    def _apply_initial_values(self):
+        """After a reset: PyNN's initial values (which may have changed since the build)."""
+        if self._ns is None or not self._lif:
+            return
+        for var in self.initial_values:
+            self._write_state_now(var, self._initial(var))
+
+    def _push(self, names):
+        """Parameters changed (native names): into the built neurosim population."""
+        names = set(names)
+        if self._lif and names & {"tau_m", "c_m"} and self.celltype.current_based:
+            for prj in self._incoming:
+                prj._weights_dirty = True
+        if self._lif and names & {"tau_m", "c_m"}:
+            for src in self._sources:
+                src._dirty = True
+        if self._ns is None:
+            return
+        ct = self.celltype
+        if isinstance(ct, SpikeSourceArray):
+            times, idx = self._spike_array()
+            self._ns.set_spikes(times, idx)
+        elif isinstance(ct, SpikeSourcePoisson):
+            rate, start, stop = self._poisson_args()
+            if "rate" in names:
+                self._ns.rate = rate
+            if names & {"start", "duration"}:
+                self._ns.start = _scalar(start)
+                self._ns.stop = _stop(stop)
+        else:
+            kw = {}
+            for k, v in self._lif_args().items():
+                if k == "synapse":
+                    continue
+                native = {"tau_syn": ("tau_exc", "tau_inh")}.get(k, (k,))
+                if names & set(native):
+                    kw[k] = v
+            if kw:
+                self._ns.set(**kw)
+            if names & {"i_offset", "tau_m", "c_m"}:
+                self._ns.bias = self._bias()
+            if "c_m" in names and "c_m" not in kw and ct.ns_synapse != "cond_exp":
+                pass        # cm of a current-based cell acts through R_m (bias, weights)
+
+    def _reset(self):
+        pass
+
+
+def _scalar(x):
+    """One value when all are equal (neurosim's fast path), else the array."""
+    x = np.asarray(x, dtype=float)
+    return float(x.flat[0]) if x.size and np.all(x == x.flat[0]) else x
+
+
+def _stop(stop):
+    """A Poisson source's stop (s): None for PyNN's "forever" (duration 1e10 ms)."""
+    stop = np.asarray(stop, dtype=float)
+    if np.all(stop >= 1e6):
+        return None
+    return _scalar(np.minimum(stop, 1e6))
