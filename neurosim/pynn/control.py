@@ -1,5 +1,7 @@
 """Simulation control of neurosim.pynn: setup, run, reset, end and the state queries."""
 
+import logging
+
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP, DEFAULT_MIN_DELAY
 from pyNN.recording import get_io
@@ -9,6 +11,8 @@ from . import simulator
 __all__ = ["setup", "end", "run", "run_until", "run_for", "reset", "initialize",
            "get_current_time", "get_time_step", "get_min_delay", "get_max_delay",
            "num_processes", "rank"]
+
+logger = logging.getLogger("PyNN")
 
 _EXTRA = ("rng_seed", "seed", "backend", "threads", "max_delay", "rank", "num_processes",
           "spike_precision", "verbosity")
@@ -25,9 +29,9 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     common.setup(timestep, min_delay, **extra_params)
     unknown = set(extra_params) - set(_EXTRA)
-    if unknown:
-        raise TypeError(f"neurosim.pynn.setup() got unknown parameter(s) {sorted(unknown)}; "
-                        f"neurosim's are rng_seed, backend, threads, max_delay")
+    if unknown:       # other backends' options (t_flush, ...): a script runs unchanged
+        logger.info("neurosim.pynn.setup() ignores %s (neurosim's own are rng_seed, "
+                    "backend, threads)", sorted(unknown))
     if extra_params.get("num_processes", 1) != 1:
         raise NotImplementedError("neurosim.pynn runs in one process (no MPI)")
     state = simulator.state

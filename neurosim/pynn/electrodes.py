@@ -7,7 +7,7 @@ times; an AC source is sampled at every step of [start, stop); a noisy source dr
 value every ``dt`` of its own (rounded to whole steps) from a seeded stream (the setup's
 ``rng_seed``). The waveform is laid out up to the end of the next run before each run.
 neurosim adds currents to the LIF bias in volts: I[V] = I[nA] x 1e-9 x R_m of the target
-(R_m = tau_m / cm), so targets are grouped by R_m.
+(R_m = tau_m / cm).
 """
 
 import numpy as np
@@ -61,13 +61,13 @@ class NeurosimCurrentSource(StandardCurrentSource):
             if not pop.celltype.injectable or not hasattr(pop.celltype, "ns_synapse"):
                 raise TypeError("Can't inject current into a spike source.")
             by_pop.setdefault(pop, []).append(pop.id_to_index(cell))
-        if not by_pop:
-            return
-        state.structure_changed(f"a current source ({type(self).__name__}) injection")
         for pop, idx in by_pop.items():
-            self._targets.append((pop, np.asarray(idx, dtype=np.int64)))
+            target = (pop, np.asarray(idx, dtype=np.int64))
+            self._targets.append(target)
             if self not in pop._sources:
                 pop._sources.append(self)
+            if state.net is not None and pop._ns is not None:   # neurosim adds sources
+                self._add_source(state.net, target)             # between runs
 
     # ------------------------------------------------------------------ waveform
     def _steps(self, t):
@@ -77,47 +77,44 @@ class NeurosimCurrentSource(StandardCurrentSource):
         """The current (nA) at steps 0..n-1."""
         raise NotImplementedError
 
-    def _layout(self, n):
-        """Change points: (steps, amplitudes in nA) up to step n."""
-        vals = self._values(max(n, 1))
-        change = np.flatnonzero(np.diff(vals, prepend=np.nan) != 0)
-        return change, vals[change]
-
-    def _horizon(self):
+    def _schedule(self, pop, idx):
+        """neurosim's (times in s, amplitudes in V) for targets ``idx`` of ``pop``, up to the
+        horizon: the change points of the waveform, scaled by R_m (one column per target
+        where R_m differs between them)."""
         state = simulator.state
-        return max(getattr(state, "horizon", 0), state.step + 1)
+        n = max(getattr(state, "horizon", 0), state.step + 1)
+        vals = self._values(n)
+        change = np.flatnonzero(np.diff(vals, prepend=np.nan) != 0)
+        R = pop._R()[idx]
+        amps = vals[change] * 1e-9
+        amps = amps * R[0] if np.all(R == R[0]) else amps[:, None] * R[None, :]
+        return change * (state.dt * 1e-3), amps, n
+
+    def _add_source(self, net, target):
+        pop, idx = target
+        times, amps, n = self._schedule(pop, idx)
+        src = net.current_source(pop._ns, times, amps, indices=idx,
+                                 name=f"{type(self).__name__}#{self._index}/"
+                                      f"{len(self._ns_sources)}")
+        self._ns_sources.append((src, pop, idx))
+        object.__setattr__(self, "_covered", n)
 
     def _build(self, net):
         self._ns_sources.clear()
-        n = self._horizon()
-        steps, amps = self._layout(n)
-        dt = simulator.state.dt * 1e-3
-        for pop, idx in self._targets:
-            R = pop._R()[idx]
-            for r in np.unique(R):
-                sel = idx[R == r]
-                src = net.current_source(pop._ns, steps * dt, amps * 1e-9 * r, indices=sel,
-                                         name=f"{type(self).__name__}#{self._index}/"
-                                              f"{len(self._ns_sources)}")
-                self._ns_sources.append((src, pop, sel, r))
-        object.__setattr__(self, "_covered", n)
+        for target in self._targets:
+            self._add_source(net, target)
         object.__setattr__(self, "_dirty", False)
 
     def _sync(self):
-        n = self._horizon()
+        """Before a run: the schedule laid out up to the run's end (and any change of the
+        parameters, or of R_m of the targets, since the last run)."""
+        state = simulator.state
         if not self._ns_sources:
             return
-        if self._dirty or n > self._covered or any(
-                not np.all(pop._R()[sel] == r) for _, pop, sel, r in self._ns_sources):
-            if any(not np.all(pop._R()[sel] == r) for _, pop, sel, r in self._ns_sources):
-                simulator.state.structure_changed(
-                    "a current source into neurons whose cm or tau_m changed")
-                return
-            steps, amps = self._layout(n)
-            dt = simulator.state.dt * 1e-3
-            for src, pop, sel, r in self._ns_sources:
-                src.times = steps * dt
-                src.amplitudes = amps * 1e-9 * r
+        if self._dirty or state.horizon > self._covered:
+            for src, pop, idx in self._ns_sources:
+                times, amps, n = self._schedule(pop, idx)
+                src.set(times=times, amplitudes=amps)
             object.__setattr__(self, "_covered", n)
             object.__setattr__(self, "_dirty", False)
 
@@ -159,14 +156,17 @@ class StepCurrentSource(NeurosimCurrentSource, electrodes.StepCurrentSource):
             raise ValueError("Step current cannot accept negative timestamps.")
         if times.size > 1 and not np.all(np.diff(times) > 0):
             raise ValueError("Step current timestamps should be monotonically increasing.")
+        # times on the grid, the last amplitude given for a step kept (as pyNN.brian2)
+        dt = simulator.state.dt
+        steps = np.rint(times / dt).astype(np.int64)
+        keep = np.append(steps[1:] != steps[:-1], True) if steps.size else steps.astype(bool)
+        self._params["times"] = steps[keep] * dt
+        self._params["amplitudes"] = amps[keep]
 
     def _values(self, n):
         times = np.asarray(self._params["times"], dtype=float)
         amps = np.asarray(self._params["amplitudes"], dtype=float)
         steps = np.rint(times / simulator.state.dt).astype(np.int64)
-        # the last amplitude given for a step wins (as pyNN.brian2)
-        keep = np.append(steps[1:] != steps[:-1], True) if steps.size else steps.astype(bool)
-        steps, amps = steps[keep], amps[keep]
         k = np.searchsorted(steps, np.arange(n), side="right") - 1
         return np.where(k >= 0, amps[np.maximum(k, 0)] if amps.size else 0.0, 0.0)
 

@@ -119,6 +119,8 @@ class Population(PopulationMixin, common.Population):
         for name, value in self._parameters.items():
             if isinstance(value, np.ndarray) and value.dtype != object:
                 self._parameters[name] = value.astype(float)
+        if isinstance(self.celltype, SpikeSourceArray):
+            self._spike_array()           # checks the spike times now
         for id in self.all_cells:
             id.parent = self
         state.id_counter += self.size
@@ -178,6 +180,10 @@ class Population(PopulationMixin, common.Population):
         times, idx = [], []
         for i, seq in enumerate(np.broadcast_to(seqs, (self.size,))):
             t = np.asarray(seq.value if hasattr(seq, "value") else seq, dtype=float).ravel()
+            if np.any(t[1:] < t[:-1]):
+                raise errors.InvalidParameterValueError(
+                    f"SpikeSourceArray spike_times must be in increasing order (neuron {i} of "
+                    f"{self.label}: {t.tolist()})")
             if t.size:
                 times.append(t)
                 idx.append(np.full(t.size, i, np.int64))

@@ -83,7 +83,8 @@ class Recorder(recording.Recorder):
         steps, local = self._spikes()
         ids = local + int(self.population.first_id)
         mask = np.isin(ids, np.asarray(list(requested_ids), dtype=np.int64))
-        return ids[mask], steps[mask] * self._simulator.state.dt
+        # step x dt in seconds, then in ms: the same floats as pyNN.brian2's spike times
+        return ids[mask], steps[mask] * (self._simulator.state.dt * 1e-3) / 1e-3
 
     def _get_all_signals(self, variable, ids, clear=False):
         state = self._simulator.state

@@ -68,7 +68,11 @@ class State(common.control.BaseState):
         return self.step * self.dt
 
     def _get_min_delay(self):
-        return self.dt if self._min_delay == "auto" else self._min_delay
+        if self._min_delay == "auto":         # as pyNN.brian2: fixed at the first query,
+            delays = [np.rint(p._params["delay"] / self.dt).min() * self.dt
+                      for p in self.projections if len(p)]      # the shortest delay so far
+            self._min_delay = min(delays) if delays else self.dt
+        return self._min_delay
 
     def _set_min_delay(self, delay):
         self._min_delay = delay
