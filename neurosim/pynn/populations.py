@@ -102,9 +102,21 @@ class Population(PopulationMixin, common.Population):
     _recorder_class = Recorder
     _assembly_class = Assembly
 
+    def __init__(self, size, cellclass, cellparams=None, structure=None, initial_values={},
+                 label=None):
+        simulator.state.structure_changed(f"a population ({label or 'unlabelled'})")
+        try:
+            common.Population.__init__(self, size, cellclass, cellparams, structure,
+                                       initial_values, label)
+        except BaseException:           # no half-made population left behind
+            recorder = getattr(self, "recorder", None)
+            simulator.state.recorders.discard(recorder)
+            if self in simulator.state.populations:
+                simulator.state.populations.remove(self)
+            raise
+
     def _create_cells(self):
         state = simulator.state
-        state.structure_changed(f"a population ({self.label})")
         id_range = np.arange(state.id_counter, state.id_counter + self.size)
         self.all_cells = np.array([simulator.ID(id) for id in id_range], dtype=simulator.ID)
         self._mask_local = np.ones((self.size,), bool)

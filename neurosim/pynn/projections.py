@@ -86,15 +86,16 @@ class Projection(common.Projection):
                  synapse_type=None, source=None, receptor_type=None, space=Space(),
                  label=None):
         state = simulator.state
+        post = postsynaptic_population
+        if isinstance(post, (common.BasePopulation, common.Assembly)) and any(
+                not hasattr(p.celltype, "ns_synapse") for p in _grandparents(post)):
+            raise errors.ConnectionError(
+                f"cannot connect to {post.label}: a projection's targets must be neurons "
+                "(IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp), not spike sources")
         state.structure_changed(f"a projection ({label or 'unlabelled'})")
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type, space,
                                    label)
-        if not getattr(self.post, "injectable", True) or any(
-                not hasattr(p.celltype, "ns_synapse") for p in _grandparents(self.post)):
-            raise errors.ConnectionError(
-                f"cannot connect to {self.post.label}: a projection's targets must be neurons "
-                "(IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp), not spike sources")
         self._chunks = []
         self._pre = np.zeros(0, np.int64)
         self._post = np.zeros(0, np.int64)

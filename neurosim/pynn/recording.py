@@ -44,7 +44,7 @@ class Recorder(recording.Recorder):
 
     def _build(self, net):
         pop = self.population
-        if pop._ns is None:
+        if getattr(pop, "_ns", None) is None:
             return
         first = int(pop.first_id)
         for variable, ids in self.recorded.items():
