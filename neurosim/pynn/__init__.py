@@ -9,9 +9,10 @@ Cell types: ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta`` (weights in mV
 duration). Synapse types: ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism``
 with ``SpikePairRule`` and the additive, multiplicative, additive-potentiation /
 multiplicative-depression and Gutig weight dependences (w_min = 0). Current sources:
-``DCSource``, ``StepCurrentSource``, ``ACSource``, ``NoisyCurrentSource``. Every PyNN
-connector; Population, PopulationView, Assembly; recording of spikes, v and (IF_cond_exp)
-gsyn_exc/gsyn_inh into Neo blocks.
+``DCSource``, ``StepCurrentSource``, ``ACSource``, ``NoisyCurrentSource``. PyNN's
+connectors (its own code; the connections arrive in bulk, see
+:mod:`neurosim.pynn.projections`); Population, PopulationView, Assembly; recording of
+spikes, v and (IF_cond_exp) gsyn_exc/gsyn_inh into Neo blocks.
 
 Not provided, and why: the adaptive and non-linear PyNN cells (``EIF_cond_exp_isfa_ista``,
 ``EIF_cond_alpha_isfa_ista``, ``IF_cond_exp_gsfa_grr``, ``Izhikevich``, ``HH_cond_exp``)
@@ -30,7 +31,13 @@ pyNN.brian2's min_delay='auto'); a SpikeSourceArray spike at t is emitted in the
 floor(t/dt + 1e-3) (Brian2's SpikeGeneratorGroup); the threshold is v > v_thresh and a
 neuron that spiked in step s is free again in step s + round(tau_refrac/dt) (Brian2); spikes
 are recorded at step*dt and v at every sampling point from 0 to the current time inclusive.
-With these, spike trains of deterministic networks equal pyNN.brian2's.
+With these, spike trains of deterministic networks of IF_curr_exp, IF_curr_alpha and
+IF_curr_delta cells equal pyNN.brian2's (v to ~1e-11 mV). Two known differences:
+pyNN.brian2's IF_curr_alpha decays the inhibitory current with tau_syn_E (its equations
+use tau_syn_e for both channels), neurosim with tau_syn_I, so they agree when the two are
+equal; and Brian2 integrates IF_cond_exp with forward Euler (its equations are not linear,
+so 'exact' does not apply), neurosim with exponential Euler (closer to NEST's
+iaf_cond_exp), so their IF_cond_exp spike times differ by a step or two.
 
 Beyond PyNN: ``setup(rng_seed=..., backend="numba"|"reference", threads=n)``.
 """

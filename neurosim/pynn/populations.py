@@ -297,8 +297,10 @@ class Population(PopulationMixin, common.Population):
         """Parameters changed (native names): into the built neurosim population."""
         names = set(names)
         if self._lif and names & {"tau_m", "c_m"} and self.celltype.current_based:
-            for prj in self._incoming:
+            for prj in self._incoming:          # weights in V are nA x R_m
                 prj._weights_dirty = True
+                if prj._plastic():              # so is the w_max of an STDP rule
+                    prj._changed(f"tau_m/cm of its targets ({self.label}: R_m scales w_max)")
         if self._lif and names & {"tau_m", "c_m"}:
             for src in self._sources:
                 src._dirty = True
