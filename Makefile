@@ -22,6 +22,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -c $(VENV)/constraints.txt -e ".[dev]"
 	touch $@
 
+# PyNN's system-test scenarios (tests/test_pynn_scenarios.py runs them against neurosim.pynn)
+# ship only in its source distribution: fetched with pip from the package registry and
+# unpacked to $(VENV)/pynn-src/pynn-$(PYNN_VERSION)/test/system/scenarios (once per venv).
+PYNN_VERSION := 0.13.0
+$(VENV)/pynn-src/.unpacked: | $(VENV)/.installed
+	rm -rf $(VENV)/pynn-sdist $(VENV)/pynn-src
+	$(PY) -m pip download -q "PyNN==$(PYNN_VERSION)" --no-deps --no-binary :all: -d $(VENV)/pynn-sdist
+	mkdir -p $(VENV)/pynn-src
+	tar -xzf $(VENV)/pynn-sdist/pynn-$(PYNN_VERSION).tar.gz -C $(VENV)/pynn-src
+	test -f $(VENV)/pynn-src/pynn-$(PYNN_VERSION)/test/system/scenarios/fixtures.py
+	touch $@
+
 # Compile the Quick start's kernels into Numba's cache now (once per environment, again
 # after the engine's sources change), so that the first run of the Quick start loads them.
 $(VENV)/.warm: $(VENV)/.installed $(wildcard neurosim/engine/*.py) neurosim/_config.py
@@ -30,7 +42,7 @@ $(VENV)/.warm: $(VENV)/.installed $(wildcard neurosim/engine/*.py) neurosim/_con
 
 venv: $(VENV)/.installed $(VENV)/.warm
 
-test: venv
+test: venv $(VENV)/pynn-src/.unpacked
 	$(PY) -m pytest -q
 
 demo: venv
