@@ -299,6 +299,21 @@ def test_spike_sources_between_runs():
     assert t.size > 0 and t.min() >= 20.0 and t.max() < 30.0
 
 
+def test_several_spikes_of_a_neuron_in_one_step():
+    """As NEST, every spike counts (Brian2 refuses them): the k-th spike of a step goes
+    through a k-th neurosim source with the same synapses."""
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[[1.0, 1.02, 1.05], [1.0]]))
+    cells = sim.Population(2, sim.IF_curr_delta())
+    sim.Projection(src, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=1.0))
+    src.record("spikes")
+    cells.record("v")
+    sim.run(3.0)
+    assert [list(s.magnitude) for s in src.get_data().segments[0].spiketrains] == \
+        [[1.0, 1.0, 1.0], [1.0]]
+    v = cells.get_data().segments[0].filter(name="v")[0].magnitude
+    np.testing.assert_allclose(v[13] - v[9], [3.0 - 0.0, 1.0], atol=0.1)
+
+
 def test_plasticity():
     pre = sim.Population(10, sim.SpikeSourcePoisson(rate=40.0))
     post = sim.Population(3, sim.IF_curr_exp(i_offset=0.6))

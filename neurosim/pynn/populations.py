@@ -137,6 +137,7 @@ class Population(PopulationMixin, common.Population):
             id.parent = self
         state.id_counter += self.size
         self._ns = None
+        self._ns_layers = []         # SpikeSourceArray: one neurosim source per spike layer
         self._incoming = []          # projections into this population
         self._sources = []           # current sources injected into it
         state.populations.append(self)
@@ -185,8 +186,11 @@ class Population(PopulationMixin, common.Population):
 
     # ------------------------------------------------------------------ neurosim side
     def _spike_array(self):
-        """(times in s on the dt grid, indices) of a SpikeSourceArray, each time binned as
-        Brian2's SpikeGeneratorGroup does (floor(t/dt + 1e-3))."""
+        """Spike layers of a SpikeSourceArray: [(times in s on the dt grid, indices)], each
+        time binned as Brian2's SpikeGeneratorGroup does (floor(t/dt + 1e-3)). A neuron
+        spikes at most once a step in a neurosim source, so the k-th spike of a neuron
+        within one step goes to layer k (a source of its own with the same synapses: NEST
+        delivers every spike of a step, Brian2 refuses more than one)."""
         dt = simulator.state.dt
         seqs = self._parameters["spike_times"]
         times, idx = [], []
@@ -200,23 +204,21 @@ class Population(PopulationMixin, common.Population):
                 times.append(t)
                 idx.append(np.full(t.size, i, np.int64))
         if not times:
-            return np.zeros(0), np.zeros(0, np.int64)
+            return [(np.zeros(0), np.zeros(0, np.int64))]
         t = np.concatenate(times)
         i = np.concatenate(idx)
         if t.min() < 0:
             raise errors.InvalidParameterValueError(
                 f"SpikeSourceArray spike_times must be >= 0 ms ({self.label}: {t.min()})")
         steps = np.floor(t / dt + 1e-3).astype(np.int64)
-        key = steps * self.size + i
-        u, c = np.unique(key, return_counts=True)
-        if np.any(c > 1):
-            d = u[c > 1][0]
-            raise errors.InvalidParameterValueError(
-                f"SpikeSourceArray spike_times: neuron {int(d % self.size)} of {self.label} "
-                f"spikes more than once in the time step at {(d // self.size) * dt:g} ms "
-                f"(dt = {dt:g} ms); neurosim, as Brian2, emits at most one spike per neuron "
-                "per step")
-        return steps * dt * 1e-3, i
+        key = steps * self.size + i                 # sorted within each neuron
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        first = np.searchsorted(ks, ks, side="left")
+        layer = np.empty(key.size, np.int64)
+        layer[order] = np.arange(key.size) - first
+        return [(steps[layer == k] * dt * 1e-3, i[layer == k])
+                for k in range(int(layer.max()) + 1)]
 
     def _poisson_args(self):
         P = self._parameters
@@ -229,8 +231,9 @@ class Population(PopulationMixin, common.Population):
         name = f"{self.label}#{len(net.populations)}"
         ct = self.celltype
         if isinstance(ct, SpikeSourceArray):
-            times, idx = self._spike_array()
-            self._ns = net.spike_source(self.size, times, idx, name=name)
+            self._ns_layers = [net.spike_source(self.size, times, idx, name=f"{name}/{k}")
+                               for k, (times, idx) in enumerate(self._spike_array())]
+            self._ns = self._ns_layers[0]
         elif isinstance(ct, SpikeSourcePoisson):
             rate, start, stop = self._poisson_args()
             if "start" in inspect.signature(net.poisson).parameters:
@@ -308,8 +311,15 @@ class Population(PopulationMixin, common.Population):
             return
         ct = self.celltype
         if isinstance(ct, SpikeSourceArray):
-            times, idx = self._spike_array()
-            self._ns.set_spikes(times, idx)
+            layers = self._spike_array()
+            if len(layers) > len(self._ns_layers):
+                simulator.state.structure_changed(
+                    f"spikes of {self.label}: {len(layers)} spikes of a neuron within one time "
+                    f"step, more than the {len(self._ns_layers)} of the build (each is a "
+                    "neurosim source)")
+                return
+            for k, ns in enumerate(self._ns_layers):
+                ns.set_spikes(*(layers[k] if k < len(layers) else (np.zeros(0), [])))
         elif isinstance(ct, SpikeSourcePoisson):
             rate, start, stop = self._poisson_args()
             if "rate" in names:

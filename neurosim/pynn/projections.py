@@ -228,7 +228,6 @@ class Projection(common.Projection):
             if sel.size == 0:
                 continue
             k0 = sel[0]
-            pre_ns = pre_pops[pre_key[k0]]._ns
             post_ns = post_pops[post_key[k0]]._ns
             rule = None
             delay = dsteps[sel] * dt_s
@@ -237,10 +236,19 @@ class Projection(common.Projection):
                     **{k: self._params[k][k0] for k in rule_names},
                     w_scale=abs(factors[k0]))
                 delay = float(dsteps[k0] * dt_s)
-            proj = net.connect(pre_ns, post_ns, weight=self._params["weight"][sel] * factors[sel],
-                               delay=delay, pairs=(pre_local[sel], post_local[sel]),
-                               plasticity=rule, name=f"{self.label}#{next(_names)}")
-            self._ns_groups.append((proj, sel, factors[sel]))
+            pre_pop = pre_pops[pre_key[k0]]
+            layers = pre_pop._ns_layers or [pre_pop._ns]
+            if rule is not None and len(layers) > 1:
+                raise NotImplementedError(
+                    f"{self.label}: {pre_pop.label} spikes more than once within a time step, "
+                    "which neurosim.pynn sends through extra sources: plastic synapses from it "
+                    "are not supported")
+            for pre_ns in layers:
+                proj = net.connect(pre_ns, post_ns,
+                                   weight=self._params["weight"][sel] * factors[sel],
+                                   delay=delay, pairs=(pre_local[sel], post_local[sel]),
+                                   plasticity=rule, name=f"{self.label}#{next(_names)}")
+                self._ns_groups.append((proj, sel, factors[sel]))
         self._weights_dirty = self._delays_dirty = False
 
     def _pull(self):

@@ -54,8 +54,8 @@ class Recorder(recording.Recorder):
             have = self._monitors.get(variable.name)
             if have is not None and np.isin(idx, have[1]).all():
                 continue
-            if variable.name == "spikes":
-                mon = net.spike_monitor(pop._ns)
+            if variable.name == "spikes":        # every layer of a spike array
+                mon = [net.spike_monitor(ns) for ns in (pop._ns_layers or [pop._ns])]
                 idx = np.arange(pop.size)
             else:
                 ns_name = pop.celltype.state_units[variable.name][0]
@@ -75,9 +75,11 @@ class Recorder(recording.Recorder):
         mon = self._monitors.get("spikes")
         if mon is None:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        steps, local = mon[0].steps, mon[0].indices
+        steps = np.concatenate([m.steps for m in mon[0]])
+        local = np.concatenate([m.indices for m in mon[0]])
         keep = steps >= self._clear_step
-        return steps[keep], local[keep]
+        order = np.argsort(steps[keep], kind="stable")
+        return steps[keep][order], local[keep][order]
 
     def _get_spiketimes(self, requested_ids, clear=False):
         steps, local = self._spikes()

@@ -106,6 +106,7 @@ class State(common.control.BaseState):
         self.net = None
         for pop in self.populations:
             pop._ns = None
+            pop._ns_layers = []
         for prj in self.projections:
             prj._ns_groups = []
         for src in self.current_sources:
