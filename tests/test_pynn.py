@@ -359,10 +359,18 @@ def test_refusals_name_what():
     cells = sim.Population(1, sim.IF_curr_exp())
     with pytest.raises(errors.InvalidParameterValueError, match="gsyn_exc"):
         cells.initialize(gsyn_exc=0.1)
+    bad = sim.Population(1, sim.IF_curr_exp(v_thresh=-70.0, v_reset=-60.0), label="bad")
+    with pytest.raises(errors.InvalidParameterValueError, match="'bad': v_thresh must be >"):
+        sim.run(1.0)
+    bad.set(v_thresh=-50.0)
     sim.run(1.0)
+    with pytest.raises(errors.InvalidParameterValueError, match="tau_m must be > 0"):
+        cells.set(tau_m=-1.0)
+    assert cells.get("tau_m") == pytest.approx(20.0)            # nothing changed
     with pytest.raises(NotImplementedError, match="reset"):
         sim.Population(1, sim.IF_curr_exp())
     sim.reset()
     sim.Population(1, sim.IF_curr_exp())        # at t = 0 the network is rebuilt
     sim.run(1.0)
     assert sim.get_current_time() == pytest.approx(1.0)
+    assert len(sim.simulator.state.net.populations) == 4

@@ -7,6 +7,7 @@ changes are pushed to it (``_push``: ``pop.set`` for LIF parameters, the bias fo
 """
 
 import inspect
+import re
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from pyNN import common, errors
 from pyNN.standardmodels import StandardCellType
 from pyNN.parameters import ParameterSpace, simplify, LazyArray
 
+from ..validation import ParameterError
 from . import simulator
 from .cells import SpikeSourceArray, SpikeSourcePoisson
 from .recording import Recorder
@@ -71,9 +73,11 @@ class PopulationView(PopulationMixin, common.PopulationView):
         gp = self.grandparent
         idx = self.index_in_grandparent(np.arange(self.size))
         parameter_space.evaluate(simplify=False)
+        new = {}
         for name, value in parameter_space.items():
-            gp._parameters[name][idx] = value
-        gp._push(list(parameter_space.keys()))
+            new[name] = np.array(gp._parameters[name], copy=True)
+            new[name][idx] = value
+        gp._update(new)
 
     @property
     def initial_values(self):
@@ -155,11 +159,22 @@ class Population(PopulationMixin, common.Population):
     def _set_parameters(self, parameter_space):
         """parameter_space holds native parameters."""
         parameter_space.evaluate(simplify=False)
+        new = {}
         for name, value in parameter_space.items():
             if isinstance(value, np.ndarray) and value.dtype != object:
                 value = value.astype(float)
-            self._parameters[name] = value
-        self._push(list(parameter_space.keys()))
+            new[name] = value
+        self._update(new)
+
+    def _update(self, new):
+        """New native parameter values, pushed to neurosim; all or nothing."""
+        old = {name: self._parameters[name] for name in new}
+        self._parameters.update(new)
+        try:
+            self._push(list(new))
+        except BaseException:
+            self._parameters.update(old)
+            raise
 
     @property
     def _lif(self):
@@ -228,6 +243,14 @@ class Population(PopulationMixin, common.Population):
         return rate, start, stop
 
     def _build(self, net):
+        try:
+            self._build_ns(net)
+        except ParameterError as err:
+            raise errors.InvalidParameterValueError(
+                f"{type(self.celltype).__name__} population {self.label!r}: "
+                f"{_pynn_names(str(err))} (in neurosim's SI units)") from err
+
+    def _build_ns(self, net):
         name = f"{self.label}#{len(net.populations)}"
         ct = self.celltype
         if isinstance(ct, SpikeSourceArray):
@@ -309,6 +332,14 @@ class Population(PopulationMixin, common.Population):
                 src._dirty = True
         if self._ns is None:
             return
+        try:
+            self._push_ns(names)
+        except ParameterError as err:
+            raise errors.InvalidParameterValueError(
+                f"{type(self.celltype).__name__} population {self.label!r}: "
+                f"{_pynn_names(str(err))} (in neurosim's SI units)") from err
+
+    def _push_ns(self, names):
         ct = self.celltype
         if isinstance(ct, SpikeSourceArray):
             layers = self._spike_array()
@@ -358,3 +389,17 @@ def _stop(stop):
     if np.all(stop >= 1e6):
         return None
     return _scalar(np.minimum(stop, 1e6))
+
+
+_PYNN_NAMES = {"v_th": "v_thresh", "t_ref": "tau_refrac", "tau_syn[0]": "tau_syn_E",
+               "tau_syn[1]": "tau_syn_I", "e_exc": "e_rev_E", "e_inh": "e_rev_I", "c_m": "cm",
+               "bias": "i_offset x R_m", "v_init": "initial v"}
+
+
+def _pynn_names(message):
+    """A neurosim error message with PyNN's parameter names."""
+    for ns_name, pynn_name in _PYNN_NAMES.items():
+        message = re.sub(r"(?<![\w\[])" + re.escape(ns_name) + r"(?![\w\[])", pynn_name,
+                         message)
+    return message.replace("net.poisson_input(target, rate, weight)",
+                           "several sources whose rates add up, or a smaller timestep")
