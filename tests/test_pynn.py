@@ -240,6 +240,28 @@ def test_recording_sampling_clear_and_reset():
     assert all(len(s) == 0 or s.min() >= 10.0 for s in seg.spiketrains)
 
 
+def test_random_initial_values_as_pyNN_brian2():
+    """Random initial values are drawn once, on a copy of the generator (as pyNN.brian2's
+    unit conversion does): a connector using the same generator draws what it draws on
+    pyNN.brian2 (so the Vogels-Abbott benchmark gets pyNN.brian2's network), and a reset
+    returns to the same values."""
+    rng = NumpyRNG(seed=98765, parallel_safe=True)
+    p = sim.Population(20, sim.IF_curr_exp(v_rest=-49.0, v_thresh=-50.0, v_reset=-60.0))
+    p.initialize(v=RandomDistribution("uniform", low=-60.0, high=-50.0, rng=rng))
+    prj = sim.Projection(p, p, sim.FixedProbabilityConnector(0.2, rng=rng),
+                         sim.StaticSynapse(weight=0.1, delay=0.2))
+    assert len(prj) == 70                                   # pyNN.brian2: 70
+    p.record("v")
+    sim.run(1.0)
+    v0 = p.get_data().segments[0].filter(name="v")[0].magnitude[0]
+    np.testing.assert_allclose(v0[:4], [-59.11101, -50.52557, -52.01806, -57.28094],
+                               atol=1e-5)                  # pyNN.brian2's
+    sim.reset()
+    sim.run(1.0)
+    np.testing.assert_array_equal(p.get_data().segments[1].filter(name="v")[0].magnitude[0],
+                                  v0)
+
+
 def test_write_data(tmp_path):
     p = sim.Population(2, sim.IF_curr_exp(i_offset=1.0))
     p.record(["spikes", "v"])

@@ -6,6 +6,7 @@ changes are pushed to it (``_push``: ``pop.set`` for LIF parameters, the bias fo
 ``set_spikes`` for spike arrays, rates and start/stop of Poisson sources).
 """
 
+import copy
 import inspect
 import re
 
@@ -94,8 +95,7 @@ class PopulationView(PopulationMixin, common.PopulationView):
             full = np.array(gp.initial_values[variable].evaluate(simplify=False), dtype=float)
         else:
             full = np.zeros(gp.size)
-        initial_values.shape = (self.size,)
-        full[idx] = initial_values.evaluate(simplify=False)
+        full[idx] = _evaluated(initial_values, self.size)
         gp.initial_values[variable] = LazyArray(full, shape=(gp.size,), dtype=float)
         gp._write_state_now(variable, full, idx)
 
@@ -305,12 +305,12 @@ class Population(PopulationMixin, common.Population):
         setattr(self._ns, ns_name, x)
 
     def _set_initial_value_array(self, variable, value):
+        """Evaluated now, once (random values are drawn here, in the order of the script, as
+        pyNN.brian2 and pyNN.nest do), and kept: a reset returns to these values."""
         self._check_state_variable(variable)
+        values = _evaluated(value, self.size)
         if self._ns is not None:
-            value = LazyArray(value.evaluate(simplify=False) if isinstance(value, LazyArray)
-                              else value, shape=(self.size,))
-            self._write_state_now(variable, np.broadcast_to(
-                np.asarray(value.evaluate(simplify=False), float), (self.size,)))
+            self._write_state_now(variable, values)
 
     def _apply_initial_values(self):
         """After a reset: PyNN's initial values (which may have changed since the build)."""
@@ -403,3 +403,19 @@ def _pynn_names(message):
                          message)
     return message.replace("net.poisson_input(target, rate, weight)",
                            "several sources whose rates add up, or a smaller timestep")
+
+
+def _evaluated(lazy, size):
+    """The values of a LazyArray of initial values, evaluated once: its base becomes the
+    array, so that later reads (the build, a reset) see the same numbers. Evaluated on a
+    copy, as pyNN.brian2 does (its unit conversion copies the array, random generator
+    included): the script's generator does not advance, and the numbers drawn next from it
+    (a connector's) are the ones they are on pyNN.brian2."""
+    lazy.shape = (size,)
+    if lazy.is_homogeneous:                 # one value: nothing drawn, kept as it is
+        return np.full(size, float(lazy.evaluate(simplify=True)))
+    values = np.array(np.broadcast_to(np.asarray(
+        copy.deepcopy(lazy).evaluate(simplify=False), dtype=float), (size,)))
+    lazy.base_value = values
+    lazy.operations = []
+    return values
