@@ -159,6 +159,8 @@ def _connections(backend, connector, synapse, n_pre=36, n_post=25, same=False):
     lambda s: s.FixedNumberPostConnector(3, rng=NumpyRNG(seed=8)),
     lambda s: s.OneToOneConnector(),
     lambda s: s.IndexBasedProbabilityConnector(_EvenIndex(), rng=NumpyRNG(seed=9)),
+    lambda s: s.FromListConnector([(3, 2), (0, 5), (7, 2), (3, 2), (1, 30)]),
+    lambda s: s.FromListConnector([(3, 2, 0.4, 1.5), (0, 5, 0.2, 0.7), (7, 2, 0.1, 2.0)]),
 ])
 def test_bulk_connectors_equal_pynn_per_target_loop(make):
     """The bulk connection path gives the connections (and random weights, distance

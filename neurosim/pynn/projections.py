@@ -6,7 +6,8 @@ per target) is replaced, for the connector's call only, by :func:`bulk_standard_
 which evaluates the connection map and the synapse parameters by blocks of columns
 (AllToAll, FixedProbability, DistanceDependent, IndexBased, Array, OneToOne, Clone) or
 collects the per-target index arrays of the fixed-number connectors, then evaluates the
-parameters once. FromList/FromFile and the others call ``_convergent_connect``, which only
+parameters once. FromList/FromFile run in one pass (:func:`bulk_from_list`: FromListConnector.connect
+without its loop over targets); the others call ``_convergent_connect``, which only
 appends arrays. The projection keeps its synapses as arrays (indices within ``pre``/``post``,
 parameters in PyNN units) and makes its neurosim projections at the first run: one per pair
 of underlying populations (Assemblies and views are resolved to their populations), and for
@@ -18,6 +19,7 @@ tau_m/cm), uS for conductance targets (x 1e-6, negative into the inhibitory chan
 IF_curr_delta (x 1e-3). Delays are rounded to the time step (as pyNN.brian2).
 """
 
+import copy
 import functools
 import itertools
 
@@ -25,7 +27,8 @@ import numpy as np
 from lazyarray import larray
 
 from pyNN import common, errors
-from pyNN.connectors import MapConnector
+from pyNN.connectors import MapConnector, FromListConnector, FromFileConnector
+from pyNN.standardmodels import StandardSynapseType
 from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from pyNN.standardmodels.base import inhibitory_receptor_types
@@ -110,7 +113,19 @@ class Projection(common.Projection):
 
     # ------------------------------------------------------------------ connecting
     def _connect(self, connector):
-        if isinstance(connector, MapConnector):
+        if type(connector).connect in (FromListConnector.connect, FromFileConnector.connect):
+            if isinstance(connector, FromFileConnector):     # as FromFileConnector.connect
+                if connector.distributed:
+                    connector.file.rename("%s.%d" % (connector.file.name, 0))
+                connector.column_names = connector.file.get_metadata().get(
+                    "columns", ("weight", "delay"))
+                for ignore in "ij":
+                    if ignore in connector.column_names:
+                        connector.column_names.remove(ignore)
+                connector.conn_list = connector.file.read()
+            if not bulk_from_list(connector, self):
+                FromListConnector.connect(connector, self)   # per-target functions: PyNN's
+        elif isinstance(connector, MapConnector):
             connector._standard_connect = functools.partial(bulk_standard_connect, connector)
             try:
                 connector.connect(self)
@@ -213,21 +228,23 @@ class Projection(common.Projection):
         dsteps = np.rint(self._params["delay"] / dt)
         if dsteps.size and dsteps.min() < 0:
             raise errors.ConnectionError(f"{self.label}: delays must be >= 0 ms")
-        columns = [pre_key, post_key]
         rule_names = tuple(self._plastic())
-        if rule_names:
-            columns += [dsteps, factors] + [self._params[k] for k in rule_names]
-        keys = np.column_stack([np.asarray(c, dtype=float) for c in columns])
-        _, inv = np.unique(keys, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        order = np.argsort(inv, kind="stable")
-        bounds = np.searchsorted(inv[order], np.arange(inv.max() + 2))
+        if rule_names:            # one neurosim projection per rule and delay
+            columns = [pre_key, post_key, dsteps, factors] + [self._params[k]
+                                                              for k in rule_names]
+            keys = np.column_stack([np.asarray(c, dtype=float) for c in columns])
+            inv = np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+        else:                     # one per pair of populations
+            inv = pre_key * len(post_pops) + post_key
+        if inv.max() == 0:        # one group: slices (views), not copies
+            groups = [slice(None)]
+        else:
+            order = np.argsort(inv, kind="stable")
+            bounds = np.searchsorted(inv[order], np.arange(inv.max() + 2))
+            groups = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         dt_s = dt * 1e-3
-        for g in range(len(bounds) - 1):
-            sel = order[bounds[g]:bounds[g + 1]]
-            if sel.size == 0:
-                continue
-            k0 = sel[0]
+        for sel in groups:
+            k0 = 0 if isinstance(sel, slice) else sel[0]
             post_ns = post_pops[post_key[k0]]._ns
             rule = None
             delay = dsteps[sel] * dt_s
@@ -467,3 +484,39 @@ def bulk_standard_connect(connector, projection, connection_map_generator, dista
     projection._add_chunk(pre, post, values)
     if connector.callback:
         connector.callback(1.0)
+
+
+def bulk_from_list(connector, projection):
+    """FromListConnector.connect in one pass: the same checks, the same order (the list
+    sorted by target as PyNN sorts it) and the same parameters, without the loop over
+    targets that evaluates the synapse parameters once per target. False (nothing done)
+    when a parameter not in the list is a function (PyNN evaluates it per target)."""
+    names = projection.synapse_type.get_parameter_names()
+    for name in connector.column_names:
+        if name not in names:
+            raise ValueError("%s is not a valid parameter for %s" % (
+                name, projection.synapse_type.__class__.__name__))
+    if connector.conn_list.size == 0:
+        return True
+    params = copy.deepcopy(projection.synapse_type.parameter_space)
+    given = set(connector.column_names)
+    if any(callable(value.base_value) for name, value in params.items() if name not in given):
+        return False          # a function of the index within each target: PyNN's loop
+    if np.any(connector.conn_list[:, 0] >= projection.pre.size):
+        raise errors.ConnectionError("source index out of range")
+    idx = np.argsort(connector.conn_list[:, 1])
+    connector.conn_list = cl = connector.conn_list[idx]
+    post = cl[:, 1].astype(np.int64)
+    keep = (post >= 0) & (post < projection.post.size)      # PyNN connects local targets
+    cl, post = cl[keep], post[keep]
+    n = post.size
+    if n == 0:
+        return True
+    params.shape = (n,)
+    for col, name in enumerate(connector.column_names, 2):
+        params.update(**{name: cl[:, col]})
+    if isinstance(projection.synapse_type, StandardSynapseType):
+        params = projection.synapse_type.translate(params)
+    params.evaluate()
+    projection._add_chunk(cl[:, 0].astype(np.int64), post, dict(params.items()))
+    return True
