@@ -83,6 +83,8 @@ class NeurosimCurrentSource(StandardCurrentSource):
         where R_m differs between them)."""
         state = simulator.state
         n = max(getattr(state, "horizon", 0), state.step + 1)
+        if n > self._covered >= 0:      # runs that go on: twice as far, so that many short
+            n = max(n, 2 * self._covered)   # runs lay the schedule out O(log) times
         vals = self._values(n)
         change = np.flatnonzero(np.diff(vals, prepend=np.nan) != 0)
         R = pop._R()[idx]
@@ -112,6 +114,8 @@ class NeurosimCurrentSource(StandardCurrentSource):
         if not self._ns_sources:
             return
         if self._dirty or state.horizon > self._covered:
+            if self._dirty:
+                object.__setattr__(self, "_covered", -1)
             for src, pop, idx in self._ns_sources:
                 times, amps, n = self._schedule(pop, idx)
                 src.set(times=times, amplitudes=amps)
