@@ -158,6 +158,7 @@ def _connections(backend, connector, synapse, n_pre=36, n_post=25, same=False):
     lambda s: s.FixedNumberPreConnector(4, rng=NumpyRNG(seed=7)),
     lambda s: s.FixedNumberPostConnector(3, rng=NumpyRNG(seed=8)),
     lambda s: s.OneToOneConnector(),
+    lambda s: s.FixedTotalNumberConnector(300, rng=NumpyRNG(seed=10)),
     lambda s: s.IndexBasedProbabilityConnector(_EvenIndex(), rng=NumpyRNG(seed=9)),
     lambda s: s.FromListConnector([(3, 2), (0, 5), (7, 2), (3, 2), (1, 30)]),
     lambda s: s.FromListConnector([(3, 2, 0.4, 1.5), (0, 5, 0.2, 0.7), (7, 2, 0.1, 2.0)]),

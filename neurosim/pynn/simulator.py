@@ -71,7 +71,7 @@ class State(common.control.BaseState):
         if self._min_delay == "auto":         # as pyNN.brian2: fixed at the first query,
             delays = [np.rint(p._params["delay"] / self.dt).min() * self.dt
                       for p in self.projections if len(p)]      # the shortest delay so far
-            self._min_delay = min(delays) if delays else self.dt
+            self._min_delay = round(float(min(delays)), 12) if delays else self.dt
         return self._min_delay
 
     def _set_min_delay(self, delay):
