@@ -19,7 +19,7 @@ import numpy as np
 from lazyarray import larray
 
 from pyNN import errors
-from pyNN.random import RandomDistribution, NumpyRNG
+from pyNN.random import RandomDistribution
 from pyNN.standardmodels import StandardSynapseType
 
 __all__ = ["bulk_standard_connect", "bulk_from_list", "fixed_total_connect"]
