@@ -89,30 +89,32 @@ class Recorder(recording.Recorder):
         return ids[mask], steps[mask] * (self._simulator.state.dt * 1e-3) / 1e-3
 
     def _get_all_signals(self, variable, ids, clear=False):
+        """Samples at every sampling point from the recording's start (t = 0 or the last
+        clear) to now inclusive; NaN where the variable was not recorded (recording asked
+        for after some time had run)."""
         state = self._simulator.state
         pop = self.population
         ns_name, kind = pop.celltype.state_units[variable.name]
         local = np.asarray([int(i) for i in ids], dtype=np.int64) - int(pop.first_id)
         every = int(round(self.sampling_interval / state.dt))
+        first = -(-self._clear_step // every) * every
+        now = state.step
+        n = max((now - first) // every + 1, 0)
+        vals = np.full((n, local.size), np.nan)
         have = self._monitors.get(variable.name)
-        if have is None:
-            steps, vals = np.zeros(0, np.int64), np.zeros((0, local.size))
-        else:
+        if have is not None:
             mon, idx = have
             steps, allvals = mon._arrays()
             cols = np.searchsorted(idx, local)
             if not np.array_equal(idx[np.minimum(cols, idx.size - 1)], local):
                 raise errors.RecordingError(variable.name, pop.celltype)
-            sel = (steps >= self._clear_step) & (steps % every == 0)
-            steps, vals = steps[sel], allvals[sel][:, cols]
-        now = state.step
-        if now % every == 0 and now >= self._clear_step and pop._ns is not None \
-                and (steps.size == 0 or steps[-1] < now):
-            cur = np.asarray(getattr(pop._ns, ns_name), dtype=float)[local]
-            vals = np.vstack([vals, cur[None, :]])
+            sel = (steps >= first) & (steps % every == 0) & (steps <= now)
+            vals[(steps[sel] - first) // every] = allvals[sel][:, cols]
+        if n and now % every == 0 and pop._ns is not None and have is not None:
+            vals[-1] = np.asarray(getattr(pop._ns, ns_name), dtype=float)[local]   # now
         from .populations import _convert
         R = pop._R()[local] if kind == "I" else None
-        return _convert(kind, np.asarray(vals, dtype=float), R, back=True), None
+        return _convert(kind, vals, R, back=True), None
 
     def _local_count(self, variable, filter_ids=None):
         steps, local = self._spikes()
