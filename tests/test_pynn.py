@@ -307,6 +307,34 @@ def test_current_sources():
     assert i[99] == 0.0 and i[100] == 0.4 and i[200] == 0.0
 
 
+def test_current_sources_brian2():
+    """DC (start/stop, amplitude changed between runs), step (an off-grid time), AC (phase)
+    and overlapping sources: pyNN.brian2's spike steps and v (at 10, 25, 50, 75, 100 ms)."""
+    c = sim.Population(4, sim.IF_curr_exp(v_thresh=-55.0, tau_refrac=2.0, cm=0.5,
+                                          tau_m=15.0))
+    dc = sim.DCSource(amplitude=0.6, start=10.0, stop=80.0)
+    dc.inject_into(c[0:1])
+    sim.StepCurrentSource(times=[5.0, 20.04, 50.0, 70.0],
+                          amplitudes=[0.4, 0.9, -0.2, 0.7]).inject_into(c[1:2])
+    sim.ACSource(amplitude=0.5, offset=0.45, frequency=40.0, phase=30.0, start=3.0,
+                 stop=90.0).inject_into(c[2:3])
+    sim.DCSource(amplitude=0.3, start=0.0, stop=1e12).inject_into(c[2:4])
+    c.record(["spikes", "v"])
+    sim.run(50.0)
+    dc.amplitude = 0.8
+    sim.run(50.0)
+    seg = c.get_data().segments[0]
+    steps = [np.rint(s.magnitude / 0.1).astype(int).tolist() for s in seg.spiketrains]
+    assert steps == [[221, 362, 502, 602, 702], [219, 308, 397, 486, 825, 941],
+                     [73, 253, 324, 504, 575, 755, 825], []]
+    v = seg.filter(name="v")[0].magnitude[[100, 250, 500, 750, 1000]]
+    np.testing.assert_allclose(v, [[-65.0, -61.598376, -63.415135, -60.620754],
+                                  [-63.951762, -63.090857, -55.197772, -57.69988],
+                                  [-55.196482, -65.0, -55.280898, -56.321066],
+                                  [-60.913286, -62.166843, -55.364116, -56.060642],
+                                  [-62.434803, -60.192083, -56.509206, -56.011454]], atol=2e-6)
+
+
 def test_spike_sources_between_runs():
     with pytest.raises(errors.InvalidParameterValueError, match="increasing"):
         sim.Population(1, sim.SpikeSourceArray(spike_times=[3.0, 2.0]))
