@@ -10,9 +10,9 @@ duration). Synapse types: ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMe
 with ``SpikePairRule`` and the additive, multiplicative, additive-potentiation /
 multiplicative-depression and Gutig weight dependences (w_min = 0). Current sources:
 ``DCSource``, ``StepCurrentSource``, ``ACSource``, ``NoisyCurrentSource``. PyNN's
-connectors (its own code; the connections arrive in bulk, see
-:mod:`neurosim.pynn.projections`); Population, PopulationView, Assembly; recording of
-spikes, v and (IF_cond_exp) gsyn_exc/gsyn_inh into Neo blocks.
+connectors (its own code; the connections arrive in bulk, with PyNN's random draws, see
+:mod:`neurosim.pynn.connect`); Population, PopulationView, Assembly; recording of spikes, v
+and (IF_cond_exp) gsyn_exc/gsyn_inh into Neo blocks.
 
 Not provided, and why: the adaptive and non-linear PyNN cells (``EIF_cond_exp_isfa_ista``,
 ``EIF_cond_alpha_isfa_ista``, ``IF_cond_exp_gsfa_grr``, ``Izhikevich``, ``HH_cond_exp``)
@@ -26,18 +26,26 @@ junctions and other STDP rules.
 
 Units and timing follow pyNN.brian2: parameters in mV, ms, nA, nF, uS (translated to SI
 with PyNN's ``build_translations``); currents become neurosim volts per target,
-I[V] = I[nA] x 1e-9 x tau_m/cm. Delays are rounded to the time step (default: one step, as
-pyNN.brian2's min_delay='auto'); a SpikeSourceArray spike at t is emitted in the step
-floor(t/dt + 1e-3) (Brian2's SpikeGeneratorGroup); the threshold is v > v_thresh and a
-neuron that spiked in step s is free again in step s + round(tau_refrac/dt) (Brian2); spikes
-are recorded at step*dt and v at every sampling point from 0 to the current time inclusive.
-With these, spike trains of deterministic networks of IF_curr_exp, IF_curr_alpha and
-IF_curr_delta cells equal pyNN.brian2's (v to ~1e-11 mV). Two known differences:
-pyNN.brian2's IF_curr_alpha decays the inhibitory current with tau_syn_E (its equations
-use tau_syn_e for both channels), neurosim with tau_syn_I, so they agree when the two are
-equal; and Brian2 integrates IF_cond_exp with forward Euler (its equations are not linear,
-so 'exact' does not apply), neurosim with exponential Euler (closer to NEST's
-iaf_cond_exp), so their IF_cond_exp spike times differ by a step or two.
+I[V] = I[nA] x 1e-9 x tau_m/cm. Delays are rounded to the time step; the default delay is
+min_delay, whose 'auto' is, as in pyNN.brian2, the shortest delay of the projections made
+when it is first needed (one step if none). A SpikeSourceArray spike at t is emitted in the
+step floor(t/dt + 1e-3) (Brian2's SpikeGeneratorGroup; several spikes of a neuron in one
+step all count, as in NEST); the threshold is v > v_thresh and a neuron that spiked in step
+s is free again in step s + round(tau_refrac/dt) (Brian2); a current source's value at a
+step acts over that step; spikes are recorded at step*dt and v at every sampling point
+from 0 to the current time inclusive. Random initial values are drawn once, on a copy of
+their generator as pyNN.brian2 does, so a connector sharing the generator draws the same
+connectivity. With these, deterministic networks of IF_curr_exp, IF_curr_alpha and
+IF_curr_delta cells, with current sources, give pyNN.brian2's spike trains (v to ~1e-11
+mV), and so does PyNN's Vogels-Abbott CUBA benchmark (4000 cells, 1 s: every spike).
+
+Known differences from pyNN.brian2: its IF_curr_alpha decays the inhibitory current with
+tau_syn_E (its equations use tau_syn_e for both channels), neurosim with tau_syn_I, so they
+agree when the two are equal; Brian2 integrates IF_cond_exp with forward Euler (the
+equations are not linear, so 'exact' does not apply), neurosim with exponential Euler
+(closer to NEST's iaf_cond_exp), so IF_cond_exp spike times differ by a step or two; and
+the plastic synapses follow NEST (neurosim.plasticity), while pyNN.brian2's STDP is always
+additive and only axonal, and its Tsodyks-Markram update differs.
 
 Beyond PyNN: ``setup(rng_seed=..., backend="numba"|"reference", threads=n)``.
 """
