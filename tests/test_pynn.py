@@ -464,3 +464,35 @@ def test_vogels_abbott_cuba_equals_pyNN_brian2():
     first = sorted((round(float(s[0]), 6), int(s.annotations["source_index"]))
                    for s in e if len(s))[:5]
     assert first == [(0.0, 54), (0.1, 418), (0.2, 430), (0.2, 1120), (0.2, 2618)]
+
+
+def test_between_runs_delays_views_and_seeds():
+    """Delays set between runs move the arrival; initialize() on a view after a run sets
+    those neurons now; rng_seed fixes the Poisson trains; threads give the same spikes."""
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[2.0, 12.0]))
+    cells = sim.Population(3, sim.IF_curr_delta())
+    prj = sim.Projection(src, cells, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=1.0, delay=1.0))
+    cells.record("v")
+    sim.run(10.0)
+    prj.set(delay=3.0)
+    cells[1:2].initialize(v=-60.0)
+    sim.run(10.0)
+    v = cells.get_data().segments[0].filter(name="v")[0].magnitude
+    assert v[100, 1] == pytest.approx(-60.0) and v[100, 0] != pytest.approx(-60.0)
+    jump = np.flatnonzero(np.diff(v[:, 0]) > 0.5)
+    assert list(jump) == [30, 150]      # arrives at step 31 (2 + 1 ms), then 151 (12 + 3)
+
+    def poisson_trains(seed, threads=1):
+        sim.setup(timestep=0.1, rng_seed=seed, threads=threads)
+        p = sim.Population(20, sim.SpikeSourcePoisson(rate=50.0))
+        c = sim.Population(5, sim.IF_curr_exp())
+        sim.Projection(p, c, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0))
+        p.record("spikes")
+        c.record("spikes")
+        sim.run(200.0)
+        return [[list(s.magnitude) for s in pop.get_data().segments[0].spiketrains]
+                for pop in (p, c)]
+    a, b, c = poisson_trains(1), poisson_trains(1), poisson_trains(2)
+    assert a == b and a != c and sum(map(len, a[1])) > 0
+    assert poisson_trains(1, threads=2) == a
