@@ -6,6 +6,7 @@ changes are pushed to it (``_push``: ``pop.set`` for LIF parameters, the bias fo
 ``set_spikes`` for spike arrays, rates and start/stop of Poisson sources).
 """
 
+import contextlib
 import copy
 import inspect
 import re
@@ -242,13 +243,19 @@ class Population(PopulationMixin, common.Population):
         stop = start + np.broadcast_to(np.asarray(P["duration"], float), (self.size,)) * 1e-3
         return rate, start, stop
 
-    def _build(self, net):
+    @contextlib.contextmanager
+    def _pynn_errors(self):
+        """neurosim's ParameterError as PyNN's, naming this population and PyNN's names."""
         try:
-            self._build_ns(net)
+            yield
         except ParameterError as err:
             raise errors.InvalidParameterValueError(
                 f"{type(self.celltype).__name__} population {self.label!r}: "
                 f"{_pynn_names(str(err))} (in neurosim's SI units)") from err
+
+    def _build(self, net):
+        with self._pynn_errors():
+            self._build_ns(net)
 
     def _build_ns(self, net):
         name = f"{self.label}#{len(net.populations)}"
@@ -332,12 +339,8 @@ class Population(PopulationMixin, common.Population):
                 src._dirty = True
         if self._ns is None:
             return
-        try:
+        with self._pynn_errors():
             self._push_ns(names)
-        except ParameterError as err:
-            raise errors.InvalidParameterValueError(
-                f"{type(self.celltype).__name__} population {self.label!r}: "
-                f"{_pynn_names(str(err))} (in neurosim's SI units)") from err
 
     def _push_ns(self, names):
         ct = self.celltype
