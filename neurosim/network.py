@@ -25,6 +25,7 @@ from .counters import CountMonitor, collect
 from .monitors import SpikeMonitor, StateMonitor
 from .populations import (
     LIFPopulation, LoihiLIFPopulation, PoissonPopulation, SpikeSourcePopulation,
+    check_thresholds, lif_param, tau_syn_pair,
 )
 from .projections import MAX_DELAY_STEPS, Projection, check_same_network
 from .compile.plan import MAX_DELAY_BLOCKS
@@ -34,7 +35,7 @@ from .random import Distribution
 from .validation import (
     InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
     check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
-    check_finite, check_finite_array, int_per_neuron, warn_implausible, _user_stacklevel,
+    check_finite_array, int_per_neuron, warn_implausible, _user_stacklevel,
 )
 
 __all__ = ["Network", "NetworkError", "InsufficientMemoryError", "POISSON_MAX_P"]
@@ -187,42 +188,20 @@ class Network(Sealed):
         k = iter(range(2, 100))
 
         def param(key, value, unit, lo=None, strict=False):
-            """A parameter: a float, or an array when the neurons differ."""
-            if isinstance(value, Distribution) or np.ndim(value) > 0:
-                arr = self._per_neuron(key, value, n, unit, next(k))
-            else:
-                arr = np.array([check_finite(key, value, unit)])
-                next(k)
-            if lo is not None:
-                bad = (arr <= lo) if strict else (arr < lo)
-                if np.any(bad):
-                    fail(key, f"{'>' if strict else '>='} {lo:g} {unit}",
-                         float(arr[np.flatnonzero(bad)[0]]))
-            warn_implausible(key.split("[")[0], arr if arr.size > 1 else float(arr[0]), unit)
-            return float(arr[0]) if np.all(arr == arr[0]) else arr
+            """A parameter: a float, or an array when the neurons differ (drawn from this
+            population's next stream when a distribution)."""
+            stream = next(k)
+            return lif_param(key, value, n, unit, lo, strict,
+                             lambda key, value: self._per_neuron(key, value, n, unit, stream))
 
         tau_m = param("tau_m", tau_m, "s", 0.0, True)
         tau_e = tau_i = None
         if tau_syn is not None:
-            if isinstance(tau_syn, (list, tuple)):
-                if len(tau_syn) != 2:
-                    fail("tau_syn", "a scalar or a pair (tau_exc, tau_inh)", tau_syn)
-                tau_e = param("tau_syn[0]", tau_syn[0], "s", 0.0, True)
-                tau_i = param("tau_syn[1]", tau_syn[1], "s", 0.0, True)
-            elif np.ndim(tau_syn) == 1 and np.shape(tau_syn) == (2,):
-                tau_e = param("tau_syn[0]", float(np.asarray(tau_syn)[0]), "s", 0.0, True)
-                tau_i = param("tau_syn[1]", float(np.asarray(tau_syn)[1]), "s", 0.0, True)
-            else:
-                tau_e = tau_i = param("tau_syn", tau_syn, "s", 0.0, True)
+            tau_e, tau_i = tau_syn_pair(tau_syn, param)
         v_rest = param("v_rest", v_rest, "V")
         v_th = param("v_th", v_th, "V")
         v_reset = param("v_reset", v_reset, "V")
-        if np.any(np.asarray(v_reset) >= np.asarray(v_th)):
-            bad = np.broadcast_to(np.asarray(v_reset) >= np.asarray(v_th), (n,))
-            i = int(np.flatnonzero(bad)[0])
-            fail("v_th", f"> v_reset = {np.broadcast_to(v_reset, (n,))[i]:g} V",
-                 float(np.broadcast_to(v_th, (n,))[i]),
-                 f"neuron {i}" if np.ndim(v_th) or np.ndim(v_reset) else "")
+        check_thresholds(v_th, v_reset, n)
         t_ref = param("t_ref", t_ref, "s", 0.0)
         extra = {}
         if cond:

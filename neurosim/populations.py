@@ -11,7 +11,9 @@ else raises ``AttributeError`` naming what can be set.
 import numpy as np
 
 from .models.lif import variables as lif_variables
-from .validation import Sealed, fail, int_per_neuron, per_neuron, warn_implausible
+from .random import Distribution
+from .validation import Sealed, check_finite, fail, int_per_neuron, per_neuron, \
+    warn_implausible
 
 __all__ = ["Population", "LIFPopulation", "LoihiLIFPopulation", "SpikeSourcePopulation",
            "PoissonPopulation"]
@@ -20,6 +22,55 @@ __all__ = ["Population", "LIFPopulation", "LoihiLIFPopulation", "SpikeSourcePopu
 def _frozen(arr):
     arr.flags.writeable = False
     return arr
+
+
+def lif_param(key, value, n, unit, lo=None, strict=False, sample=None):
+    """A LIF parameter checked as ``net.lif`` checks it: finite, > lo (``strict``) or >= lo,
+    warned about when implausible; returned as a float when every neuron has the same
+    value, else as a float64 array of ``n`` values. ``sample(key, value)`` gives the
+    ``n`` values of an array or a distribution (default: arrays only)."""
+    if isinstance(value, Distribution) or np.ndim(value) > 0:
+        if sample is not None:
+            arr = sample(key, value)
+        elif isinstance(value, Distribution):
+            fail(key, f"a value or an array of {n} values (distributions are drawn only "
+                 "when the population is made)", type(value).__name__)
+        else:
+            arr = per_neuron(key, value, n, unit)
+    else:
+        arr = np.array([check_finite(key, value, unit)])
+    if lo is not None:
+        bad = (arr <= lo) if strict else (arr < lo)
+        if np.any(bad):
+            fail(key, f"{'>' if strict else '>='} {lo:g} {unit}",
+                 float(arr[np.flatnonzero(bad)[0]]))
+    warn_implausible(key.split("[")[0], arr if arr.size > 1 else float(arr[0]), unit)
+    return float(arr[0]) if np.all(arr == arr[0]) else arr
+
+
+def tau_syn_pair(tau_syn, param):
+    """(tau_exc, tau_inh) of ``tau_syn`` (one value for both channels, or a pair), each
+    checked by ``param(key, value, unit, lo, strict)``."""
+    if isinstance(tau_syn, (list, tuple)):
+        if len(tau_syn) != 2:
+            fail("tau_syn", "a scalar or a pair (tau_exc, tau_inh)", tau_syn)
+        return (param("tau_syn[0]", tau_syn[0], "s", 0.0, True),
+                param("tau_syn[1]", tau_syn[1], "s", 0.0, True))
+    if np.ndim(tau_syn) == 1 and np.shape(tau_syn) == (2,):
+        return (param("tau_syn[0]", float(np.asarray(tau_syn)[0]), "s", 0.0, True),
+                param("tau_syn[1]", float(np.asarray(tau_syn)[1]), "s", 0.0, True))
+    tau = param("tau_syn", tau_syn, "s", 0.0, True)
+    return tau, tau
+
+
+def check_thresholds(v_th, v_reset, n):
+    """v_th > v_reset for every neuron (each a float or an array of ``n``)."""
+    if np.any(np.asarray(v_reset) >= np.asarray(v_th)):
+        bad = np.broadcast_to(np.asarray(v_reset) >= np.asarray(v_th), (n,))
+        i = int(np.flatnonzero(bad)[0])
+        fail("v_th", f"> v_reset = {np.broadcast_to(v_reset, (n,))[i]:g} V",
+             float(np.broadcast_to(v_th, (n,))[i]),
+             f"neuron {i}" if np.ndim(v_th) or np.ndim(v_reset) else "")
 
 
 class Population(Sealed):
