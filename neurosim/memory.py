@@ -16,7 +16,8 @@ int32 delay where delays are kept per synapse, plus one chunk's working set (up 
 ``rules.DRAW_CHUNK`` synapses, 25 bytes each, and two more chunks of 17 bytes a synapse
 drawn ahead when the network has more than one thread), the delay ring buffers (2 x slots x LIF
 neurons) and the CSR row counts, fill pointers and pointers (8 bytes per node, block and
-thread, three arrays at a time).
+thread, three arrays at a time), and the table of the current sources (per change, per
+amplitude and per target, :func:`currents_bytes`; each source is also checked when made).
 
 Measured build peaks above the interpreter's (``VmHWM``) against the estimate: 2e7
 synapses (1e5 neurons, in-degree 200) 9.3 bytes per synapse with one weight and delay
@@ -32,7 +33,8 @@ import re
 
 from .validation import InsufficientMemoryError
 
-__all__ = ["available_bytes", "require", "format_bytes", "expected_synapses", "plan_bytes"]
+__all__ = ["available_bytes", "require", "format_bytes", "expected_synapses", "plan_bytes",
+           "currents_bytes"]
 
 #: Bytes per synapse of one chunk being drawn and lowered (indices, weight, delay, their
 #: temporaries).
@@ -133,6 +135,13 @@ def model_bytes(spec, itemsize):
     rows = (2 if spec.synapse == "alpha" else 0) + (spec.tau_w is not None) \
         + (spec.tau_a is not None)
     return (len(COEF) * (spec.n if spec.heterogeneous else 1) + rows * spec.n) * itemsize
+
+
+def currents_bytes(sources):
+    """Bytes of the engine's table of current sources (``Network.current_source``): per
+    source its changes, amplitudes and targets (:func:`neurosim.currents.table_bytes`)."""
+    from .currents import table_bytes
+    return sum(table_bytes(s._steps.size, s._amps.size, s.n) for s in sources)
 
 
 def plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, threads, itemsize,

@@ -80,6 +80,7 @@ class Network(Sealed):
         self.populations = []
         self.projections = []
         self.drives = []
+        self.current_sources = []
         self.spike_monitors = []
         self.state_monitors = []
         self.count_monitors = []
@@ -330,6 +331,66 @@ class Network(Sealed):
         drive = PoissonInput(self, target, rate, weight, delay, name)
         self.drives.append(drive)
         return drive
+
+    def current_source(self, target, times, amplitudes, indices=None, name=None):
+        """Inject a piecewise-constant current into LIF neurons (see
+        :mod:`neurosim.currents`): amplitude ``amplitudes[k]`` (V, the units of the bias
+        I_bias) from step round(times[k]/dt) on, 0 before the first time.
+
+        Parameters
+        ----------
+        target : LIFPopulation
+        times : array
+            Times of the changes (s), strictly increasing, on the dt grid.
+        amplitudes : array
+            Shape (len(times),) (the same for every target) or (len(times), len(indices)).
+        indices : array of int, optional
+            Target neurons (distinct positions in ``target``), default every neuron.
+        name : str, optional
+
+        Returns
+        -------
+        CurrentSource
+            ``src.times`` and ``src.amplitudes`` (or ``src.set(times, amplitudes)``) can be
+            replaced between runs. Sources may also be added between runs.
+        """
+        from .currents import CurrentSource
+        check_same_network(self, target, "target")
+        if target.kind != "lif":
+            fail("target", "a LIF population", f"{target.name} ({target.kind})")
+        name = name or f"current->{target.name}#{len(self.current_sources)}"
+        if any(c.name == name for c in self.current_sources):
+            fail("name", "unique among the network's current sources", name)
+        src = CurrentSource(self, target, times, amplitudes, indices, name)
+        self._require_currents(src, src._steps.size, src._amps.size)
+        self.current_sources.append(src)
+        self._currents_changed()
+        return src
+
+    def _require_currents(self, src, n_changes, n_amplitudes):
+        """Refuse a current source whose part of the engine's table would not fit."""
+        from .currents import table_bytes
+        memory.require(table_bytes(n_changes, n_amplitudes, src.n),
+                       f"current source {src.name!r}", f"{n_changes:,} changes")
+
+    def _currents_changed(self):
+        """Current sources (or the bias of their targets) changed: once built, the engine's
+        table again, its state at the next step to run and the targets' bias."""
+        if self._plan is None or self.fixed_point or any(
+                c._amps.shape[0] != c._steps.size for c in self.current_sources):
+            return                   # (a pair being replaced: refused by run() if left so)
+        from .currents import CurrentState, effective_bias, lower_currents
+        plan = self._plan
+        lifs = [p for p in self.populations if p.kind == "lif"]
+        cc, cs = lower_currents(self.current_sources, plan.pop_node_start, lifs, plan.dtype,
+                                self._step)
+        init = None if cc is None else CurrentState(np.zeros(1, np.int64),
+                                                    np.zeros_like(cs.cur))
+        self._plan = plan._replace(currents=cc, currents_init=init)
+        self._runner.plan = self._plan
+        self._runner.cstate = cs
+        if cc is not None:
+            self._runner.state.bias[cc.nrn] = effective_bias(cc, cs)
 
     def _drive_rates_changed(self, drive):
         """New rates of ``drive`` into the plan (between runs)."""
@@ -684,6 +745,8 @@ class Network(Sealed):
         for d in self.drives:
             new.poisson_input(pops[d.post], d._rate.copy(), d.weight, d.delay_steps * self.dt,
                               name=d.name)
+        for c in self.current_sources:
+            new.current_source(pops[c.target], c._times, c._amps, c._indices, name=c.name)
         return new
 
     # ------------------------------------------------------------------ build and run
@@ -718,6 +781,8 @@ class Network(Sealed):
                 raise NetworkError("the network has no populations")
             for proj in self.projections:
                 proj._check_edits()
+            for src in self.current_sources:
+                src._check()
             self._require_plan()
             for proj in self.projections:
                 if proj.plasticity is not None and proj.crossbar is None:
@@ -759,6 +824,7 @@ class Network(Sealed):
                                                           len(keys) > MAX_DELAY_BLOCKS))
         need += sum(memory.model_bytes(p.spec, np.dtype(self.dtype).itemsize)
                     for p in self.populations if p.kind == "lif")
+        need += memory.currents_bytes(self.current_sources)
         memory.require(need, f"building this network ({n_syn:,.0f} synapses, {n_nodes:,} "
                        f"neurons)", "plan and lowering temporaries")
 
@@ -812,6 +878,8 @@ class Network(Sealed):
         n_steps = int(round(duration / self.dt))
         if chunk_steps is not None:
             chunk_steps = check_int("chunk_steps", chunk_steps, 1)
+        for src in self.current_sources:
+            src._check()
         if self._plan is not None:
             self._apply_edits()
             for proj in self.projections:
@@ -951,7 +1019,9 @@ class Network(Sealed):
             return np.array({"v": pop.spec.v_init, "bias": pop.spec.bias}.get(
                 var, np.zeros(pop.n)), dtype=float)
         st = self._runner.state
-        if var == "bias":
+        if var == "bias":          # the neurons' own (st.bias adds the injected currents)
+            if any(c.target is pop for c in self.current_sources):
+                return np.array(pop.spec.bias.astype(self._plan.dtype), dtype=float)
             return np.array(st.bias[self._lif_slice(pop)], dtype=float)
         code, s = self._plan.var_loc[pop, var]
         arr = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh, st.v)[code][s:s + pop.n]
@@ -995,6 +1065,7 @@ class Network(Sealed):
                 self._runner.state.i_inh[sl] = 0.0
             if var == "bias":
                 self._plan.init.bias[sl] = values
+                self._currents_changed()      # their targets: own bias + currents
 
     def _write_bias_mant(self, pop, mant):
         pop.spec.bias_mant[:] = mant

@@ -64,6 +64,8 @@ class NumbaRunner:
         self.dstate = (copy_state(plan.drives_init)
                        if getattr(plan, "drives", None) is not None else None)
         self.pstate = plastic_state(plan)
+        self.cstate = (copy_state(plan.currents_init)
+                       if getattr(plan, "currents", None) is not None else None)
         self._cap = 0
         self._spk_step = self._spk_node = None
         self._ready = False
@@ -157,13 +159,16 @@ class NumbaRunner:
         Poisson drives, or (None, None) likewise, then the plastic projections likewise,
         then ref_until for networks above HOLD_MAX_NEURONS (the variant that blends
         refractory neurons), else None, then the model codes when a population is off the
-        fast path (engine.neurons), else None."""
+        fast path (engine.neurons), else None, then the current sources and their state, or
+        (None, None)."""
         xc = self.plan.xbar
         pc = getattr(self.plan, "plastic", None)
+        cc = self.plan.currents
         models = self.plan.params.code
         drives = (self.plan.drives, self.dstate, pc, self.pstate if pc is not None else None,
                   self.state.ref_until if self.plan.n_lif > _lif.HOLD_MAX_NEURONS else None,
-                  models if models.size and models.max() > 0 else None)
+                  models if models.size and models.max() > 0 else None,
+                  cc, self.cstate if cc is not None else None)
         if xc is None or xc.pre_lo.shape[0] == 0:
             return (None, None) + drives
         return (xc, self.xstate) + drives

@@ -21,7 +21,7 @@ from ..engine.rng import geometric, uniform
 from ..models.lif import linear_matrix, refractory_steps
 from .base import Chunk, copy_state, count_spike, plastic_state, weight_buffer
 
-__all__ = ["ReferenceRunner", "source_spikes"]
+__all__ = ["ReferenceRunner", "source_spikes", "current_bias"]
 
 
 def _propagators(spec, dt):
@@ -68,6 +68,22 @@ def source_spikes(plan, st, step):
     return out
 
 
+def current_bias(cc, step):
+    """Bias of each neuron targeted by current sources at ``step`` (float64, ``cc.nrn``
+    order): its own plus, per source in order, the amplitude of the source's last change
+    at or before ``step`` (0 before its first)."""
+    total = cc.nrn_base.copy()
+    for k in range(cc.per.shape[0]):
+        lo, hi = int(cc.tgt_off[k]), int(cc.tgt_off[k + 1])
+        rows = np.flatnonzero((cc.ev_src == k) & (cc.ev_step <= step))
+        amp = 0.0
+        if rows.size:
+            a = int(cc.ev_amp[rows[-1]])
+            amp = cc.amp[a:a + hi - lo] if cc.per[k] else cc.amp[a]
+        total[cc.slot_nrn[lo:hi]] += amp
+    return total
+
+
 class ReferenceRunner:
     name = "reference"
 
@@ -82,6 +98,7 @@ class ReferenceRunner:
         self.pstate = plastic_state(plan)
         self.hist = {}                 # step -> its spikes (plastic projections)
         self._proj_of = _projection_of(plan.plastic)
+        self.cstate = None             # (the engine's; this backend recomputes the currents)
         prm = plan.params
         self.pops = []
         for p, spec in enumerate(plan.lif_specs):
@@ -199,6 +216,8 @@ class ReferenceRunner:
             variables = (st.v, st.i_exc, st.i_inh, st.x, st.i_inh, st.v)
             for r, (code, idx) in enumerate(zip(record.var_code, record.var_index)):
                 samples[k, r] = variables[code][idx] * (-1.0 if code == 4 else 1.0)
+            if plan.currents is not None:
+                st.bias[plan.currents.nrn] = current_bias(plan.currents, step)
             free = [self._update(q, step) for q in self.pops]
             late = []
             for tgt, w, inh in self.pending.pop(step, []):

@@ -21,6 +21,7 @@ from ..projections import MAX_DELAY_STEPS
 from ..engine.lif import Conn, LIFParams, Record, Sources, State
 from ..engine.neurons import CODE_FAST, COEF
 from ..models.lif import coefficients, lif_propagator, refractory_steps
+from ..currents import lower_currents
 from ..drives import lower_drives
 from .plastic_plan import build_plastic, plastic_projections
 from .xbar_plan import build_xbar, crossbar_projections, initial_xbar_state
@@ -50,6 +51,8 @@ class Plan(NamedTuple):
     plastic: object = None    # engine.plastic.PlasticConn of the plastic projections, or None
     plastic_init: object = None  # their initial PlasticState
     plastic_w: object = None  # their live weights (float64; proj.weight views of it)
+    currents: object = None   # engine.currents.Currents of the current sources, None without
+    currents_init: object = None  # their CurrentState at step 0
 
 
 def build_plan(net):
@@ -78,13 +81,15 @@ def build_plan(net):
     if net.drives:
         drives, drives_init = lower_drives(net.drives, start, net.threads,
                                            lambda k: net._stream_seed("drive", k))
+    currents, currents_init = lower_currents(net.current_sources, start, lifs, dtype, 0)
     return Plan(dt=net.dt, dtype=dtype, n_lif=n_lif, n_nodes=n_nodes, pop_node_start=start,
                 lif_specs=tuple(p.spec for p in lifs), params=params, conn=conn,
                 sources=sources, init=init, var_codes={"v": 0, "I_exc": 1, "I_inh": 2},
                 xbar=xbar, xbar_init=initial_xbar_state(xprojs, xbar,
                                                         net._stream_seed("crossbar", 0)),
                 drives=drives, drives_init=drives_init, var_loc=var_loc, plastic=pc,
-                plastic_init=p_init, plastic_w=p_w)
+                plastic_init=p_init, plastic_w=p_w, currents=currents,
+                currents_init=currents_init)
 
 
 def static_projections(net):

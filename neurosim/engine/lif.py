@@ -15,7 +15,8 @@ integrated exactly over one step (the closed-form propagator, as Brian2's method
 Order of operations within step n, as Brian2's default schedule
 (start, groups, thresholds, synapses, resets):
 
-1. start: state monitors record the values at the start of the step;
+1. start: state monitors record the values at the start of the step; the changes of the
+   current sources at step n enter the bias (:mod:`neurosim.engine.currents`);
 2. groups: integrate every neuron (v only outside its refractory period; the currents
    always); the ring-buffer slot of step n (inputs sent earlier with a delay) is added to
    the currents, which is Brian2's "synapses" slot for those inputs;
@@ -46,6 +47,7 @@ from numba import njit, prange
 
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
+from .currents import apply_currents, unshare_bias
 from .neurons import CODE_DELTA, CODE_FAST, generic_block, reset_one, threshold_block
 from .plastic import plastic_step
 from .poisson import deliver_drives
@@ -623,8 +625,8 @@ def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif, plastic):
 
 
 @njit(**JIT_OPTIONS)
-def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_steps,
-            max_rec_per_step, spk_step, spk_node, rec_buf):
+def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, step0,
+            n_steps, max_rec_per_step, spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1`` on one thread.
 
     Spikes of recorded nodes go to ``spk_step``/``spk_node``; state samples to
@@ -640,7 +642,9 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_st
     ``pc``/``ps``: the plastic projections (:mod:`.plastic`), or None likewise; their
     stage runs last in the synapses slot. ``gm``: anything but None when some population
     runs a model of :mod:`.neurons` (off the fast path); None compiles a variant without
-    that code (the plain CUBA loop as before the models existed).
+    that code (the plain CUBA loop as before the models existed). ``cc``/``cs``: the
+    current sources (:mod:`.currents`), or None likewise; their changes of a step enter
+    the bias at the start of the step, before the update.
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
@@ -648,6 +652,8 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_st
     if xc is not None:
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
+    if cc is not None:
+        unshare_bias(cc, cs, b0, step0, n_steps)
     bounds = _row_scratch(conn)
     idx, held, m = _held(prm, st, step0)
     if ut is not None:
@@ -658,6 +664,8 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_st
             return k, n_spk
         step = step0 + k
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
+        if cc is not None:
+            apply_currents(cc, cs, st.bias, step)
         if ut is None:
             m = _hold(st, step, idx, held, m)
         nf = _integrate(prm, st, step, slot, use_ring, st.fired, np.int64(0), n_lif,
@@ -680,8 +688,8 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_st
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, step0, n_steps,
-                     max_rec_per_step, spk_step, spk_node, rec_buf):
+def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs,
+                     step0, n_steps, max_rec_per_step, spk_step, spk_node, rec_buf):
     """As :func:`advance`, with one thread per partition of the target neurons.
 
     Each thread integrates its own neurons and delivers every spike into its own targets
@@ -696,6 +704,8 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, st
     if xc is not None:
         has_xbar, plastic = _crossbar_flags(xc)
     b0 = _shared_bias(prm, st)
+    if cc is not None:
+        unshare_bias(cc, cs, b0, step0, n_steps)
     bounds = _row_scratch(conn)
     idx, held, m = _held(prm, st, step0)
     if ut is not None:
@@ -706,6 +716,8 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, st
             return k, n_spk
         step = step0 + k
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
+        if cc is not None:
+            apply_currents(cc, cs, st.bias, step)
         if ut is None:
             m = _hold(st, step, idx, held, m)
         for q in prange(counts.shape[0]):
