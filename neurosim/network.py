@@ -24,7 +24,7 @@ from .models.loihi import LoihiLIFSpec
 from .counters import CountMonitor, collect
 from .monitors import SpikeMonitor, StateMonitor
 from .populations import (
-    LIFPopulation, LoihiLIFPopulation, PoissonPopulation, SpikeSourcePopulation,
+    NEVER, LIFPopulation, LoihiLIFPopulation, PoissonPopulation, SpikeSourcePopulation,
     check_thresholds, lif_param, tau_syn_pair,
 )
 from .projections import MAX_DELAY_STEPS, Projection, check_same_network
@@ -261,9 +261,16 @@ class Network(Sealed):
         return self._add(LoihiLIFPopulation(self, spec, self._name(name, "loihi")))
 
     def spike_source(self, n, times, indices, name=None):
-        """Add neurons that spike at given times (s, on the dt grid, >= 0)."""
+        """Add neurons that spike at given times (s, on the dt grid, >= 0); neuron
+        ``indices[k]`` spikes at ``times[k]``. ``pop.set_spikes(times, indices)`` replaces
+        the list between runs."""
         n = check_int("n", n, 1)
         self._require_neurons(n, 16)
+        spec = SpikeSourceSpec(n=n, **self._spike_list(n, times, indices))
+        return self._add(SpikeSourcePopulation(self, spec, self._name(name, "source")))
+
+    def _spike_list(self, n, times, indices):
+        """Validated spikes of a spike source of ``n`` neurons: dict(steps, indices)."""
         idx = check_finite_array("indices", indices, dtype=np.float64).ravel()
         check_dimension("times", times, "s")
         steps = steps_on_grid("times", np.asarray(times, dtype=float).ravel(), self.dt)
@@ -279,10 +286,26 @@ class Network(Sealed):
             d = u[c > 1][0]
             fail("times", "at most one spike per neuron per time step",
                  float((d // n) * self.dt), f"neuron {int(d % n)} spikes twice")
-        spec = SpikeSourceSpec(n=n, steps=steps, indices=idx)
-        return self._add(SpikeSourcePopulation(self, spec, self._name(name, "source")))
+        return dict(steps=steps, indices=idx)
 
-    def poisson(self, n, rate, name=None):
+    def _set_spikes(self, pop, times, indices):
+        """A spike source's new spike list (``pop.set_spikes``); once built, the plan's
+        spike table is rebuilt (spikes at steps already run are never reached)."""
+        object.__setattr__(pop, "spec", SpikeSourceSpec(n=pop.n,
+                                                        **self._spike_list(pop.n, times,
+                                                                           indices)))
+        if self._plan is not None:
+            from .compile.plan import spike_table
+            ptr, node = spike_table([p for p in self.populations
+                                     if p.kind == "spike_source"], self._plan.pop_node_start)
+            self._replace_sources(gen_ptr=ptr, gen_node=node)
+
+    def _replace_sources(self, **arrays):
+        """New source arrays in the plan (and the runner's view of it)."""
+        self._plan = self._plan._replace(sources=self._plan.sources._replace(**arrays))
+        self._runner.plan = self._plan
+
+    def poisson(self, n, rate, start=0.0, stop=None, name=None):
         """Add independent Poisson spike trains; ``rate`` (Hz) scalar or per neuron.
 
         Each step a neuron spikes with probability p = rate*dt (a Bernoulli trial), which
@@ -292,11 +315,49 @@ class Network(Sealed):
         :data:`POISSON_MAX_P` (0.1) a warning says so; drive a target with several sources
         whose rates add up (or use a smaller dt) instead. ``pop.rate`` can be changed
         between runs.
+
+        ``start`` and ``stop`` (s, scalars or one per neuron, on the dt grid as spike times
+        are; ``stop=None``: never) limit the spikes to the steps with start <= step*dt <
+        stop; ``pop.start`` and ``pop.stop`` can be changed between runs. A neuron draws
+        its trial at every step all the same, so its random stream, and the spikes inside
+        its window, do not depend on the window.
         """
         n = check_int("n", n, 1)
         self._require_neurons(n, 16)
         spec = PoissonSpec(n=n, rate=self._poisson_rates(rate, n))
-        return self._add(PoissonPopulation(self, spec, self._name(name, "poisson")))
+        pop = PoissonPopulation(self, spec, self._name(name, "poisson"))
+        pop._window = self._poisson_window(pop, start, stop)
+        return self._add(pop)
+
+    def _poisson_window(self, pop, start, stop):
+        """(lo, hi) steps of each neuron's window, or None when it is always on."""
+        lo = steps_on_grid("start", per_neuron("start", start, pop.n, "s"), self.dt)
+        if stop is None:
+            hi = np.full(pop.n, NEVER, np.int64)
+        else:
+            check_dimension("stop", stop, "s")
+            try:
+                x = np.array(stop, dtype=float)
+            except (TypeError, ValueError):
+                fail("stop", "a time (s), an array of n times or None", type(stop).__name__)
+            if np.any(np.isnan(x)):
+                fail("stop", "a time (s) or inf (never)", float(x[np.isnan(x)].ravel()[0]))
+            never = x >= NEVER * self.dt
+            hi = steps_on_grid("stop", per_neuron("stop", np.where(never, 0.0, x), pop.n,
+                                                  "s"), self.dt)
+            hi[np.broadcast_to(never, (pop.n,))] = NEVER
+        if not lo.any() and np.all(hi == NEVER):
+            return None
+        return lo, hi
+
+    def _write_window(self, pop, start=None, stop=None):
+        """A new start or stop of a Poisson population (``pop.start``, ``pop.stop``)."""
+        pop._window = self._poisson_window(pop, pop.start if start is None else start,
+                                           pop.stop if stop is None else stop)
+        if self._plan is not None:
+            from .compile.plan import poisson_windows
+            off, lo, hi = poisson_windows([p for p in self.populations if p.kind == "poisson"])
+            self._replace_sources(pois_win_off=off, pois_win_lo=lo, pois_win_hi=hi)
 
     def poisson_input(self, target, rate, weight, delay=0.0, name=None):
         """Drive every neuron of ``target`` with its own Poisson train (see
@@ -745,6 +806,9 @@ class Network(Sealed):
         for d in self.drives:
             new.poisson_input(pops[d.post], d._rate.copy(), d.weight, d.delay_steps * self.dt,
                               name=d.name)
+        for p in self.populations:
+            if p.kind == "poisson" and p._window is not None:
+                pops[p]._window = (p._window[0].copy(), p._window[1].copy())
         for c in self.current_sources:
             new.current_source(pops[c.target], c._times, c._amps, c._indices, name=c.name)
         return new

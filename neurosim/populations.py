@@ -19,6 +19,10 @@ __all__ = ["Population", "LIFPopulation", "LoihiLIFPopulation", "SpikeSourcePopu
            "PoissonPopulation"]
 
 
+#: The stop step of a Poisson neuron that never stops.
+NEVER = 1 << 62
+
+
 def _frozen(arr):
     arr.flags.writeable = False
     return arr
@@ -201,12 +205,58 @@ class SpikeSourcePopulation(Population):
     """Neurons that spike at given times."""
     kind = "spike_source"
 
+    def set_spikes(self, times, indices):
+        """Replace the spike list (validated as in ``net.spike_source``): neuron
+        ``indices[k]`` spikes at ``times[k]``. The next run sends the new spikes from the
+        network's time ``net.t`` on; spikes before it are kept in the list but not sent
+        (those steps were run: as NEST's spike_generator, the past is not replayed), and
+        after ``net.reset()`` the whole list runs from t = 0."""
+        self.net._set_spikes(self, times, indices)
+
+    @property
+    def times(self):
+        """Spike times (s) of the current list, a read-only copy (with ``indices``)."""
+        return _frozen(self.spec.steps * self.net.dt)
+
+    @property
+    def indices(self):
+        """Neuron of each spike of ``times``, a read-only copy."""
+        return _frozen(self.spec.indices.copy())
+
 
 class PoissonPopulation(Population):
     """Independent Poisson spike trains: each step a neuron spikes with probability
     p = rate*dt (a Bernoulli trial; see :meth:`neurosim.Network.poisson` for the range of p
-    where this is a Poisson process)."""
+    where this is a Poisson process), within its window start <= t < stop."""
     kind = "poisson"
+
+    def __init__(self, net, spec, name):
+        self._window = None        # (lo, hi) steps per neuron, None: always on
+        super().__init__(net, spec, name)
+
+    @property
+    def start(self):
+        """Start of each neuron's window (s), a read-only copy; assign (a time or one per
+        neuron, on the dt grid) to change it between runs."""
+        lo = np.zeros(self.n, np.int64) if self._window is None else self._window[0]
+        return _frozen(lo * self.net.dt)
+
+    @start.setter
+    def start(self, value):
+        self.net._write_window(self, start=value)
+
+    @property
+    def stop(self):
+        """End of each neuron's window (s; inf: never), a read-only copy; assign (a time,
+        one per neuron, or None: never) to change it between runs."""
+        if self._window is None:
+            return _frozen(np.full(self.n, np.inf))
+        hi = self._window[1]
+        return _frozen(np.where(hi >= NEVER, np.inf, hi * self.net.dt))
+
+    @stop.setter
+    def stop(self, value):
+        self.net._write_window(self, stop=np.inf if value is None else value)
 
     @property
     def rate(self):

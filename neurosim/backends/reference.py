@@ -56,15 +56,17 @@ def source_spikes(plan, st, step):
         out.extend(src.gen_node[src.gen_ptr[step]:src.gen_ptr[step + 1]].tolist())
     for k in range(src.pois_start.shape[0]):
         n, start, lp = int(src.pois_n[k]), int(src.pois_start[k]), src.pois_log1m_p[k]
+        drawn = []
         if not np.isnan(lp):
             while st.pois_next[k] < (step + 1) * n:
-                out.append(start + int(st.pois_next[k]) - step * n)
+                drawn.append(int(st.pois_next[k]) - step * n)
                 st.pois_next[k] += 1 + geometric(st.pois_rng, k, lp)
         else:
             p = src.pois_p[src.pois_p_start[k]:src.pois_p_start[k] + n]
-            for i in range(n):
-                if uniform(st.pois_rng, k) <= p[i]:
-                    out.append(start + i)
+            drawn = [i for i in range(n) if uniform(st.pois_rng, k) <= p[i]]
+        w = int(src.pois_win_off[k])      # a window keeps the draws, drops the spikes
+        out.extend(start + i for i in drawn
+                   if w < 0 or src.pois_win_lo[w + i] <= step < src.pois_win_hi[w + i])
     return out
 
 

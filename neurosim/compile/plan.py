@@ -27,7 +27,7 @@ from .plastic_plan import build_plastic, plastic_projections
 from .xbar_plan import build_xbar, crossbar_projections, initial_xbar_state
 
 __all__ = ["Plan", "build_plan", "build_record", "initial_state", "poisson_streams",
-           "node_layout", "source_arrays"]
+           "node_layout", "source_arrays", "spike_table", "poisson_windows"]
 
 
 class Plan(NamedTuple):
@@ -400,9 +400,9 @@ def _shared_weight(w, dtype):
     return w[0] if w.size and np.all(w == w[0]) else np.nan
 
 
-def source_arrays(others, start, net):
-    """Spike-source and Poisson arrays of the source populations, and Poisson seeds."""
-    gens = [p for p in others if p.kind == "spike_source"]
+def spike_table(gens, start):
+    """(gen_ptr, gen_node) of the spike sources ``gens``: the spikes of step t are nodes
+    gen_node[gen_ptr[t]:gen_ptr[t+1]], ascending."""
     steps = [p.spec.steps for p in gens]
     nodes = [p.spec.indices + start[p] for p in gens]
     steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
@@ -412,7 +412,28 @@ def source_arrays(others, start, net):
     n_t = int(steps.max()) + 1 if steps.size else 0
     gen_ptr = np.zeros(n_t + 1, dtype=np.int64)
     gen_ptr[1:] = np.cumsum(np.bincount(steps, minlength=n_t))
+    return gen_ptr, nodes.astype(np.int32)
 
+
+def poisson_windows(pois):
+    """(pois_win_off, pois_win_lo, pois_win_hi) of the Poisson populations ``pois``: the
+    steps lo <= step < hi of each neuron of those with a window (others: offset -1)."""
+    off, lo, hi, pos = [], [], [], 0
+    for p in pois:
+        if p._window is None:
+            off.append(-1)
+            continue
+        off.append(pos)
+        lo.append(p._window[0])
+        hi.append(p._window[1])
+        pos += p.n
+    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64)  # noqa: E731
+    return np.array(off, np.int64), cat(lo), cat(hi)
+
+
+def source_arrays(others, start, net):
+    """Spike-source and Poisson arrays of the source populations, and Poisson seeds."""
+    gen_ptr, gen_node = spike_table([p for p in others if p.kind == "spike_source"], start)
     pois = [p for p in others if p.kind == "poisson"]
     p_step = [np.clip(p.spec.rate * net.dt, 0.0, 1.0) for p in pois]
     log1m = []
@@ -423,13 +444,15 @@ def source_arrays(others, start, net):
             log1m.append(np.nan)
     seeds = np.array([net._stream_seed("poisson", k) for k in range(len(pois))],
                      dtype=np.uint64)
+    win_off, win_lo, win_hi = poisson_windows(pois)
     src = Sources(
-        gen_ptr=gen_ptr, gen_node=nodes.astype(np.int32),
+        gen_ptr=gen_ptr, gen_node=gen_node,
         pois_start=np.array([start[p] for p in pois], dtype=np.int64),
         pois_n=np.array([p.n for p in pois], dtype=np.int64),
         pois_log1m_p=np.array(log1m, dtype=np.float64),
         pois_p=np.concatenate(p_step).astype(np.float64) if pois else np.zeros(0),
         pois_p_start=np.cumsum([0] + [p.n for p in pois])[:-1].astype(np.int64),
+        pois_win_off=win_off, pois_win_lo=win_lo, pois_win_hi=win_hi,
     )
     return src, seeds
 

@@ -21,7 +21,8 @@ Order of operations within step n, as Brian2's default schedule
    always); the ring-buffer slot of step n (inputs sent earlier with a delay) is added to
    the currents, which is Brian2's "synapses" slot for those inputs;
 3. thresholds: neurons with v > v_th that are not refractory spike; spike sources and
-   Poisson sources emit their spikes of step n;
+   Poisson sources emit their spikes of step n (a Poisson neuron with a window only at
+   steps inside it, drawing at every step so that its stream does not depend on it);
 4. synapses: every spike of step n is delivered through the CSR rows of its neuron: delay 0
    straight into the target's current, delay d into ring slot (n + d) mod D; then the
    crossbar projections read the rows of this step's spikes and deliver their net column
@@ -131,6 +132,9 @@ class Sources(NamedTuple):
     pois_log1m_p: np.ndarray   # float64[K]: log(1-p) of a homogeneous population, nan if per-neuron
     pois_p: np.ndarray         # float64[sum n]: per-neuron p (used when pois_log1m_p is nan)
     pois_p_start: np.ndarray   # int64[K]: offset of population k in pois_p
+    pois_win_off: np.ndarray   # int64[K]: offset of population k in pois_win_*, -1: always on
+    pois_win_lo: np.ndarray    # int64[.]: a neuron spikes only at steps lo <= step < hi
+    pois_win_hi: np.ndarray    # int64[.]  (its draws are made at every step all the same)
 
 
 class Record(NamedTuple):
@@ -426,21 +430,31 @@ def _emit_sources(src, st, step, fired, nf):
         n = src.pois_n[k]
         start = src.pois_start[k]
         lp = src.pois_log1m_p[k]
+        wo = src.pois_win_off[k]
         if lp == lp:  # homogeneous rate: geometric skips over the trial sequence
             end = (step + 1) * n
             pos = st.pois_next[k]
             while pos < end:
-                fired[nf] = start + (pos - step * n)
-                nf += 1
+                i = pos - step * n
+                if wo < 0 or _in_window(src, wo + i, step):
+                    fired[nf] = start + i
+                    nf += 1
                 pos += 1 + geometric(st.pois_rng, k, lp)
             st.pois_next[k] = pos
         else:
             off = src.pois_p_start[k]
             for i in range(n):
                 if uniform(st.pois_rng, k) <= src.pois_p[off + i]:
-                    fired[nf] = start + i
-                    nf += 1
+                    if wo < 0 or _in_window(src, wo + i, step):
+                        fired[nf] = start + i
+                        nf += 1
     return nf
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _in_window(src, j, step):
+    """Whether Poisson neuron j (of the window arrays) may spike at ``step``."""
+    return src.pois_win_lo[j] <= step and step < src.pois_win_hi[j]
 
 
 @njit(**STEP_JIT_OPTIONS)
