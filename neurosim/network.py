@@ -453,6 +453,25 @@ class Network(Sealed):
         if cc is not None:
             self._runner.state.bias[cc.nrn] = effective_bias(cc, cs)
 
+    def _lif_params_changed(self, pop, spec, bias):
+        """New parameters of a LIF population (``pop.set``): its spec, and once built the
+        plan's coefficients (the state is kept)."""
+        if self._plan is not None:
+            size = np.dtype(self.dtype).itemsize
+            memory.require(memory.model_bytes(spec, size) - memory.model_bytes(pop.spec, size),
+                           f"new parameters of {pop.name!r}", "coefficient table")
+        object.__setattr__(pop, "spec", spec)
+        if bias is not None:
+            self._write_state(pop, "bias", bias)
+        if self._plan is None:
+            return
+        from .compile.plan import relower_lif
+        self._plan = relower_lif(self._plan, [p for p in self.populations if p.kind == "lif"])
+        self._runner.plan = self._plan
+        changed = getattr(self._runner, "plan_changed", None)
+        if changed is not None:
+            changed()
+
     def _drive_rates_changed(self, drive):
         """New rates of ``drive`` into the plan (between runs)."""
         if self._plan is None:

@@ -150,6 +150,42 @@ class LIFPopulation(Population):
     a = property(lambda self: self._state("a"), lambda self, v: self._set("a", v),
                  doc="Threshold offset now (V; with tau_a), as I_exc.")
 
+    def set(self, **params):
+        """Change neuron parameters between runs (or before the first), validated as in
+        ``net.lif``: any of tau_m, tau_syn, v_rest, v_th, v_reset, t_ref, bias, e_exc,
+        e_inh, c_m, tau_w, b_w, tau_a, beta, each one value or an array of n values.
+
+        The next run integrates with the new parameters; the state (v, currents,
+        refractory counters: a refractory neuron is released when its old period ends,
+        inputs in flight) is kept, and so are the new values across ``net.reset()``.
+        The synapse kernel, the convention and the reset mode cannot change, and an
+        adaptation current or threshold (tau_w, tau_a) can be changed only where the
+        population was made with one. Nothing changes when a value is refused.
+        """
+        spec, updates = lif_updates(self.spec, params)
+        self.net._lif_params_changed(self, spec, updates.get("bias"))
+
+    def get(self, name):
+        """The value of parameter ``name`` (a name :meth:`set` takes): a float when every
+        neuron has the same value, else a read-only array of n values (``tau_syn``: a
+        pair (tau_exc, tau_inh) where the channels differ; None for a part the population
+        does not have, such as ``tau_w`` without adaptation)."""
+        if name not in SETTABLE:
+            fail("name", "one of " + ", ".join(SETTABLE), name)
+        spec = self.spec
+        if name == "tau_syn":
+            if spec.tau_exc is None:
+                return None
+            e, i = _value(spec.tau_exc), _value(spec.tau_inh)
+            same = np.shape(e) == np.shape(i) and np.all(np.asarray(e) == np.asarray(i))
+            return e if same else (e, i)
+        if name == "bias":
+            return _value(np.array(spec.bias))
+        val = getattr(spec, name)
+        if (name == "b_w" and spec.tau_w is None) or (name == "beta" and spec.tau_a is None):
+            return None
+        return None if val is None else _value(val)
+
     @property
     def v(self):
         """Membrane potential now (V): a read-only copy; assign to set it (between runs)."""
@@ -172,6 +208,66 @@ class LIFPopulation(Population):
         b = per_neuron("bias", value, self.n, "V")
         warn_implausible("bias", b, "V")
         self.net._write_state(self, "bias", b)
+
+
+#: Parameters of a LIF population that ``pop.set`` changes (those ``net.lif`` takes).
+SETTABLE = ("tau_m", "tau_syn", "v_rest", "v_th", "v_reset", "t_ref", "bias", "e_exc",
+            "e_inh", "c_m", "tau_w", "b_w", "tau_a", "beta")
+#: Choices fixed when a LIF population is made.
+FIXED = ("synapse", "convention", "reset")
+_UNITS = {"v_rest": "V", "v_th": "V", "v_reset": "V", "e_exc": "V", "e_inh": "V",
+          "b_w": "V", "beta": "V", "tau_m": "s", "t_ref": "s", "tau_w": "s", "tau_a": "s",
+          "c_m": "F"}
+_LOWER = {"tau_m": (0.0, True), "t_ref": (0.0, False), "c_m": (0.0, True),
+          "tau_w": (0.0, True), "tau_a": (0.0, True), "beta": (0.0, False)}
+
+
+def _value(x):
+    """A parameter as ``get`` returns it: a float, or a read-only array."""
+    if isinstance(x, np.ndarray):
+        return float(x[0]) if x.size and np.all(x == x[0]) else _frozen(x.copy())
+    return float(x)
+
+
+def lif_updates(spec, params):
+    """(new spec, validated values) of ``pop.set(**params)`` on a population of ``spec``,
+    checked as ``net.lif`` checks them; nothing is changed here."""
+    import dataclasses
+    n, new = spec.n, {}
+    cond = spec.synapse == "cond_exp"
+    for key, value in params.items():
+        if key in FIXED:
+            if value != getattr(spec, key):
+                fail(key, f"{getattr(spec, key)!r} (fixed when the population was made; "
+                     "build a new network to change it)", value)
+            continue
+        if key not in SETTABLE:
+            fail("parameter", "one of " + ", ".join(SETTABLE), key)
+        if key in ("e_exc", "e_inh", "c_m") and not cond:
+            fail(key, "None unless synapse='cond_exp'", value)
+        if key == "tau_syn" and spec.synapse == "delta":
+            fail("tau_syn", "None for synapse='delta' (inputs move v at once)", value)
+        for on, keys, what in ((spec.tau_w, ("tau_w", "b_w"), "an adaptation current "
+                                "(tau_w)"), (spec.tau_a, ("tau_a", "beta"),
+                                             "an adaptive threshold (tau_a)")):
+            if on is None and key == keys[0]:
+                fail(key, f"None: the population was made without {what}, which cannot "
+                     "be added between runs", value)
+            if on is None and key == keys[1] and np.any(np.asarray(value, dtype=object) != 0):
+                fail(key, f"0 unless {keys[0]} is given ({what} off)", value)
+        if key == "bias":
+            new[key] = per_neuron("bias", value, n, "V")
+            warn_implausible("bias", new[key], "V")
+        elif key == "tau_syn":
+            new["tau_exc"], new["tau_inh"] = tau_syn_pair(
+                value, lambda k, v, unit, lo, strict: lif_param(k, v, n, unit, lo, strict))
+        else:
+            lo, strict = _LOWER.get(key, (None, False))
+            new[key] = lif_param(key, value, n, _UNITS[key], lo, strict)
+    fields = {k: v for k, v in new.items() if k != "bias"}
+    out = dataclasses.replace(spec, **fields)
+    check_thresholds(out.v_th, out.v_reset, n)
+    return out, new
 
 
 class LoihiLIFPopulation(Population):

@@ -1,12 +1,14 @@
 """Edits between runs for the PyNN backend: Poisson sources with start and stop, spike
-sources whose list is replaced; each against the NumPy reference and for any chunking and
-thread count."""
+sources whose list is replaced, LIF parameters changed with ``pop.set`` (and read with
+``pop.get``); each against the NumPy reference, a network built with the new values, and
+for any chunking and thread count."""
 
 import numpy as np
 import pytest
 
 import neurosim as ns
-from neurosim.units import Hz, mV, ms
+from neurosim.random import normal
+from neurosim.units import Hz, mV, ms, pF
 
 from conftest import random_network, spikes_of
 
@@ -183,3 +185,174 @@ def test_set_spikes_errors(times, indices, message):
         src.set_spikes(times, indices)
     np.testing.assert_array_equal(src.times, [1 * ms, 2 * ms, 5 * ms])
 
+
+# ---------------------------------------------------------------- LIF parameters
+BASE = dict(tau_m=20 * ms, tau_syn=5 * ms, v_rest=-70 * mV, v_th=-55 * mV,
+            v_reset=-70 * mV, t_ref=2 * ms)
+MODELS = {
+    "exp": ({}, dict(tau_m=np.linspace(8, 30, 8) * ms, tau_syn=(2 * ms, 9 * ms),
+                     v_th=-62 * mV, v_reset=-75 * mV, t_ref=np.arange(8) * 0.5 * ms)),
+    "exp_scalars": ({}, dict(tau_m=12 * ms, v_th=-60 * mV, t_ref=0.0)),
+    "alpha": (dict(synapse="alpha"), dict(tau_syn=1 * ms, tau_m=15 * ms, v_th=-57 * mV)),
+    "delta": (dict(synapse="delta", tau_syn=None), dict(tau_m=np.linspace(5, 20, 8) * ms,
+                                                         v_th=-60 * mV)),
+    "cond_exp": (dict(synapse="cond_exp", e_exc=0.0, e_inh=-80 * mV, c_m=250 * pF),
+                 dict(c_m=np.linspace(100, 300, 8) * pF, e_exc=-10 * mV, tau_m=10 * ms)),
+    "adaptive": (dict(tau_w=100 * ms, b_w=1 * mV, tau_a=50 * ms, beta=1 * mV,
+                      convention="nest"),
+                 dict(tau_w=30 * ms, b_w=np.linspace(0, 4, 8) * mV, tau_a=20 * ms,
+                      beta=3 * mV)),
+}
+
+
+def _lif_net(backend, kind, params, threads=1, quiet=20 * ms):
+    """8 LIF neurons driven by a spike source from ``quiet`` on (at rest before it)."""
+    make, _ = MODELS[kind]
+    net = ns.Network(seed=3, backend=backend, threads=threads)
+    rng = np.random.default_rng(0)
+    k = int(round(quiet / net.dt))
+    src = net.spike_source(20, times=(k + rng.permutation(600)[:200]) * net.dt,
+                           indices=rng.integers(0, 20, 200))
+    pop = net.lif(8, **{**BASE, **make, **params})
+    w = 2e-9 if pop.spec.synapse == "cond_exp" else 3 * mV
+    net.connect(src, pop, weight=w, p=0.5, delay=1 * ms)
+    net.connect(pop, pop, weight=-w / 2, p=0.3, delay=0.5 * ms)
+    return net, pop
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_set_between_runs_equals_a_network_built_with_the_values(backend, kind):
+    """Nothing in flight (at rest, before any input): set(...) after 20 ms gives the
+    spikes and v of a network made with the new values, bit for bit."""
+    _, new = MODELS[kind]
+    net, pop = _lif_net(backend, kind, {})
+    sp, sm = net.spike_monitor(pop), net.state_monitor(pop, "v")
+    net.run(20 * ms)
+    pop.set(**new)
+    net.run(60 * ms)
+    fresh, fpop = _lif_net(backend, kind, new)
+    fs, fm = fresh.spike_monitor(fpop), fresh.state_monitor(fpop, "v")
+    fresh.run(80 * ms)
+    assert fs.num_spikes > 5
+    np.testing.assert_array_equal(spikes_of(sp), spikes_of(fs))
+    np.testing.assert_array_equal(sm.values, fm.values)
+    for key, value in new.items():
+        got = pop.get(key)
+        want = fpop.get(key)
+        np.testing.assert_array_equal(np.asarray(got, dtype=float), np.asarray(want, float))
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_set_with_inputs_in_flight_engine_equals_reference(kind):
+    """Spikes in flight in the delay ring, refractory neurons, currents: set(...) in the
+    middle of the activity keeps the state; the engine (any threads and chunking) and the
+    reference agree, and so does a reset afterwards (the new values from t = 0)."""
+    _, new = MODELS[kind]
+    out = []
+    for backend, threads, chunks in (("reference", 1, 1), ("numba", 1, 1), ("numba", 3, 3)):
+        net, pop = _lif_net(backend, kind, {}, threads=threads, quiet=0.0)
+        sp, sm = net.spike_monitor(pop), net.state_monitor(pop, "v")
+        net.run(30 * ms)
+        pop.set(**new)
+        for _ in range(chunks):
+            net.run(30 * ms / chunks)
+        first = (spikes_of(sp), sm.values.copy())
+        net.reset()
+        net.run(30 * ms)
+        out.append((first, spikes_of(sp), sm.values))
+    assert out[0][0][0].shape[1] > 5
+    for other in out[1:]:
+        np.testing.assert_array_equal(other[0][0], out[0][0][0])
+        np.testing.assert_allclose(other[0][1], out[0][0][1], rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(other[1], out[0][1])
+        np.testing.assert_allclose(other[2], out[0][2], rtol=0, atol=1e-9)
+
+
+def test_a_refractory_neuron_keeps_the_end_of_its_period(backend):
+    """t_ref lengthened while a neuron is refractory: it is released when its old period
+    ends; its next spike is held for the new one."""
+    net = ns.Network(seed=0, backend=backend)
+    pop = net.lif(1, **{**BASE, "t_ref": 2 * ms}, bias=40 * mV)
+    sp = net.spike_monitor(pop)
+    while sp.num_spikes == 0:
+        net.run(0.1 * ms)
+    s0 = int(sp.steps[0])
+    pop.set(t_ref=10 * ms)
+    sm = net.state_monitor(pop, "v")
+    net.run(40 * ms)
+    v = sm.values[:, 0]
+    first = s0 + 1           # the first step recorded after the change
+    free = s0 + 20           # the old release step
+    assert np.all(v[:free - first + 1] == v[0])              # held through its old period
+    assert v[free - first + 1] > v[0]                        # integrating again
+    gap = np.diff(sp.steps)
+    assert gap.size >= 1 and np.all(gap >= 100)
+
+
+def test_get_returns_the_current_values():
+    net = ns.Network(seed=0)
+    pop = net.lif(3, tau_m=[10 * ms, 10 * ms, 20 * ms], tau_syn=(2 * ms, 5 * ms),
+                  v_rest=-70 * mV, v_th=-50 * mV, v_reset=-70 * mV, bias=1 * mV)
+    np.testing.assert_array_equal(pop.get("tau_m"), [10 * ms, 10 * ms, 20 * ms])
+    with pytest.raises(ValueError, match="read-only"):
+        pop.get("tau_m")[0] = 1.0
+    assert pop.get("tau_syn") == (2 * ms, 5 * ms)
+    assert pop.get("bias") == 1 * mV and pop.get("t_ref") == 0.0
+    assert pop.get("tau_w") is None and pop.get("b_w") is None and pop.get("e_exc") is None
+    pop.set(tau_syn=3 * ms, tau_m=15 * ms, bias=[0, 1 * mV, 2 * mV])
+    assert pop.get("tau_syn") == 3 * ms and pop.get("tau_m") == 15 * ms
+    np.testing.assert_array_equal(pop.get("bias"), [0, 1 * mV, 2 * mV])
+    np.testing.assert_array_equal(pop.bias, [0, 1 * mV, 2 * mV])
+    pop.set(synapse="exp", convention="brian2", reset="value")     # unchanged: accepted
+    with pytest.raises(ns.ParameterError, match=r"name must be one of tau_m, .*; got 'x'"):
+        pop.get("x")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(synapse="alpha"), r"synapse must be 'exp' \(fixed when the population was made; "
+                            r"build a new network to change it\); got 'alpha'"),
+    (dict(convention="nest"), r"convention must be 'brian2' \(fixed"),
+    (dict(reset="subtract"), r"reset must be 'value' \(fixed"),
+    (dict(tau_mem=1 * ms), r"parameter must be one of tau_m, tau_syn, v_rest, v_th, "
+                           r"v_reset, t_ref, bias, e_exc, e_inh, c_m, tau_w, b_w, tau_a, "
+                           r"beta; got 'tau_mem'"),
+    (dict(tau_m=0.0), r"tau_m must be > 0 s; got 0"),
+    (dict(tau_m=[10 * ms, -1 * ms]), r"tau_m must be > 0 s; got -0.001"),
+    (dict(tau_m=[10 * ms] * 3), r"tau_m.shape must be \(\) or \(2,\) \(one value per "
+                                r"neuron\); got \(3,\)"),
+    (dict(t_ref=-1 * ms), r"t_ref must be >= 0 s; got -0.001"),
+    (dict(v_th=-75 * mV), r"v_th must be > v_reset = -0.07 V; got -0.075"),
+    (dict(v_reset=[-70 * mV, -50 * mV]), r"v_th must be > v_reset = -0.05 V; got -0.055 "
+                                         r"\(neuron 1\)"),
+    (dict(tau_syn=(1 * ms, 2 * ms, 3 * ms)), r"tau_syn must be a scalar or a pair"),
+    (dict(tau_syn=(1 * ms, -2 * ms)), r"tau_syn\[1\] must be > 0 s; got -0.002"),
+    (dict(e_exc=0.0), r"e_exc must be None unless synapse='cond_exp'; got 0"),
+    (dict(c_m=200 * pF), r"c_m must be None unless synapse='cond_exp'"),
+    (dict(tau_w=10 * ms), r"tau_w must be None: the population was made without an "
+                          r"adaptation current \(tau_w\), which cannot be added between runs"),
+    (dict(b_w=1 * mV), r"b_w must be 0 unless tau_w is given"),
+    (dict(tau_a=10 * ms), r"tau_a must be None: the population was made without an "
+                          r"adaptive threshold"),
+    (dict(beta=1 * mV), r"beta must be 0 unless tau_a is given"),
+    (dict(bias=[1 * mV]), r"bias.shape must be \(\) or \(2,\)"),
+    (dict(v_rest=np.nan), r"v_rest must be finite"),
+    (dict(tau_m=normal(10 * ms, 1 * ms)), r"tau_m must be a value or an array of 2 values "
+                                           r"\(distributions are drawn only when the "
+                                           r"population is made\)"),
+])
+def test_set_errors_change_nothing(kwargs, message):
+    net = ns.Network(seed=0)
+    pop = net.lif(2, **BASE)
+    net.run(1 * ms)
+    spec, params = pop.spec, net._plan.params
+    with pytest.raises(ns.ParameterError, match=message):
+        pop.set(tau_m=30 * ms, **kwargs) if "tau_m" not in kwargs else pop.set(**kwargs)
+    assert pop.spec is spec and net._plan.params is params and pop.get("tau_m") == 20 * ms
+
+
+def test_set_delta_refuses_tau_syn():
+    net = ns.Network(seed=0)
+    pop = net.lif(2, **{**BASE, "tau_syn": None}, synapse="delta")
+    with pytest.raises(ns.ParameterError, match=r"tau_syn must be None for synapse='delta'"):
+        pop.set(tau_syn=1 * ms)
+    assert pop.get("tau_syn") is None

@@ -101,7 +101,13 @@ class ReferenceRunner:
         self.hist = {}                 # step -> its spikes (plastic projections)
         self._proj_of = _projection_of(plan.plastic)
         self.cstate = None             # (the engine's; this backend recomputes the currents)
-        prm = plan.params
+        self.pops = []
+        self.plan_changed()
+
+    def plan_changed(self):
+        """The populations' constants from the plan (again, after an edit between runs);
+        a neuron refractory now keeps the end of its refractory period."""
+        plan, prm, old = self.plan, self.plan.params, self.pops
         self.pops = []
         for p, spec in enumerate(plan.lif_specs):
             lo, hi = int(prm.pop_start[p]), int(prm.pop_start[p + 1])
@@ -119,6 +125,8 @@ class ReferenceRunner:
                 **{k: _col(spec, k, n) for k in ("v_rest", "v_th", "v_reset", "tau_m",
                                                  "tau_exc", "tau_inh", "e_exc", "e_inh",
                                                  "c_m", "tau_a", "b_w", "beta")}))
+        for q_old, q in zip(old, self.pops):
+            self.last_spike[q["lo"]:q["hi"]] += q_old["ref"] - q["ref"]
 
     def _update(self, q, step):
         """Groups slot of population ``q``; returns its free mask."""

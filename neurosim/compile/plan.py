@@ -27,7 +27,7 @@ from .plastic_plan import build_plastic, plastic_projections
 from .xbar_plan import build_xbar, crossbar_projections, initial_xbar_state
 
 __all__ = ["Plan", "build_plan", "build_record", "initial_state", "poisson_streams",
-           "node_layout", "source_arrays", "spike_table", "poisson_windows"]
+           "node_layout", "source_arrays", "spike_table", "poisson_windows", "relower_lif"]
 
 
 class Plan(NamedTuple):
@@ -90,6 +90,15 @@ def build_plan(net):
                 drives=drives, drives_init=drives_init, var_loc=var_loc, plastic=pc,
                 plastic_init=p_init, plastic_w=p_w, currents=currents,
                 currents_init=currents_init)
+
+
+def relower_lif(plan, lifs):
+    """``plan`` with the parameters of its LIF populations ``lifs`` (edited specs, same
+    synapse kernels and state rows) lowered again: the state and its layout are kept."""
+    params, x_size = _lif_params(lifs, plan.dt, plan.dtype)
+    if x_size != plan.init.x.shape[0]:
+        raise RuntimeError("the state rows of a LIF population changed between runs")
+    return plan._replace(params=params, lif_specs=tuple(p.spec for p in lifs))
 
 
 def static_projections(net):
