@@ -33,13 +33,14 @@ __all__ = [
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",
     "hardware", "__version__", "load_results", "save_results", "Results", "load_network",
     "NetworkFileError", "UnitWarning", "abstract_units", "random", "rules", "nets",
-    "LayerNetwork", "nir",
+    "LayerNetwork", "nir", "export",
 ]
 
 
 def __getattr__(name):
-    """``ns.nir`` is imported on first use (it needs the optional ``nir`` package)."""
-    if name == "nir":
+    """``ns.nir`` (needs the optional ``nir`` package) and ``ns.export`` are imported on
+    first use."""
+    if name in ("nir", "export"):
         import importlib
-        return importlib.import_module(".nir", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'neurosim' has no attribute {name!r}")

@@ -336,3 +336,21 @@ def test_conductance_units_are_not_taken_for_amplitudes():
         net.current_source(pop, [0.0], [5.0])
     with pytest.raises(ns.ParameterError, match=r"amplitudes must be a voltage \(volt, V, mV, uV\); got .3 nS. \(a conductance\)"):
         net.current_source(pop, [0.0], QuantityArray([3 * nS], "S", "3 nS"))
+
+
+def test_exporters_refuse_current_sources_and_poisson_windows():
+    """The Brian2, Lava and NIR exporters do not write these inputs: they say so."""
+    import neurosim as ns
+    net = ns.Network(dt=1e-4)
+    pop = net.lif(2, tau_m=1e-2, tau_syn=5e-3, v_rest=0.0, v_th=0.01, v_reset=0.0)
+    net.current_source(pop, [0.0], [0.001], name="dc")
+    with pytest.raises(ValueError, match="current source 'dc'.*Brian2"):
+        ns.export.to_brian2(net)
+    pytest.importorskip("nir")
+    import neurosim.nir
+    with pytest.raises(neurosim.nir.NIRError, match="current source 'dc'"):
+        neurosim.nir.write(net)
+    net = ns.Network(dt=1e-4)
+    net.poisson(3, 10.0, start=1e-3, name="win")
+    with pytest.raises(ValueError, match="'win'.*window"):
+        ns.export.to_brian2(net)

@@ -606,6 +606,8 @@ def to_brian2(net, target="numpy", record=None, seed=None, weights=False, libm=F
         {neurosim variable: Brian2 variable}); with ``weights``, last, a dict projection name
         -> :class:`PlasticExport` of every plastic projection (its Synapses, sign and lag).
     """
+    from . import refuse_unexported_inputs
+    refuse_unexported_inputs(net, "Brian2")
     b2 = _brian2()
     if libm and target != "numpy":
         raise ValueError(f"libm=True needs target='numpy' (got {target!r})")

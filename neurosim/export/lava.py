@@ -71,6 +71,8 @@ def _check_fixed(net):
 def lava_manifest(net, steps):
     """The network as a JSON-able manifest and a dict of arrays (see ``lava_graph``)."""
     _check_fixed(net)
+    from . import refuse_unexported_inputs
+    refuse_unexported_inputs(net, "Lava")
     steps = check_int("steps", steps, 0)
     pops, projs, arrays = [], [], {}
     for pop in net.populations:

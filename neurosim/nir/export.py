@@ -154,6 +154,11 @@ def _event_node(pop, dt, refractory):
 
 def _event_graph(net, latency, refractory):
     import nir
+    from ..export import refuse_unexported_inputs
+    try:
+        refuse_unexported_inputs(net, "NIR")
+    except ValueError as e:
+        raise NIRError(str(e)) from None
     nodes, edges = {}, []
     for pop in net.populations:
         if pop.kind == "lif":

@@ -85,3 +85,9 @@ def list_standard_models():
     return [obj.__name__ for obj in globals().values()
             if isinstance(obj, type) and issubclass(obj, StandardCellType)
             and obj is not StandardCellType and obj.__name__ not in UNAVAILABLE]
+
+
+#: PyNN's API as every backend exports it (``from neurosim.pynn import *``)
+__all__ = sorted(k for k, v in globals().items()
+                 if not k.startswith("_") and k not in ("annotations",)
+                 and getattr(v, "__module__", "").split(".")[0] in ("pyNN", "neurosim"))

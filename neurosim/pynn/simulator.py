@@ -17,6 +17,8 @@ from .. import Network
 from ..validation import abstract_units
 from pyNN import common
 
+__all__ = ["name", "ID", "State", "state"]
+
 name = "neurosim"
 
 #: Seed of the neurosim network when ``setup`` gets none (runs are reproducible, as NEST's).
