@@ -71,6 +71,26 @@ def pythons(simulators):
     return out
 
 
+def neurosim_source(note):
+    """Where the neurosim measured comes from: its git commit and uncommitted files, or
+    ``note`` (for a copy outside a checkout, e.g. on PYTHONPATH)."""
+    r = subprocess.run([sys.executable, "-c", "import os, neurosim; "
+                        "print(os.path.dirname(os.path.abspath(neurosim.__file__)))"],
+                       capture_output=True, text=True, cwd=HERE)  # not ROOT: -c puts
+    where = r.stdout.strip()                                   # the cwd first on sys.path
+    git = subprocess.run(["git", "-C", where, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True)
+    if git.returncode or not where:
+        return note or f"{where} (not a git checkout)"
+    dirty = subprocess.run(["git", "-C", where, "status", "--porcelain", "--", "."],
+                           capture_output=True, text=True).stdout.split("\n")
+    dirty = [ln[3:] for ln in dirty if ln.strip()]
+    text = f"commit {git.stdout.strip()}"
+    if dirty:
+        text += f" with uncommitted changes to {', '.join(dirty)}"
+    return text + (f"; {note}" if note else "")
+
+
 def run_one(py, simulator, benchmark, timeout):
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -136,7 +156,8 @@ def markdown(result):
     m = result["meta"]
     lines = [f"# PyNN Vogels-Abbott benchmark: neurosim.pynn, pyNN.brian2, pyNN.nest "
              f"({m['date']})", "",
-             f"Machine: {m['machine']}; {m['load_note']}", "",
+             f"Machine: {m['machine']}; {m['load_note']} (a shared machine: compare the "
+             "ratios of one run rather than absolute times across runs)", "",
              f"Reproduce: `{m['command']}`", "",
              "Protocol: PyNN 0.13.0's examples/VAbenchmarks.py (examples/pynn_va.py: unchanged "
              "but for the simulator name `neurosim` and a raster for --plot-figure, not used "
@@ -149,7 +170,12 @@ def markdown(result):
              f"{m['warmup']} untimed warm-up run(s) per backend first (disk caches of Numba "
              f"and Cython filled); then {m['rounds']} rounds, the backends taking turns in a "
              "rotating order; medians. Ratios: backend / neurosim (above 1: neurosim "
-             "faster). Each backend with its defaults (see the versions).", ""]
+             "faster). Each backend with its defaults (see the versions). neurosim.pynn "
+             "builds its network at the first `run()` (PyNN scripts may add structure until "
+             "then), so its run time includes that build and the load of the compiled kernels "
+             "from Numba's cache; pyNN.brian2 and pyNN.nest create their objects during the "
+             "build. Brian2's default method for IF_curr_exp is `exact`, for IF_cond_exp "
+             "(not linear) `euler`.", ""]
     for b in m["benchmarks"]:
         lines += [f"## {b}", "",
                   "| backend | build s | run s | build + run s | ratio build + run | ratio run "
@@ -170,7 +196,7 @@ def markdown(result):
                 f"{fmt(r['peak_rss_mb'])} | {fmt(r['rate_exc_hz'])} | "
                 f"{fmt(r['rate_inh_hz'])} | {fmt(int(r['synapses']))} | {r['rounds']} |")
         lines.append("")
-    lines += ["## Versions", ""]
+    lines += ["## Versions", "", f"* neurosim source: {m['neurosim_source']}"]
     seen = set()
     for key, r in result["summary"].items():
         s = key.split("/")[1]
@@ -191,7 +217,16 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--out", default=HERE)
+    ap.add_argument("--neurosim-note", default="",
+                    help="where the neurosim measured comes from, if not a git checkout")
+    ap.add_argument("--from-json", help="only rewrite the markdown from this results file")
     args = ap.parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            result = json.load(f)
+        with open(os.path.join(args.out, "pynn_results.md"), "w") as f:
+            f.write(markdown(result))
+        return
     pys = pythons(args.simulators)
     sims = [s for s in args.simulators if s in pys]
     runs = []
@@ -218,7 +253,7 @@ def main(argv=None):
         command="python benchmarks/pynn_va.py " + " ".join(argv if argv is not None
                                                             else sys.argv[1:]),
         simulators=sims, benchmarks=args.benchmarks, rounds=args.rounds,
-        warmup=args.warmup)
+        warmup=args.warmup, neurosim_source=neurosim_source(args.neurosim_note))
     result = dict(meta=meta, summary=summarize(runs, sims, args.benchmarks), runs=runs)
     print(json.dumps(result["summary"]))
     os.makedirs(args.out, exist_ok=True)

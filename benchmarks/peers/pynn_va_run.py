@@ -68,6 +68,7 @@ def main(argv=None):
                 "numpy": _version("numpy"), "neo": _version("neo")}
     if simulator == "neurosim":
         versions["neurosim"] = _version("neurosim")
+        versions["neurosim_path"] = os.path.dirname(sys.modules["neurosim"].__file__)
         versions["numba"] = _version("numba")
     elif simulator == "brian2":
         import brian2
