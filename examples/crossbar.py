@@ -1,6 +1,7 @@
 """Memristor crossbar synapses: accuracy vs programming noise, drift and IR drop; energy.
 
     python examples/crossbar.py [--out out/crossbar] [--samples 360] [--steps 25]
+                                [--jobs N] [--store FOLDER]
 
 Trains a 64-64-10 MLP on scikit-learn's digits, converts it to a spiking network and runs
 every layer on crossbar synapses (neurosim.crossbar). Writes to --out:
@@ -11,10 +12,16 @@ every layer on crossbar synapses (neurosim.crossbar). Writes to --out:
 - report.md: the tables behind the plots, energy per inference of the default chip (the
   arrays' own counters: cell reads, DACs, ADC conversions) and its area, and what each
   number assumes.
+
+The programming-noise sweep runs through ``ns.sweep``: in this process by default, in N
+worker processes with ``--jobs N``, and with ``--store FOLDER`` every finished point is kept
+there, so a run stopped by Ctrl-C resumes where it was (the key holds samples and steps, so
+other values of those run anew).
 """
 
 import argparse
 import dataclasses
+import functools
 import os
 import sys
 
@@ -40,12 +47,23 @@ def _accuracy(snn, x, y, steps, xbar):
     return res.accuracy[steps], res
 
 
+def _noise_point(snn, data, rram, mode, sigma, seed, samples, steps):
+    """One point of the programming-noise sweep (module level: worker processes import it)."""
+    dev = dataclasses.replace(rram, noise={"model": "relative", "sigma": sigma,
+                                           "status": "swept", "source": "example"})
+    x, y = data.x_test[:samples], data.y_test[:samples]
+    return {"accuracy": _accuracy(snn, x, y, steps,
+                                  Crossbar(device=dev, programming=mode, seed=seed))[0]}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="out/crossbar")
     ap.add_argument("--samples", type=int, default=360, help="test images simulated")
     ap.add_argument("--steps", type=int, default=25, help="timesteps per inference")
     ap.add_argument("--seeds", type=int, default=3, help="chips programmed per point")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes of the noise sweep")
+    ap.add_argument("--store", default=None, help="folder keeping the noise sweep's points")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
@@ -59,14 +77,15 @@ def main(argv=None):
 
     # 1. programming noise: the RRAM preset with a relative sigma swept
     rram = load_device("rram_hfox_1t1r")
+    grid = {"mode": ["one_shot", "write_verify"], "sigma": list(SIGMAS), "seed": list(seeds),
+            "samples": [args.samples], "steps": [args.steps]}
+    rows = ns.sweep(functools.partial(_noise_point, snn, data, rram), grid,
+                    executor="serial" if args.jobs == 1 else None,
+                    workers=None if args.jobs == 1 else args.jobs, store=args.store,
+                    raise_errors=True)
     noise = {}
-    for mode in ("one_shot", "write_verify"):
-        for s in SIGMAS:
-            dev = dataclasses.replace(rram, noise={"model": "relative", "sigma": s,
-                                                   "status": "swept", "source": "example"})
-            noise[mode, s] = [_accuracy(snn, x, y, args.steps,
-                                        Crossbar(device=dev, programming=mode, seed=k))[0]
-                              for k in seeds]
+    for r in rows:                                   # the grid's order: seeds in turn
+        noise.setdefault((r["mode"], r["sigma"]), []).append(r["accuracy"])
     # 2. PCM drift, with and without compensation
     drift = {}
     for comp in (True, False):

@@ -22,6 +22,7 @@ from .populations import (
 from .projections import Projection
 from .results import Results, load_results, save_results
 from .netfile import NetworkFileError, load_network
+from .sweep import sweep
 from .validation import ParameterError, UnitWarning, abstract_units
 
 __version__ = "0.1.0"
@@ -33,7 +34,7 @@ __all__ = [
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",
     "hardware", "__version__", "load_results", "save_results", "Results", "load_network",
     "NetworkFileError", "UnitWarning", "abstract_units", "random", "rules", "nets",
-    "LayerNetwork", "nir", "export",
+    "LayerNetwork", "nir", "export", "sweep",
 ]
 
 
