@@ -87,6 +87,7 @@ class Network(Sealed):
         self.weight_monitors = []
         self._interrupted = False
         self._step = 0
+        self._t_end = 0.0          # the end time the runs so far asked for (s, not rounded)
         self._plan = None
         self._runner = None
         self._record = None
@@ -945,7 +946,10 @@ class Network(Sealed):
         Parameters
         ----------
         duration : float
-            Time to simulate (s), >= 0; rounded to whole steps.
+            Time to simulate (s), >= 0. The run ends at the step nearest to the sum of every
+            duration asked for since t = 0 (as Brian2 rounds its end time), so
+            ``run(T/3); run(T - T/3)`` simulates the steps of ``run(T)`` even when T/3 is off
+            the dt grid.
         progress : bool, optional
             Show a tqdm progress bar (default: when stderr is a terminal).
         chunk_steps : int, optional
@@ -958,7 +962,8 @@ class Network(Sealed):
             ``net.interrupted`` is True and everything recorded so far is kept).
         """
         duration = check_nonnegative("duration", duration, "s")
-        n_steps = int(round(duration / self.dt))
+        t_end = self._t_end + duration
+        n_steps = max(int(round(t_end / self.dt)) - self._step, 0)
         if chunk_steps is not None:
             chunk_steps = check_int("chunk_steps", chunk_steps, 1)
         for src in self.current_sources:
@@ -998,6 +1003,7 @@ class Network(Sealed):
                 bar.update(out.steps)
                 if chunk_steps is None:
                     chunk = int(min(max(k * 0.2 / max(elapsed, 1e-6), 1), 2 * k + 100))
+        self._t_end = t_end if done == n_steps else self._step * self.dt
         self._close_bins()
         self._sync_crossbars()
         if stop.requested:
@@ -1061,6 +1067,7 @@ class Network(Sealed):
             self._new_active()
             self._record = None
         self._step = 0
+        self._t_end = 0.0
         self._bins = None
         for m in self.spike_monitors + self.state_monitors + self.weight_monitors:
             m._clear()
