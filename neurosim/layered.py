@@ -493,8 +493,7 @@ class LayerNetwork(Sealed):
                 fail("inputs", "arrays with the same number of steps", sorted(lens))
         elif any(k != steps for k in lens):
             fail("inputs", f"{steps} rows (steps)", sorted(lens))
-        x = np.concatenate(arrays, axis=1) if arrays else np.zeros((steps, 0))
-        assert x.shape[1] == n_in
+        x = np.concatenate(arrays, axis=1) if arrays else np.zeros((steps, n_in))
         return x.astype(self.dtype), int(steps)
 
     def _records(self, record):
@@ -667,7 +666,7 @@ def _crossbar_read(acc, xb, x):
         acc = {k: 0.0 for k in STAT_NAMES}
         acc.update(adc_bits=xb.adc_bits, device=xb.device.key, tiles=len(xb.tiles),
                    array=xb.array, program_energy=xb.program_energy, area=xb.area()["total"])
-    g = xb.conductances
+    g = xb._g                 # the conductances now (the public property copies them)
     v = np.abs(x) * xb.device.v_read
     t_read = getattr(xb.device, "t_read", 10e-9)
     for t in xb.tiles:

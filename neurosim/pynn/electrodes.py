@@ -74,8 +74,10 @@ class NeurosimCurrentSource(StandardCurrentSource):
         return int(np.rint(float(t) / simulator.state.dt))
 
     def _values(self, n):
-        """The current (nA) at steps 0..n-1."""
-        raise NotImplementedError
+        """The current (nA) at steps 0..n-1: each source class (DCSource, StepCurrentSource,
+        ACSource, NoisyCurrentSource below) defines its waveform here."""
+        raise TypeError(f"{type(self).__name__} defines no waveform (_values): only the "
+                        "current sources of neurosim.pynn can be injected")
 
     def _schedule(self, pop, idx):
         """neurosim's (times in s, amplitudes in V) for targets ``idx`` of ``pop``, up to the
