@@ -193,7 +193,10 @@ def collect(net, spike_count, active, steps):
               for proj in net.projections}
     ds = getattr(net._runner, "dstate", None)
     if ds is not None:
-        events.update({d: int(ds.events[:, k].sum()) for k, d in enumerate(net.drives)})
+        per_drive = ds.events.sum(axis=0)
+        if net._ranks is not None:       # each rank counted the inputs into its own targets
+            per_drive = net._ranks.sum(per_drive)
+        events.update({d: int(per_drive[k]) for k, d in enumerate(net.drives)})
     ps = getattr(net._runner, "pstate", None)
     plastic = {}
     if ps is not None:

@@ -67,9 +67,15 @@ class Network(Sealed):
         Partitions of the numba backend, 1 to 256, run on up to that many threads (at most the
         cores Numba sees). Each partition owns a contiguous range of target neurons and the
         synapses into it; results are identical for every value.
+    mpi : "auto", False or an mpi4py communicator
+        Split the network over the processes of an MPI job (:mod:`neurosim.mpi`): "auto"
+        (default) does when the script was started by ``mpiexec -n K`` or ``srun`` with
+        K > 1, else runs in this process; False never does. Each rank stores only the
+        synapses into its own neurons; results are identical for every number of ranks.
     """
 
-    def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba", threads=1):
+    def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba", threads=1,
+                 mpi="auto"):
         self.dt = check_positive("dt", dt, "s")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (1 << 63))
@@ -77,6 +83,11 @@ class Network(Sealed):
         self.dtype = check_choice("dtype", dtype, ("float64", "float32"))
         self.backend = check_choice("backend", backend, tuple(BACKENDS))
         self.threads = check_int("threads", threads, 1, 256)
+        from .mpi import resolve
+        self._ranks = resolve(mpi)
+        if self._ranks is not None and backend != "numba":
+            fail("backend", "'numba' when the network is split over MPI ranks "
+                 f"(this is rank {self._ranks.rank} of {self._ranks.size})", backend)
         self.populations = []
         self.projections = []
         self.drives = []
@@ -96,6 +107,16 @@ class Network(Sealed):
         self._fan_outs = {}
         self._bins = None            # binned counts (count monitors), at the gcd of their bins
         self._seal()
+
+    @property
+    def rank(self):
+        """This process's MPI rank (0 in one process)."""
+        return 0 if self._ranks is None else self._ranks.rank
+
+    @property
+    def n_ranks(self):
+        """Processes the network is split over (1 without MPI)."""
+        return 1 if self._ranks is None else self._ranks.size
 
     @property
     def interrupted(self):
@@ -860,6 +881,11 @@ class Network(Sealed):
         (:class:`InsufficientMemoryError`) before anything is allocated. Ctrl-C while
         building stops with the network unbuilt, as before the call.
         """
+        if self._plan is None and self._ranks is not None:
+            return self._ranks.collective("building the network", self._build)
+        return self._build()
+
+    def _build(self):
         if self._plan is None:
             if not self.populations:
                 raise NetworkError("the network has no populations")
@@ -886,7 +912,8 @@ class Network(Sealed):
         weights and delays assumed; ``extra``: a projection being connected). Nothing is
         drawn: a rule's count is known (``p``: mean + 8 sd)."""
         projs = list(self.projections) + ([extra] if extra is not None else [])
-        n_syn = sum(p._max_synapses() for p in projs) + extra_synapses
+        share = self._rank_share()
+        n_syn = sum(p._max_synapses() * share(p.post) for p in projs) + extra_synapses
         n_lif = sum(p.n for p in self.populations if p.kind in ("lif", "loihi_lif"))
         n_nodes = sum(p.n for p in self.populations)
         slots, keys, shared = 2, set(), {}
@@ -909,8 +936,22 @@ class Network(Sealed):
         need += sum(memory.model_bytes(p.spec, np.dtype(self.dtype).itemsize)
                     for p in self.populations if p.kind == "lif")
         need += memory.currents_bytes(self.current_sources)
-        memory.require(need, f"building this network ({n_syn:,.0f} synapses, {n_nodes:,} "
-                       f"neurons)", "plan and lowering temporaries")
+        where = "" if self._ranks is None else f" on rank {self.rank} of {self.n_ranks}"
+        memory.require(need, f"building this network ({n_syn:,.0f} synapses{where}, "
+                       f"{n_nodes:,} neurons)", "plan and lowering temporaries")
+
+    def _rank_share(self):
+        """share(pop): the fraction of ``pop``'s neurons this rank owns (1 in one
+        process): a rule's synapses into them are that share of its count, expected."""
+        if self._ranks is None:
+            return lambda pop: 1.0
+        lifs = [p for p in self.populations if p.kind == "lif"]
+        lo, hi = self._ranks.bounds(sum(p.n for p in lifs))
+        first, pos = {}, 0
+        for p in lifs:
+            first[p], pos = pos, pos + p.n
+        return lambda pop: (max(0, min(hi, first[pop] + pop.n) - max(lo, first[pop])) / pop.n
+                            if pop in first else 1.0)
 
     def _new_active(self):
         n = len(self._plan.pop_node_start)
@@ -925,6 +966,10 @@ class Network(Sealed):
         return FIXED_BACKENDS if self.fixed_point else BACKENDS
 
     def _lower(self):
+        if self._ranks is not None and self.fixed_point:
+            raise NetworkError(f"fixed-point (loihi_lif) networks run in one process; this "
+                               f"script was launched with {self.n_ranks} MPI ranks (run it "
+                               f"without mpiexec, or pass mpi=False)")
         if not self.fixed_point:
             return build_plan(self)
         if any(p.kind == "lif" for p in self.populations):
@@ -986,13 +1031,20 @@ class Network(Sealed):
         if prepare is not None and n_steps:    # compile before the progress bar (honest ETA)
             prepare(self._record)
         show = sys.stderr.isatty() if progress is None else bool(progress)
-        self._interrupted = False
+        show = show and self.rank == 0
+        ranks = self._ranks
+        self._interrupted = halt = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
         done = 0
         with _GracefulInterrupt() as stop, tqdm(total=n_steps, disable=not show, unit="step",
                                                 desc="simulating", leave=False) as bar:
-            while done < n_steps and not stop.requested:
+            while done < n_steps:
                 k = min(chunk, n_steps - done)
+                halt = stop.requested
+                if ranks is not None:      # the same chunks and the same stop on every rank
+                    k, halt = ranks.agree(k, halt)
+                if halt:
+                    break
                 t0 = time.perf_counter()
                 out = self._runner.advance(self._step, k, self._record)
                 elapsed = time.perf_counter() - t0
@@ -1006,7 +1058,7 @@ class Network(Sealed):
         self._t_end = t_end if done == n_steps else self._step * self.dt
         self._close_bins()
         self._sync_crossbars()
-        if stop.requested:
+        if halt:
             self._interrupted = True
             warnings.warn(f"run interrupted at t = {self.t:g} s; recordings kept", stacklevel=2)
         return not self.interrupted
@@ -1018,8 +1070,14 @@ class Network(Sealed):
                 s = plan.pop_node_start[m.pop]
                 sel = (out.spike_node >= s) & (out.spike_node < s + m.pop.n)
                 m._add(out.spike_step[sel], out.spike_node[sel] - s)
+        samples = out.samples[:out.steps]
+        if self._ranks is not None and samples.shape[1]:    # each column from its owner
+            lo, hi = plan.conn.part_start[0], plan.conn.part_start[-1]
+            neuron = np.concatenate([plan.pop_node_start[m.pop] + m.indices
+                                     for m in self.state_monitors])
+            samples = self._ranks.merge_columns(samples, (neuron >= lo) & (neuron < hi))
         for m, cols in zip(self.state_monitors, self._record_cols):
-            m._add(self._step, out.samples[:out.steps, cols])
+            m._add(self._step, samples[:, cols])
 
     def _open_bins(self, n_steps):
         """Bin buffers of the engine for this run (count monitors share the gcd of their
@@ -1118,7 +1176,10 @@ class Network(Sealed):
         if code == 5:        # delta inputs of the last synapses slot, if not refractory then
             keep = self._step - 1 >= st.ref_until[s:s + pop.n]
             arr = arr + (st.i_exc[s:s + pop.n] + st.i_inh[s:s + pop.n]) * keep
-        return np.array(-arr if code == 4 else arr, dtype=float)
+        arr = np.array(-arr if code == 4 else arr, dtype=float)
+        if self._ranks is not None:      # collective: each neuron's value from its owner
+            arr = self._ranks.merge_range(arr, self._plan.pop_node_start[pop])
+        return arr
 
     def spike_counts(self, pop):
         """Spikes of each neuron of ``pop`` since t = 0 (int64), monitored or not."""
@@ -1208,7 +1269,9 @@ class Network(Sealed):
         else:
             from .compile.plan import _connectivity, static_projections
             conn, n_slots = _connectivity(static_projections(self), plan.pop_node_start,
-                                          plan.n_nodes, plan.n_lif, plan.dtype, self.threads)
+                                          plan.n_nodes, plan.n_lif, plan.dtype, self.threads,
+                                          plan.conn.part_start[[0, -1]].tolist()
+                                          if self._ranks is not None else None)
             if getattr(plan, "plastic", None) is not None:
                 n_slots = max(n_slots, int(plan.plastic.delay.max()) + 1)
             rings, scratch = {"ring_exc": n_slots, "ring_inh": n_slots, "ring_used": n_slots}, 0

@@ -15,7 +15,7 @@ import time
 import numba
 import numpy as np
 
-from ..engine import lif as _lif
+from ..engine import exchange as _exchange, lif as _lif
 from ..engine.lif import advance, advance_parallel
 from ..engine.loihi import advance_fixed
 from .base import Chunk, copy_state, fixed_bias_mant, plastic_state, weight_buffer
@@ -69,6 +69,8 @@ class NumbaRunner:
         self._cap = 0
         self._spk_step = self._spk_node = None
         self._ready = False
+        self.ranks = getattr(plan, "ranks", None)
+        self._ex = None if self.ranks is None else np.zeros(1, np.int64)
 
     @staticmethod
     def _configure(plan):
@@ -97,6 +99,12 @@ class NumbaRunner:
         environment). A no-op once this runner is ready (microseconds)."""
         if self._ready:
             return
+        if self.ranks is not None:       # one compiler per node, the other ranks load
+            self.ranks.first_then_others("preparing the engine", lambda: self._prepare(record))
+        else:
+            self._prepare(record)
+
+    def _prepare(self, record):
         max_per_step = self._reserve(record)
         samples = np.empty((0, record.var_code.shape[0]), dtype=self._sample_dtype)
         args = self._args(record, 0, 0, max_per_step, samples)
@@ -110,15 +118,16 @@ class NumbaRunner:
     def _compile(self, kernel, argtypes, args):
         """Call ``kernel`` for zero steps (Numba compiles it or loads it from its cache)."""
         cached = kernel_cached_on_disk(kernel, argtypes)
+        say = _say if self.ranks is None or self.ranks.rank == 0 else (lambda msg: None)
         name = f"{kernel.__module__.rsplit('.', 1)[-1]}.{kernel.__name__}"
         extra = self._extra()
         hint = _COMPILE_HINT[bool(extra) and extra[0] is not None]
         what = f"compiling the engine ({name}) for this environment (once; {hint})"
         if cached is False:
-            _say(what + "...")
+            say(what + "...")
         timer = None
         if cached is None:     # cannot tell a cache load from a compile: announce a slow one
-            timer = threading.Timer(_ANNOUNCE_AFTER_S, _say, (what + "...",))
+            timer = threading.Timer(_ANNOUNCE_AFTER_S, say, (what + "...",))
             timer.daemon = True
             timer.start()
         t0 = time.perf_counter()
@@ -127,11 +136,13 @@ class NumbaRunner:
         if timer is not None:
             timer.cancel()
         if cached is False or (timer is not None and took >= _ANNOUNCE_AFTER_S):
-            _say(f"engine compiled in {took:.1f} s; later runs load it from Numba's cache")
+            say(f"engine compiled in {took:.1f} s; later runs load it from Numba's cache")
 
     def _call(self, args):
         if self.threads > 1:
             numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        if self.ranks is not None:
+            _exchange.HOOK[0] = self.ranks.exchange
         return self._kernel(*args)
 
     def advance(self, step0, n_steps, record):
@@ -160,7 +171,8 @@ class NumbaRunner:
         then ref_until for networks above HOLD_MAX_NEURONS (the variant that blends
         refractory neurons), else None, then the model codes when a population is off the
         fast path (engine.neurons), else None, then the current sources and their state, or
-        (None, None)."""
+        (None, None), then a token when this process is one of several MPI ranks (the
+        variant that exchanges spikes), else None."""
         xc = self.plan.xbar
         pc = getattr(self.plan, "plastic", None)
         cc = self.plan.currents
@@ -168,7 +180,7 @@ class NumbaRunner:
         drives = (self.plan.drives, self.dstate, pc, self.pstate if pc is not None else None,
                   self.state.ref_until if self.plan.n_lif > _lif.HOLD_MAX_NEURONS else None,
                   models if models.size and models.max() > 0 else None,
-                  cc, self.cstate if cc is not None else None)
+                  cc, self.cstate if cc is not None else None, self._ex)
         if xc is None or xc.pre_lo.shape[0] == 0:
             return (None, None) + drives
         return (xc, self.xstate) + drives

@@ -53,6 +53,7 @@ class Plan(NamedTuple):
     plastic_w: object = None  # their live weights (float64; proj.weight views of it)
     currents: object = None   # engine.currents.Currents of the current sources, None without
     currents_init: object = None  # their CurrentState at step 0
+    ranks: object = None      # neurosim.mpi.Ranks when this process is one of several
 
 
 def build_plan(net):
@@ -62,8 +63,9 @@ def build_plan(net):
 
     params, x_size = _lif_params(lifs, net.dt, dtype)
     xprojs = crossbar_projections(net)
+    ranks = net._ranks
     conn, n_slots = _connectivity(static_projections(net), start, n_nodes, n_lif, dtype,
-                                  net.threads)
+                                  net.threads, ranks.own(n_lif) if ranks else None)
     pc, p_init, p_w, p_delay = build_plastic(plastic_projections(net), start, n_nodes,
                                              net.dt)
     n_slots = max([n_slots, p_delay + 1] + [int(p.delay_steps) + 1 for p in xprojs]
@@ -89,7 +91,7 @@ def build_plan(net):
                                                         net._stream_seed("crossbar", 0)),
                 drives=drives, drives_init=drives_init, var_loc=var_loc, plastic=pc,
                 plastic_init=p_init, plastic_w=p_w, currents=currents,
-                currents_init=currents_init)
+                currents_init=currents_init, ranks=ranks)
 
 
 def relower_lif(plan, lifs):
@@ -190,7 +192,7 @@ def _var_loc(lifs, prm):
 MAX_DELAY_BLOCKS = 128
 
 
-def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
+def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1, lif_range=None):
     """Group synapses into (delay, channel) blocks; one CSR per (partition, block).
 
     Partition q owns the targets ``part_start[q] .. part_start[q+1]-1`` (equal shares of the
@@ -204,8 +206,15 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     (delay, channel) key; pass 2 draws the same synapses again and writes them straight into
     their rows (a stable counting sort in projection order). Beyond the plan's own arrays
     the working set is one chunk and the per-key row counts.
+
+    ``lif_range``: (lo, hi), the LIF neurons of this MPI rank (:mod:`neurosim.mpi`): only
+    the synapses into them are stored, the partitions split that range, and the keys,
+    weight ranges, fan-outs and delay range still come from every synapse, so that each
+    rank's CSR holds exactly its targets' rows of the one-process CSR.
     """
-    part_start = np.round(np.linspace(0, n_lif, n_parts + 1)).astype(np.int64)
+    lo_hi = (0, n_lif) if lif_range is None else lif_range
+    part_start = np.round(np.linspace(*lo_hi, n_parts + 1)).astype(np.int64)
+    own = None if tuple(lo_hi) == (0, n_lif) else _own_targets(start, *lo_hi)
     rows_per_slot = n_parts * n_nodes
     # ---- pass 1: count rows per key slot; a slot is (hetero?, channel, delay)
     luts = {kind: np.full((2, MAX_DELAY_STEPS + 1), -1, np.int64) for kind in (0, 1)}
@@ -252,8 +261,9 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
         sizes[proj] += m
         if proj._dsteps is None:
             top = int(d.max()) if m else 0
+            kept = d if own is None else d[own(proj, post_i)]
             drawn.setdefault(proj, []).append(
-                d.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32))
+                kept.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32))
         if m == 0:
             continue
         w_arr, wmode = _weight_mode(w, rng, sign)
@@ -316,7 +326,8 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
     syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
     # ---- pass 2: the same synapses, into their rows
     fill = flat[:-1].copy()
-    place_chunks = ((p, c) for p in projections
+    place_chunks = ((p, c if own is None else _only(c, own(p, c[1])))
+                    for p in projections
                     for c in p._chunks(weights=per_synapse or p._sign() == 0,
                                        drawn_delays=drawn.pop(p, None)))
     last = None
@@ -340,6 +351,23 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1):
                 block_w=np.array(shared, dtype=dtype),
                 target=target, weight=weight, syn_delay=syn_delay)
     return conn, max_delay + 1
+
+
+def _own_targets(start, lo, hi):
+    """own(proj, post_index) -> mask of the synapses into LIF neurons lo .. hi-1."""
+    def own(proj, post_i):
+        node = post_i.astype(np.int64) + start[proj.post]
+        return (node >= lo) & (node < hi)
+    return own
+
+
+def _only(chunk, keep):
+    """A chunk (pre, post, weight, delay) cut to the synapses ``keep``; delays kept from
+    pass 1 were cut there already (they are shorter than the chunk)."""
+    pre_i, post_i, w, d = chunk
+    m = pre_i.shape[0]
+    return (pre_i[keep], post_i[keep], None if w is None else w[keep],
+            d[keep] if np.ndim(d) and d.shape[0] == m else d)
 
 
 _END = object()

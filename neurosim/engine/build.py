@@ -117,14 +117,20 @@ def count_rows(pre, post, w, wmode, d, d0, sign, pre_off, post_off, part_start, 
     each synapse in its (slot, partition, source) row, where ``slot_lut[channel, delay]``
     is the slot of its (delay, channel) key; track each slot's weight range (``wmode`` 0:
     ``w`` per synapse, 1: ``w[0]`` for all, 2: drawn, varying) and the sources' fan-out.
-    ``d`` holds per-synapse delays, or is empty and ``d0`` is the delay of all."""
+    ``d`` holds per-synapse delays, or is empty and ``d0`` is the delay of all. Only the
+    targets ``part_start[0] .. part_start[-1] - 1`` are counted (one process: every LIF
+    neuron); fan-outs and weight ranges cover every synapse, so they agree on every rank."""
     hetero = d.shape[0] > 0
+    lo = part_start[0]
+    hi = part_start[-1]
     for s in range(pre.shape[0]):
         ch = _channel(sign, w, wmode, s)
         slot = slot_lut[ch, d[s] if hetero else d0]
-        q = _part(part_start, post[s] + post_off)
-        counts[slot, q * n_nodes + pre[s] + pre_off] += 1
         fan[pre[s]] += 1
+        node = post[s] + post_off
+        if lo <= node < hi:               # else the target is another rank's (neurosim.mpi)
+            q = _part(part_start, node)
+            counts[slot, q * n_nodes + pre[s] + pre_off] += 1
         if wmode == 2:
             w_lo[slot] = -np.inf
             w_hi[slot] = np.inf
@@ -144,11 +150,15 @@ def place_rows(pre, post, w, wmode, d, d0, sign, pre_off, post_off, part_start, 
     empty when every block shares one weight; a block of delay -1 stores ``syn_delay``."""
     hetero = d.shape[0] > 0
     store_w = weight.shape[0] > 0
+    lo = part_start[0]
+    hi = part_start[-1]
     for s in range(pre.shape[0]):
+        node = post[s] + post_off
+        if node < lo or node >= hi:      # another rank's target (neurosim.mpi)
+            continue
         ch = _channel(sign, w, wmode, s)
         dd = d[s] if hetero else d0
         b = block_lut[ch, dd]
-        node = post[s] + post_off
         row = (_part(part_start, node) * n_blocks + b) * n_nodes + pre[s] + pre_off
         pos = fill[row]
         fill[row] = pos + 1

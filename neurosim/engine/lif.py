@@ -48,6 +48,7 @@ from numba import njit, prange
 
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
+from .exchange import exchange_spikes
 from .currents import apply_currents, unshare_bias
 from .neurons import CODE_DELTA, CODE_FAST, generic_block, reset_one, threshold_block
 from .plastic import plastic_step
@@ -639,7 +640,7 @@ def _crossbars(xc, xs, st, step, n_slots, fired, nf, n_lif, plastic):
 
 
 @njit(**JIT_OPTIONS)
-def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, step0,
+def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ex, step0,
             n_steps, max_rec_per_step, spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1`` on one thread.
 
@@ -658,10 +659,15 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ste
     runs a model of :mod:`.neurons` (off the fast path); None compiles a variant without
     that code (the plain CUBA loop as before the models existed). ``cc``/``cs``: the
     current sources (:mod:`.currents`), or None likewise; their changes of a step enter
-    the bias at the start of the step, before the update.
+    the bias at the start of the step, before the update. ``ex``: anything but None when
+    this process is one of several MPI ranks (:mod:`.exchange`): it integrates only its
+    own neurons, ``conn.part_start[0] .. conn.part_start[-1] - 1``, and swaps spikes with
+    the other ranks before the synapses slot; None compiles the one-process loop.
     """
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
+    lo = conn.part_start[0]
+    hi = conn.part_start[-1]
     has_xbar = plastic = False
     if xc is not None:
         has_xbar, plastic = _crossbar_flags(xc)
@@ -682,17 +688,18 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ste
             apply_currents(cc, cs, st.bias, step)
         if ut is None:
             m = _hold(st, step, idx, held, m)
-        nf = _integrate(prm, st, step, slot, use_ring, st.fired, np.int64(0), n_lif,
-                        b0, ut, gm)
+        nf = _integrate(prm, st, step, slot, use_ring, st.fired, lo, hi, b0, ut, gm)
         if ut is None:
             _put_back(st, idx, held, m)
+        if ex is not None:
+            nf = exchange_spikes(st.fired, lo, nf)
         nf = _after_integrate(src, st, step, slot, st.fired, nf)
         for q in range(conn.indptr.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
         if xc is not None and has_xbar:
             _crossbars(xc, xs, st, step, n_slots, st.fired, nf, n_lif, plastic)
         if dv is not None:
-            deliver_drives(dv, ds, np.int64(0), np.int64(0), n_lif, st.i_exc, st.i_inh,
+            deliver_drives(dv, ds, np.int64(0), lo, hi, st.i_exc, st.i_inh,
                            st.ring_exc, st.ring_inh, st.ring_used, step)
         if pc is not None:
             plastic_step(pc, ps, st, st.fired, nf, step, prm.dt, n_slots)
@@ -702,7 +709,7 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ste
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs,
+def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ex,
                      step0, n_steps, max_rec_per_step, spk_step, spk_node, rec_buf):
     """As :func:`advance`, with one thread per partition of the target neurons.
 
@@ -739,7 +746,10 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc
                                    part[q + 1], b0, ut, gm)
         if ut is None:
             _put_back(st, idx, held, m)
-        nf = _after_integrate(src, st, step, slot, st.fired, _compact(st.fired, part, counts))
+        nf = _compact(st.fired, part, counts)
+        if ex is not None:
+            nf = exchange_spikes(st.fired, np.int64(0), nf)
+        nf = _after_integrate(src, st, step, slot, st.fired, nf)
         for q in prange(counts.shape[0]):
             _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
         if xc is not None and has_xbar:

@@ -1,0 +1,235 @@
+"""One network across several processes (MPI ranks): ``mpiexec -n K python script.py``.
+
+The same script runs on every rank (SPMD). Launched under an MPI launcher with more than
+one process, :class:`neurosim.Network` finds the communicator itself (``mpi="auto"``) and
+splits the network:
+
+* **Neurons.** Rank r owns a contiguous range of the LIF neurons
+  (``round(linspace(0, n_lif, K + 1))``); it integrates only them. Its ``threads`` split
+  that range again, as in one process.
+* **Synapses.** Each rank stores only the synapses into its own neurons (drawn from the
+  same seeds, the others dropped as they are drawn): memory for synapses falls as 1/K.
+  Connectivity is drawn in full on every rank, so build time does not fall.
+* **Spikes.** At every step, between the thresholds and the synapses slot, the ranks swap
+  their spikes (one ``Allgather`` of the counts and one ``Allgatherv`` of the indices,
+  from inside the compiled loop: :mod:`neurosim.engine.exchange`). Every rank then holds
+  the step's whole fired list, in the order of one process (rank ranges ascend), and
+  delivers it through its own rows.
+* **Replicated.** Spike sources, Poisson sources, Poisson drives' random streams, current
+  sources, crossbar and plastic projections, spike counts and counters run on every rank
+  from the global fired list: identical everywhere, nothing to reduce. Drives deliver (and
+  count) only into own targets; their counts are summed when counters are read.
+
+Identity: per target, inputs arrive in the order of the one-process loop, and every random
+stream belongs to one neuron, population or drive, never to a rank; so spikes, traces and
+counters are bitwise those of one process, for any number of ranks and threads
+(``tests/test_mpi.py`` runs ``mpiexec -n 1..4`` and compares).
+
+Monitors: spike monitors record the global list on every rank (the same data everywhere).
+State monitors sample on the rank that owns each neuron and the samples are gathered to
+every rank at the end of each compiled chunk. Reading a state variable (``pop.v``) is
+collective: every rank must do it (as SPMD scripts do). Results files are written by rank
+0 only.
+
+Not distributed (refused with a message naming the reason): the reference backend, the
+fixed-point (loihi_lif) engine and :class:`neurosim.LayerNetwork`.
+"""
+
+import os
+import time
+
+import numpy as np
+
+__all__ = ["Ranks", "resolve", "launched_under_mpi", "RankError"]
+
+#: Environment variables that MPI launchers set in every process they start, with the
+#: number of processes (MPICH/Hydra and Intel MPI: PMI_SIZE; Open MPI: OMPI_COMM_WORLD_SIZE;
+#: PMIx launchers: PMIX_SIZE is not standard, so PMIX_RANK marks them; MVAPICH2; srun).
+_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE",
+              "SLURM_STEP_NUM_TASKS")
+
+
+class RankError(RuntimeError):
+    """Another rank failed; this one stops too (the message names the rank and its error)."""
+
+
+def launched_under_mpi():
+    """Whether this process was started by an MPI launcher with more than one process
+    (read from the launcher's environment: mpi4py is imported only then)."""
+    if os.environ.get("NEUROSIM_MPI", "1") == "0":
+        return False
+    for var in _SIZE_VARS:
+        try:
+            if int(os.environ.get(var, "1")) > 1:
+                return True
+        except ValueError:
+            continue
+    return "PMIX_RANK" in os.environ
+
+
+def resolve(mpi):
+    """:class:`Ranks` for ``Network(mpi=...)``, or None for one process.
+
+    ``"auto"``: MPI's world communicator when launched under mpiexec/srun with more than
+    one process; ``False``: one process; an mpi4py communicator: that one."""
+    if mpi is False or mpi is None:
+        return None
+    if isinstance(mpi, str):
+        if mpi != "auto":
+            raise ValueError(f"mpi must be 'auto', False or an mpi4py communicator; got {mpi!r}")
+        if not launched_under_mpi():
+            return None
+        try:
+            from mpi4py import MPI
+        except ImportError as e:
+            raise ImportError("this process was started by an MPI launcher, but mpi4py is "
+                              "not installed: pip install 'neurosim[mpi]' (mpi4py and an "
+                              "MPI from PyPI wheels), or pass mpi=False to run each process "
+                              "on its own") from e
+        comm = MPI.COMM_WORLD
+    else:
+        comm = mpi
+        if not all(hasattr(comm, a) for a in ("Allgatherv", "Get_rank", "Get_size")):
+            raise ValueError(f"mpi must be 'auto', False or an mpi4py communicator; got "
+                             f"{type(mpi).__name__}")
+    return Ranks(comm) if comm.Get_size() > 1 else None
+
+
+class Ranks:
+    """This process's place among the ranks of one network, and the collectives it uses."""
+
+    def __init__(self, comm):
+        from mpi4py import MPI
+        self._MPI = MPI
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+        self._n = np.zeros(1, np.int64)
+        self._counts = np.zeros(self.size, np.int64)
+        self._displs = np.zeros(self.size, np.int64)
+        self.reset_stats()
+
+    def __repr__(self):
+        return f"Ranks(rank={self.rank}, size={self.size})"
+
+    def reset_stats(self):
+        """Zero the exchange statistics (time in the collectives, calls, spikes)."""
+        self.exchange_s = 0.0
+        self.exchanges = 0
+        self.spikes_exchanged = 0
+
+    def bounds(self, n):
+        """(lo, hi): the LIF neurons of this rank among ``n``."""
+        edges = np.round(np.linspace(0, n, self.size + 1)).astype(np.int64)
+        return int(edges[self.rank]), int(edges[self.rank + 1])
+
+    # ------------------------------------------------------------------ in the step loop
+    def exchange(self, fired, offset, n):
+        """The spike exchange of one step (:mod:`neurosim.engine.exchange`): this rank's
+        ``fired[offset:offset + n]`` -> every rank's at ``fired[0:total]``."""
+        t0 = time.perf_counter()
+        self._n[0] = n
+        self.comm.Allgather(self._n, self._counts)
+        total = int(self._counts.sum())
+        if total:
+            send = fired[offset:offset + n].copy()          # MPI buffers may not overlap
+            np.cumsum(self._counts[:-1], out=self._displs[1:])
+            self.comm.Allgatherv(send, [fired[:total], self._counts, self._displs,
+                                        self._MPI.INT32_T])
+        self.exchange_s += time.perf_counter() - t0
+        self.exchanges += 1
+        self.spikes_exchanged += total
+        return total
+
+    # ------------------------------------------------------------------ between chunks
+    def agree(self, steps, stop):
+        """(steps, stop) the same on every rank: rank 0's chunk length, and stop when any
+        rank was asked to (Ctrl-C or SIGTERM reaching some of them)."""
+        mine = np.array([steps, int(bool(stop))], np.int64)
+        every = np.empty((self.size, 2), np.int64)
+        self.comm.Allgather(mine, every)
+        return int(every[0, 0]), bool(every[:, 1].any())
+
+    def merge_columns(self, samples, owned):
+        """State samples (steps x columns) whose columns ``owned`` (bool mask) this rank
+        sampled -> every column from its owner, on every rank."""
+        parts = self.comm.allgather((owned, samples[:, owned]))
+        out = np.empty_like(samples)
+        for mask, block in parts:
+            out[:, mask] = block
+        return out
+
+    def merge_range(self, values, first):
+        """Per-neuron ``values`` of neurons ``first, first + 1, ...`` (LIF index) -> each
+        neuron's value from the rank that owns it, on every rank."""
+        values = np.asarray(values)
+        n_lif_hi = first + values.shape[0]
+        parts = self.comm.allgather(self._own_slice(values, first, n_lif_hi))
+        out = values.copy()
+        for (a, b), block in parts:
+            out[a - first:b - first] = block
+        return out
+
+    def _own_slice(self, values, first, last):
+        lo, hi = self._range
+        a, b = max(lo, first), min(hi, last)
+        if a >= b:
+            return (first, first), values[:0]
+        return (a, b), values[a - first:b - first]
+
+    def own(self, n_lif):
+        """Set and return this rank's LIF range for a network of ``n_lif`` neurons."""
+        self._range = self.bounds(n_lif)
+        return self._range
+
+    def sum(self, array):
+        """Element-wise sum over the ranks (int64 counters)."""
+        a = np.ascontiguousarray(array, dtype=np.int64)
+        out = np.empty_like(a)
+        self.comm.Allreduce(a, out, op=self._MPI.SUM)
+        return out
+
+    def barrier(self):
+        self.comm.Barrier()
+
+    def collective(self, what, function, *args):
+        """Run ``function(*args)`` on every rank; when it raises on some rank, raise on
+        every rank (the failing ones their own error, the others :class:`RankError` naming
+        the first failing rank), instead of leaving them waiting in the next collective."""
+        err = result = None
+        try:
+            result = function(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised by _vote, after the vote
+            err = e
+        self._vote(what, err)
+        return result
+
+    def first_then_others(self, what, function):
+        """:meth:`collective`, with ``function`` run on rank 0 of each node first, then on
+        the node's other ranks (compiling into Numba's on-disk cache: one writer per node
+        folder, the others load what it wrote)."""
+        node = self.comm.Split_type(self._MPI.COMM_TYPE_SHARED)
+        lead = node.Get_rank() == 0
+        err = result = None
+        try:
+            if not lead:
+                node.Barrier()
+            try:
+                result = function()
+            except BaseException as e:  # noqa: BLE001 - re-raised by _vote
+                err = e
+            if lead:
+                node.Barrier()
+        finally:
+            node.Free()
+        self._vote(what, err)
+        return result
+
+    def _vote(self, what, err):
+        failed = self.comm.allgather(None if err is None else f"{type(err).__name__}: {err}")
+        if err is not None:
+            raise err
+        bad = [(r, m) for r, m in enumerate(failed) if m is not None]
+        if bad:
+            r, m = bad[0]
+            raise RankError(f"{what} failed on rank {r} of {self.size}: {m}")
