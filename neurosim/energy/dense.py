@@ -18,7 +18,7 @@ from ..validation import check_choice, check_int, fail
 from .estimate import COMMON_ASSUMPTIONS, EnergyReport, Item, fmt_energy, precision_bits
 from .profiles import load_energy_profile
 
-__all__ = ["Dense", "Conv2D", "dense_ann", "layer_chain"]
+__all__ = ["Dense", "Conv2D", "Pool2D", "dense_ann", "layer_chain"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,47 @@ class Conv2D:
                 f"{self.kernel[0]}x{self.kernel[1]}/{self.stride}")
 
 
+@dataclass(frozen=True)
+class Pool2D:
+    """Average (or sum) pooling of an ``in_shape = (height, width, channels)`` input over
+    ``kernel`` x ``kernel`` windows with stride ``kernel`` (no padding). Each window tap is
+    charged as one MAC (an add, and the scale folded in): the same count as the synapses of
+    the pooling layer in an SNN; it has no weights to fetch."""
+    in_shape: tuple
+    kernel: int = 2
+
+    def __post_init__(self):
+        if len(self.in_shape) != 3:
+            fail("in_shape", "(height, width, channels)", self.in_shape)
+        for i, name in enumerate(("height", "width", "channels")):
+            check_int(f"in_shape {name}", self.in_shape[i], 1)
+        check_int("kernel", self.kernel, 1, min(self.in_shape[:2]))
+
+    @property
+    def out_shape(self):
+        h, w, c = self.in_shape
+        return (h // self.kernel, w // self.kernel, c)
+
+    @property
+    def macs(self):
+        return self.outputs * self.kernel * self.kernel
+
+    @property
+    def weights(self):
+        return 0
+
+    @property
+    def inputs(self):
+        return math.prod(self.in_shape)
+
+    @property
+    def outputs(self):
+        return math.prod(self.out_shape)
+
+    def __str__(self):
+        return f"Pool2D {self.in_shape}->{self.out_shape} {self.kernel}x{self.kernel}"
+
+
 def layer_chain(sizes):
     """``[64, 100, 10]`` -> ``[Dense(64, 100), Dense(100, 10)]``."""
     sizes = [*sizes]
@@ -122,8 +163,8 @@ def _layers(layers):
     if layers and all(isinstance(x, int) and not isinstance(x, bool) for x in layers):
         return layer_chain(layers)
     for i, layer in enumerate(layers):
-        if not isinstance(layer, (Dense, Conv2D)):
-            fail(f"layers[{i}]", "a Dense or Conv2D (or give a list of layer sizes)",
+        if not isinstance(layer, (Dense, Conv2D, Pool2D)):
+            fail(f"layers[{i}]", "a Dense, Conv2D or Pool2D (or give a list of layer sizes)",
                  type(layer).__name__)
     if not layers:
         fail("layers", "a non-empty list", layers)
@@ -136,7 +177,7 @@ def dense_ann(layers, hardware="cpu", precision="fp32", weight_memory="dram", ba
 
     Parameters
     ----------
-    layers : list of Dense/Conv2D, or list of ints (sizes of a dense chain)
+    layers : list of Dense/Conv2D/Pool2D, or list of ints (sizes of a dense chain)
     hardware : str
         A profile with ``execution = "dense"`` (cpu, gpu, arm) or ``"digital-model"``
         (digital45).
