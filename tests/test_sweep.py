@@ -379,3 +379,30 @@ def test_to_dataframe(monkeypatch):
     assert isinstance(df, pd.DataFrame) and list(df.columns) == res.columns
     assert df["double"].tolist() == [2, 4]
 
+
+
+def test_submitit_local_executor_as_slurm_would_run_it(tmp_path, monkeypatch):
+    """The real submitit package (its LocalExecutor runs each job as a subprocess, as Slurm
+    would run it on a node): one job array of 3 points, stored by the jobs themselves; a
+    rerun loads them all. The interrupted-sweep case with 100 points follows."""
+    submitit = pytest.importorskip("submitit")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([os.path.dirname(__file__)] + sys.path))
+    ex = submitit.LocalExecutor(folder=tmp_path / "logs")
+    ex.update_parameters(timeout_min=10)
+    res = ns.sweep(arrays, {"n": [1, 2, 3]}, executor=ex, store=tmp_path / "s",
+                   progress=False)
+    assert res.failed == [] and res.column("count") == [1, 2, 3]
+    assert CALLS == [] and len(_json_files(tmp_path / "s")) == 3      # ran in the jobs
+    assert ns.sweep(arrays, {"n": [1, 2, 3]}, executor="serial",
+                    store=tmp_path / "s").loaded == 3
+
+
+def test_a_100_point_sweep_keeps_every_finished_point_through_ctrl_c(tmp_path):
+    with pytest.raises(SweepInterrupted) as e:
+        ns.sweep(interrupt_at_2, {"a": [3 + i for i in range(60)] + [2] + list(
+            range(100, 139))}, executor="serial", store=tmp_path)
+    assert len(_json_files(tmp_path)) == 60 and e.value.results.column("a2")[59] == 62 ** 2
+    again = ns.sweep(interrupt_at_2, {"a": [3 + i for i in range(60)] + list(range(100, 140))},
+                     executor="serial", store=tmp_path)
+    assert again.loaded == 60 and len(again.column("a2")) == 100 and again.failed == []
+    assert len(_json_files(tmp_path)) == 100

@@ -118,7 +118,10 @@ class NumbaRunner:
     def _compile(self, kernel, argtypes, args):
         """Call ``kernel`` for zero steps (Numba compiles it or loads it from its cache)."""
         cached = kernel_cached_on_disk(kernel, argtypes)
-        say = _say if self.ranks is None or self.ranks.rank == 0 else (lambda msg: None)
+        # under MPI only rank 0 speaks, and a rank that finds no cached kernel after its
+        # node's first rank compiled one (which would mean concurrent compiles)
+        quiet = self.ranks is not None and self.ranks.rank != 0 and cached is not False
+        say = (lambda msg: None) if quiet else _say
         name = f"{kernel.__module__.rsplit('.', 1)[-1]}.{kernel.__name__}"
         extra = self._extra()
         hint = _COMPILE_HINT[bool(extra) and extra[0] is not None]

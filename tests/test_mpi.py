@@ -1,0 +1,144 @@
+"""One network over several MPI ranks (neurosim.mpi): bitwise the results of one process.
+
+Each test runs tests/mpi_scenarios.py in subprocesses, plainly (one process) and under
+``mpiexec -n K`` (the mpich wheel's Hydra from the venv, ranks oversubscribing the cores),
+and compares every recorded array byte for byte.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py", reason="the mpi extra (mpi4py, mpich) is not installed")
+
+HERE = Path(__file__).parent
+SCENARIOS = HERE / "mpi_scenarios.py"
+MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or \
+    shutil.which("mpiexec")
+pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (pip install mpich)")
+TIMEOUT = 900      # first launches compile the kernel variants (minutes on a busy machine)
+
+
+def _env(**extra):
+    env = dict(os.environ, NUMBA_NUM_THREADS="2", PYTHONUNBUFFERED="1", **extra)
+    for var in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK"):
+        env.pop(var, None)       # a test process started by a launcher must not pass it on
+    return env
+
+
+def _launch(ranks, args, env=None):
+    cmd = [sys.executable, str(SCENARIOS), *map(str, args)]
+    if ranks:
+        cmd = [MPIEXEC, "-n", str(ranks), *cmd]
+    return cmd, env or _env()
+
+
+def _run(tmp_path, scenario, ranks, *more, env=None, expect_ok=True):
+    out = tmp_path / f"{scenario}-{ranks}-{'-'.join(map(str, more))}.npz"
+    cmd, env = _launch(ranks, [scenario, out, *more], env)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    if expect_ok:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        with np.load(out, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}, proc
+    return None, proc
+
+
+def _assert_identical(a, b):
+    keys = sorted(set(a) - {"n_ranks"})
+    assert keys == sorted(set(b) - {"n_ranks"})
+    differ = [k for k in keys if a[k].dtype != b[k].dtype or a[k].shape != b[k].shape
+              or a[k].tobytes() != b[k].tobytes()]
+    assert not differ, f"differ: {differ}"
+
+
+def test_every_model_rule_source_and_plasticity_identical_for_1_to_4_ranks(tmp_path):
+    ref, _ = _run(tmp_path, "random", 0)
+    assert int(ref["n_ranks"]) == 1
+    assert all(ref[f"spikes/{k}"].shape[1] > 10 for k in
+               ("exp", "alpha_adapt", "delta", "delta_nest", "cond", "pois_window"))
+    assert ref["spikes/gen"].shape[1] == 6
+    assert not np.all(ref["state/0"] == ref["state/0"][0])       # traces move
+    for k in (1, 2, 3, 4):
+        got, _ = _run(tmp_path, "random", k)
+        assert int(got["n_ranks"]) == k
+        _assert_identical(ref, got)
+
+
+def test_microcircuit_identical_on_2_ranks(tmp_path):
+    ref, _ = _run(tmp_path, "microcircuit", 0)
+    got, _ = _run(tmp_path, "microcircuit", 2)
+    assert sum(ref[k].shape[1] for k in ref if k.startswith("spikes/")) > 100
+    _assert_identical(ref, got)
+
+
+@pytest.mark.parametrize("threads, dtype", [(2, "float64"), (1, "float32")])
+def test_threads_inside_ranks_and_float32(tmp_path, threads, dtype):
+    ref, _ = _run(tmp_path, "cuba", 0, 1, dtype)
+    got, _ = _run(tmp_path, "cuba", 3, threads, dtype)
+    assert ref["spikes/exc"].shape[1] > 100
+    _assert_identical(ref, got)
+
+
+def test_fixed_point_refused_on_every_rank(tmp_path):
+    _, proc = _run(tmp_path, "fixed", 2, expect_ok=False)
+    assert proc.returncode != 0
+    assert proc.stderr.count("NetworkError: fixed-point (loihi_lif) networks run in one "
+                             "process; this script was launched with 2 MPI ranks") == 2
+
+
+def test_error_on_one_rank_stops_every_rank(tmp_path):
+    """A memory refusal on rank 1 only (its own limit) must not leave rank 0 waiting in a
+    collective: rank 1 raises its error, rank 0 a RankError naming rank 1."""
+    out = tmp_path / "fail.npz"
+    py = [sys.executable, str(SCENARIOS), "cuba", str(out)]
+    cmd = [MPIEXEC, "-n", "1", *py, ":", "-n", "1", "-env", "NEUROSIM_MEMORY_LIMIT", "1kB",
+           *py]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode != 0
+    assert "InsufficientMemoryError" in proc.stderr
+    assert "building the network failed on rank 1 of 2" in proc.stderr
+    assert not out.exists()
+
+
+def test_sigint_stops_every_rank_at_the_same_step(tmp_path):
+    out = tmp_path / "stop.npz"
+    cmd, env = _launch(2, ["interrupt", out])
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        seen = 0
+        while seen < 2:                  # both ranks built the network and are running
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()[-3000:]
+            seen += line.startswith("running")
+        time.sleep(3.0)
+        proc.send_signal(signal.SIGINT)  # Hydra forwards it to every rank
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    lines = [(tmp_path / f"stop.npz.rank{r}.txt").read_text().split() for r in (0, 1)]
+    assert lines[0][:3] == lines[1][:3]            # same step, not finished, interrupted
+    step, finished, interrupted = map(int, lines[0][:3])
+    assert finished == 0 and interrupted == 1 and 0 < step < 10_000_000
+    with np.load(out, allow_pickle=False) as z:    # rank 0 kept what was recorded
+        assert z["spikes/exc"].shape[1] == int(lines[0][3]) > 0
+
+
+def test_fresh_numba_cache_compiled_once_per_node(tmp_path):
+    """Three ranks start together on an empty cache folder: one compiles and writes, the
+    others load (no concurrent writers); a second launch compiles nothing."""
+    env = _env(NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    ref, first = _run(tmp_path, "cuba", 3, 1, "float64", env=env)
+    assert first.stderr.count("compiling the engine") == 1
+    again, second = _run(tmp_path, "cuba", 3, 1, "float64", env=env)
+    assert "compiling the engine" not in second.stderr
+    _assert_identical(ref, again)
