@@ -52,8 +52,27 @@ class Dense:
         return f"Dense {self.n_in}->{self.n_out}"
 
 
+class _Spatial:
+    """What a layer on an ``in_shape = (height, width, channels)`` input shares: the check
+    of that shape and its input and output sizes (``out_shape`` from the layer)."""
+
+    def _check_in_shape(self):
+        if len(self.in_shape) != 3:
+            fail("in_shape", "(height, width, channels)", self.in_shape)
+        for i, name in enumerate(("height", "width", "channels")):
+            check_int(f"in_shape {name}", self.in_shape[i], 1)
+
+    @property
+    def inputs(self):
+        return math.prod(self.in_shape)
+
+    @property
+    def outputs(self):
+        return math.prod(self.out_shape)
+
+
 @dataclass(frozen=True)
-class Conv2D:
+class Conv2D(_Spatial):
     """2-D convolution of an ``in_shape = (height, width, channels)`` input."""
     in_shape: tuple
     filters: int
@@ -63,10 +82,7 @@ class Conv2D:
     bias: bool = True
 
     def __post_init__(self):
-        if len(self.in_shape) != 3:
-            fail("in_shape", "(height, width, channels)", self.in_shape)
-        for i, name in enumerate(("height", "width", "channels")):
-            check_int(f"in_shape {name}", self.in_shape[i], 1)
+        self._check_in_shape()
         check_int("filters", self.filters, 1)
         k = (self.kernel, self.kernel) if isinstance(self.kernel, int) else tuple(self.kernel)
         if len(k) != 2:
@@ -96,21 +112,13 @@ class Conv2D:
         return (self.kernel[0] * self.kernel[1] * self.in_shape[2] * self.filters
                 + (self.filters if self.bias else 0))
 
-    @property
-    def inputs(self):
-        return math.prod(self.in_shape)
-
-    @property
-    def outputs(self):
-        return math.prod(self.out_shape)
-
     def __str__(self):
         return (f"Conv2D {self.in_shape}->{self.out_shape} "
                 f"{self.kernel[0]}x{self.kernel[1]}/{self.stride}")
 
 
 @dataclass(frozen=True)
-class Pool2D:
+class Pool2D(_Spatial):
     """Average (or sum) pooling of an ``in_shape = (height, width, channels)`` input over
     ``kernel`` x ``kernel`` windows with stride ``kernel`` (no padding). Each window tap is
     charged as one MAC (an add, and the scale folded in): the same count as the synapses of
@@ -119,10 +127,7 @@ class Pool2D:
     kernel: int = 2
 
     def __post_init__(self):
-        if len(self.in_shape) != 3:
-            fail("in_shape", "(height, width, channels)", self.in_shape)
-        for i, name in enumerate(("height", "width", "channels")):
-            check_int(f"in_shape {name}", self.in_shape[i], 1)
+        self._check_in_shape()
         check_int("kernel", self.kernel, 1, min(self.in_shape[:2]))
 
     @property
@@ -137,14 +142,6 @@ class Pool2D:
     @property
     def weights(self):
         return 0
-
-    @property
-    def inputs(self):
-        return math.prod(self.in_shape)
-
-    @property
-    def outputs(self):
-        return math.prod(self.out_shape)
 
     def __str__(self):
         return f"Pool2D {self.in_shape}->{self.out_shape} {self.kernel}x{self.kernel}"
@@ -164,8 +161,8 @@ def _layers(layers):
         return layer_chain(layers)
     for i, layer in enumerate(layers):
         if not isinstance(layer, (Dense, Conv2D, Pool2D)):
-            fail(f"layers[{i}]", "a Dense, Conv2D or Pool2D (or give a list of layer sizes)",
-                 type(layer).__name__)
+            fail(f"layers[{i}]", "a Dense or Conv2D (or a Pool2D, or give a list of layer "
+                 "sizes)", type(layer).__name__)
     if not layers:
         fail("layers", "a non-empty list", layers)
     return layers

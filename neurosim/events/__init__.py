@@ -7,11 +7,13 @@
 - :func:`event_frame`, :func:`raster`: plots (matplotlib).
 """
 
-from .dataset import (EventSet, SaccadeDigits, load_saccade_digits, make_saccade_digits,
+from .dataset import (EventSet, SaccadeDigits, digit_split, load_saccade_digits,
+                      make_saccade_digits, saccade_events,
                       saccade_frames, saccade_path, to_frames, to_steps)
 from .dvs import DVS, EVENT_DTYPE, make_events
 from .plot import event_frame, raster
 
-__all__ = ["DVS", "EVENT_DTYPE", "make_events", "EventSet", "SaccadeDigits",
+__all__ = ["DVS", "EVENT_DTYPE", "make_events", "EventSet", "SaccadeDigits", "digit_split",
+           "saccade_events",
            "load_saccade_digits", "make_saccade_digits", "saccade_frames", "saccade_path",
            "to_frames", "to_steps", "event_frame", "raster"]

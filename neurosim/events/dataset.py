@@ -28,7 +28,8 @@ from scipy import ndimage
 from ..validation import check_int, check_positive, fail
 from .dvs import DVS, EVENT_DTYPE
 
-__all__ = ["EventSet", "SaccadeDigits", "make_saccade_digits", "saccade_path", "saccade_frames", "load_saccade_digits",
+__all__ = ["EventSet", "SaccadeDigits", "make_saccade_digits", "saccade_events",
+           "digit_split", "saccade_path", "saccade_frames", "load_saccade_digits",
            "to_steps", "to_frames"]
 
 
@@ -61,6 +62,14 @@ class EventSet:
     def counts(self):
         """Events per sample."""
         return np.diff(self.ptr)
+
+    def thinned(self, keep, seed=0):
+        """A copy keeping each event with probability ``keep`` (sparser input)."""
+        mask = np.random.default_rng(seed).random(len(self.events)) < keep
+        sample = np.repeat(np.arange(len(self)), np.diff(self.ptr))
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(sample[mask], minlength=len(self)))])
+        return EventSet(self.events[mask], ptr.astype(np.int64), self.labels, self.shape,
+                        self.duration)
 
     def subset(self, index):
         index = np.asarray(index, dtype=np.int64)
@@ -144,40 +153,57 @@ def saccade_frames(images, amplitude=2.0, saccade=0.03, dt=1e-3, zoom=3, canvas=
                      for off in path])
 
 
-def make_saccade_digits(dvs=None, amplitude=2.0, saccade=0.03, dt=1e-3, zoom=3, canvas=28,
-                        test_fraction=0.2, seed=0, n=None, batch=256):
-    """Build the data set (module docstring). ``n`` keeps the first n images of sklearn's
-    order (before the split) for small runs. Returns a :class:`SaccadeDigits`."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+def saccade_events(images, labels, dvs=None, amplitude=2.0, saccade=0.03, dt=1e-3, zoom=3,
+                   canvas=28, seed=0, batch=256):
+    """Events of ``images`` (n, h, w, values in [0, 1]) moved by the three saccades and seen
+    by ``dvs`` (default :class:`DVS`): an :class:`EventSet` with ``labels``. Deterministic
+    for a given ``seed`` (and ``batch``: the draws are made per batch of images)."""
     dvs = DVS() if dvs is None else dvs
     check_positive("amplitude", amplitude, "pixels")
     check_positive("saccade", saccade, "s")
     check_int("zoom", zoom, 1)
     check_int("canvas", canvas, 1)
+    images = np.asarray(images, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    evs, counts = [], []
+    for s in range(0, len(images), batch):
+        fr = saccade_frames(images[s:s + batch], amplitude, saccade, dt, zoom, canvas)
+        t, pix, p = dvs.simulate_flat(fr.reshape(fr.shape[0], -1), dt, rng)
+        sample, rest = np.divmod(pix, canvas * canvas)
+        order = np.lexsort((t, sample))
+        ev = np.empty(len(t), EVENT_DTYPE)
+        ev["t"], ev["p"] = t[order], p[order]
+        ev["y"], ev["x"] = np.divmod(rest[order], canvas)
+        evs.append(ev)
+        counts.append(np.bincount(sample, minlength=fr.shape[1]))
+    ptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64)
+    duration = 3 * int(round(saccade / dt)) * dt
+    return EventSet(np.concatenate(evs), ptr, np.asarray(labels, np.int64), (canvas, canvas),
+                    duration)
+
+
+def digit_split(test_fraction=0.2, seed=0, n=None):
+    """scikit-learn's digits scaled to [0, 1]: ``(images, labels, train index, test
+    index)``, split stratified by ``seed``; ``n`` keeps the first n images."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
     d = load_digits()
     x, y = d.images / 16.0, d.target.astype(np.int64)
     if n is not None:
         x, y = x[:check_int("n", n, 20)], y[:n]
+    if not 0 < test_fraction < 1:
+        fail("test_fraction", "in (0, 1)", test_fraction)
     idx_tr, idx_te = train_test_split(np.arange(len(y)), test_size=test_fraction,
                                       random_state=seed, stratify=y)
-    rng = np.random.default_rng(seed)
-    duration = 3 * int(round(saccade / dt)) * dt
-    evs, counts = [], []
-    for s in range(0, len(y), batch):
-        fr = saccade_frames(x[s:s + batch], amplitude, saccade, dt, zoom, canvas)
-        m = fr.shape[1]
-        t, pix, p = dvs.simulate_flat(fr.reshape(fr.shape[0], -1), dt, rng)
-        sample, rest = np.divmod(pix, canvas * canvas)
-        yy, xx = np.divmod(rest, canvas)
-        order = np.lexsort((t, sample))
-        ev = np.empty(len(t), EVENT_DTYPE)
-        ev["t"], ev["x"], ev["y"], ev["p"] = t[order], xx[order], yy[order], p[order]
-        evs.append(ev)
-        counts.append(np.bincount(sample, minlength=m))
-    ev_all = np.concatenate(evs)
-    ptr_all = np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64)
-    full = EventSet(ev_all, ptr_all, y, (canvas, canvas), duration)
+    return x, y, idx_tr, idx_te
+
+
+def make_saccade_digits(dvs=None, amplitude=2.0, saccade=0.03, dt=1e-3, zoom=3, canvas=28,
+                        test_fraction=0.2, seed=0, n=None, batch=256):
+    """Build the data set (module docstring). ``n`` keeps the first n images of sklearn's
+    order (before the split) for small runs. Returns a :class:`SaccadeDigits`."""
+    x, y, idx_tr, idx_te = digit_split(test_fraction, seed, n)
+    full = saccade_events(x, y, dvs, amplitude, saccade, dt, zoom, canvas, seed, batch)
     settings = _settings(dvs, amplitude, saccade, dt, zoom, canvas, test_fraction, seed, n,
                          batch)
     return SaccadeDigits(full.subset(idx_tr), full.subset(idx_te), settings)
