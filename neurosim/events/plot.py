@@ -21,7 +21,7 @@ def event_frame(events, shape, ax=None, title=None, t_range=None):
     img = np.zeros(tuple(shape))
     np.add.at(img, (events["y"], events["x"]), events["p"].astype(np.float64))
     lim = max(1.0, float(np.abs(img).max()))
-    im = ax.imshow(img, cmap="bwr_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    im = ax.imshow(img, cmap="bwr", vmin=-lim, vmax=lim, interpolation="nearest")
     ax.figure.colorbar(im, ax=ax, fraction=0.046, label="ON - OFF events")
     ax.set_title(title or f"{len(events):,} events")
     ax.set_xticks([])
