@@ -234,3 +234,23 @@ def test_energy_of_a_hand_counted_convolution():
     assert d45 == pytest.approx(16 * 4.6e-12 + 5 * 0.65e-9 + 13 * 5e-12, rel=1e-12)
     assert dense_ann([conv, Pool2D((2, 2, 1), 2)], "cpu").per_inference == pytest.approx(
         (16 + 4 + 4 + 1) * 8.6e-9, rel=1e-12)
+
+
+def test_converted_cnn_follows_the_ann_on_events():
+    """The conversion's scaling (first layer x in_scale T / lambda_1): the spiking CNN's
+    class agrees with the ANN's on most test samples at two step sizes."""
+    data = make_saccade_digits(n=200)
+    frames = data.train.frames()
+    model = cnn.train_cnn(cnn.build_cnn(channels=(4,)), frames, data.train.labels, epochs=8)
+    ann = model.predict(data.test.frames())
+    assert np.mean(ann == data.test.labels) > 0.8
+    sp = cnn.convert_cnn(model, frames)
+    for dt in (1e-3, 3e-3):
+        r = sp.evaluate(data.test, dt)
+        assert r.steps == round(0.09 / dt)
+        assert np.mean(r.predictions == ann) >= 0.9
+    # without the T scaling of the first layer the input barely moves the SNN; scaled
+    # twice, the first layers saturate
+    for lam in (sp.lambdas[0] * 90, sp.lambdas[0] / 90):
+        wrong = cnn.SpikingCNN(model, [lam] + sp.lambdas[1:])
+        assert np.mean(wrong.evaluate(data.test, 1e-3).predictions == ann) < 0.8
