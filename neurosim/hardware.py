@@ -9,6 +9,7 @@ repository's own ``hardware/`` folder in a source checkout or editable install.
 ``list()`` and ``load(name)`` are the short forms for energy profiles (``kind="energy"``).
 """
 
+import math
 import os
 import sys
 
@@ -83,13 +84,55 @@ def load_profile(kind, name, path=None):
         if file is None:
             known = ", ".join(repr(n) for n in list_profiles(kind, path)) or "(none found)"
             raise HardwareProfileError(f"{kind} profile must be one of {known}; got {name!r}")
-    with open(file, "rb") as f:
-        try:
-            data = tomllib.load(f)
-        except tomllib.TOMLDecodeError as err:
-            raise HardwareProfileError(f"{file}: not valid TOML ({err})") from err
+    try:
+        with open(file, "rb") as f:
+            data = tomllib.loads(f.read().decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise HardwareProfileError(f"{file}: not valid TOML ({err})") from None
+    except OSError as err:
+        raise HardwareProfileError(f"{file}: cannot be read ({err})") from None
+    check_layout(file, kind, data)
     data["_file"] = file
     return data
+
+
+#: the tables of each kind of profile: "fields" (a table of values) or "entries" (a table
+#: of tables, one per figure); what is not listed is not checked here
+LAYOUT = {"energy": {"profile": "fields", "ops": "entries", "params": "entries",
+                     "adc_energy_by_bits": "fields"},
+          "chips": {"chip": "fields", "limits": "entries"},
+          "memristor": {"device": "fields", "params": "entries", "programming_noise": "fields",
+                        "drift": "fields", "update": "fields"}}
+#: fields that are text wherever they appear
+TEXT_FIELDS = ("name", "unit", "status", "source", "per", "execution", "technology", "model",
+               "note", "unavailable", "description", "process", "use")
+
+
+def _check_fields(file, table, entry):
+    for k in TEXT_FIELDS:
+        if k in entry and not isinstance(entry[k], str):
+            raise HardwareProfileError(f"{file}: {table}.{k} must be a string; got "
+                                       f"{entry[k]!r}")
+
+
+def check_layout(file, kind, data):
+    """The tables of a profile have the layout of their kind (LAYOUT): a table where a
+    table is expected, text where text is expected, before any loader reads them."""
+    for table, shape in LAYOUT.get(kind, {}).items():
+        if table not in data:
+            continue
+        entry = data[table]
+        if not isinstance(entry, dict):
+            raise HardwareProfileError(f"{file}: {table} must be a table ([{table}]); got "
+                                       f"{entry!r}")
+        if shape == "fields":
+            _check_fields(file, table, entry)
+            continue
+        for name, sub in entry.items():
+            if not isinstance(sub, dict):
+                raise HardwareProfileError(f"{file}: {table}.{name} must be a table "
+                                           f"([{table}.{name}]); got {sub!r}")
+            _check_fields(file, f"{table}.{name}", sub)
 
 
 def find_profiles(name, kinds=KINDS, path=None, substring=False):
@@ -119,7 +162,7 @@ def require(file, table, entry, keys):
 
 
 def require_choice(file, field, value, choices):
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise HardwareProfileError(f"{file}: {field} must be one of {', '.join(choices)}; "
                                    f"got {value!r}")
     return value
@@ -130,8 +173,9 @@ def check_entry(file, field, entry, unit=None, extra=()):
     one of STATUSES, unit equal to ``unit`` when given. Returns the value as float."""
     require(file, field, entry, ("value", "unit", "status", "source") + tuple(extra))
     v = entry["value"]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-        raise HardwareProfileError(f"{file}: {field}.value must be a number >= 0; got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf:
+        raise HardwareProfileError(f"{file}: {field}.value must be a finite number >= 0; "
+                                   f"got {v!r}")
     require_choice(file, f"{field}.status", entry["status"], STATUSES)
     if unit is not None and entry["unit"] != unit:
         raise HardwareProfileError(f"{file}: {field}.unit must be {unit!r}; "

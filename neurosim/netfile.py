@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units
-from .validation import InsufficientMemoryError, ParameterError, check_dimension
+from .validation import InsufficientMemoryError, ParameterError, check_dimension, check_int
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -168,7 +168,9 @@ def _value(v, base, where, n=None, rng=None):
             a, b = (parse_quantity(x, where) for x in args)
             if n is None:
                 raise NetworkFileError(f"{where}: random values need a population size")
-            return _tagged(rng.uniform(a, b, n) if kind == "uniform" else rng.normal(a, b, n),
+            _check_draw(kind, a, b, n, where)
+            lo, hi = float(a), float(b) + 0.0           # numpy refuses an sd of -0.0
+            return _tagged(rng.uniform(lo, hi, n) if kind == "uniform" else rng.normal(lo, hi, n),
                            [a, b], where)
         raise NetworkFileError(f"{where}: a table must be {{file = ...}}, {{uniform = [a, b]}} "
                                f"or {{normal = [mean, sd]}}, got keys {sorted(v)}")
@@ -183,6 +185,39 @@ def _value(v, base, where, n=None, rng=None):
     if isinstance(v, bool):
         return v
     return parse_quantity(v, where)
+
+
+def _check_draw(kind, a, b, n, where):
+    """The arguments of ``uniform = [a, b]`` / ``normal = [mean, sd]`` and the size of the
+    draw, checked before numpy draws anything."""
+    from . import memory
+    if kind == "uniform" and not (np.isfinite(a) and np.isfinite(b) and a <= b
+                                  and np.isfinite(float(b) - float(a))):
+        raise NetworkFileError(f"{where}: uniform = [low, high] needs finite low <= high; "
+                               f"got [{a!r}, {b!r}]")
+    if kind == "normal" and not (np.isfinite(a) and np.isfinite(b) and b >= 0):
+        raise NetworkFileError(f"{where}: normal = [mean, sd] needs a finite mean and a "
+                               f"finite sd >= 0; got [{a!r}, {b!r}]")
+    memory.require(8.0 * n, f"{where}: {n} random values")
+
+
+def _int_values(v, base, where):
+    """A value given as integers ("n", "indices", loihi_lif parameters): a number, a
+    rectangular (nested) list of numbers or ``{file = ...}``, else an error naming it."""
+    if isinstance(v, dict):
+        return _load_array(v, base, where)
+    if isinstance(v, list):
+        flat = _flat(v)
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in flat):
+            bad = next(x for x in flat
+                       if isinstance(x, bool) or not isinstance(x, (int, float)))
+            raise NetworkFileError(f"{where}: a list of numbers, got an item {bad!r}")
+        try:
+            return np.asarray(v)
+        except ValueError:
+            raise NetworkFileError(f"{where}: nested lists of unequal lengths "
+                                   f"(a rectangular array is needed), got {v!r}") from None
+    return v
 
 
 def _unit_string(v, where):
@@ -202,7 +237,7 @@ def _plasticity_rule(v, where):
     """``{rule = "stdp" | "triplet" | "tsodyks_markram", <the rule's arguments>}``."""
     from .plasticity import STDP, TripletSTDP, TsodyksMarkram
     rules = {"stdp": STDP, "triplet": TripletSTDP, "tsodyks_markram": TsodyksMarkram}
-    if not isinstance(v, dict) or v.get("rule") not in rules:
+    if not isinstance(v, dict) or not isinstance(v.get("rule"), str) or v["rule"] not in rules:
         raise NetworkFileError(f"{where}: must be a table with rule = one of "
                                + ", ".join(repr(r) for r in rules) + f", got {v!r}")
     args = {k: _unit_string(x, f"{where} {k}") for k, x in v.items() if k != "rule"}
@@ -300,6 +335,13 @@ def load_network(path, **overrides):
     if unknown:
         raise err(sorted(unknown)[0], "unknown section (sections: network, populations, "
                   "connections, monitors)")
+    for section, kind in (("network", dict), ("populations", dict), ("connections", list),
+                          ("monitors", dict)):
+        if section in doc and not isinstance(doc[section], kind):
+            raise err(f"[{section}]" if kind is dict else f"[[{section}]]",
+                      "must be a table" if kind is dict else
+                      "must be an array of tables ([[connections]])"
+                      + f", got {doc[section]!r}")
     head = dict(doc.get("network", {}))
     head.update({k: v for k, v in overrides.items() if v is not None})
     bad = set(head) - set(NETWORK_KEYS)
@@ -327,7 +369,7 @@ def load_network(path, **overrides):
             raise NetworkFileError(f"{where}: must be a table")
         spec = dict(spec)
         model = spec.pop("model", None)
-        if model not in MODELS:
+        if not isinstance(model, str) or model not in MODELS:
             raise NetworkFileError(f"{where} model: one of {', '.join(MODELS)}, got {model!r}")
         method = getattr(net, MODELS[model])
         allowed = _allowed(method)
@@ -336,16 +378,17 @@ def load_network(path, **overrides):
             raise NetworkFileError(f"{where} {bad[0]}: unknown parameter for {model} "
                                    f"(parameters: {', '.join(allowed)})")
         n = spec.get("n")
+        if "n" in spec:
+            n = _call(check_int, dict(name="n", value=n, lo=1), where)
         kwargs = {}
         for k, v in spec.items():
             w = f"{where} {k}"
             if k == "n" or k == "indices" or model == "loihi_lif":     # integers, as given
-                kwargs[k] = (_load_array(v, base, w) if isinstance(v, dict)
-                             else np.asarray(v) if isinstance(v, list) else v)
+                kwargs[k] = _int_values(v, base, w)
             elif k == "tau_syn" and isinstance(v, list):
                 kwargs[k] = tuple(parse_quantity(x, w) for x in v)  # Quantities keep units
             else:
-                kwargs[k] = _value(v, base, w, n if isinstance(n, int) else None, rng)
+                kwargs[k] = _value(v, base, w, n, rng)
         _call(method, dict(kwargs, name=name), where)
 
     conns = doc.get("connections", [])
@@ -353,8 +396,10 @@ def load_network(path, **overrides):
         raise err("[connections]", "must be an array of tables ([[connections]])")
     _require_connections(net, conns, path)
     for i, spec in enumerate(conns):
-        spec = dict(spec)
         where = f"{path}: [[connections]] #{i + 1}"
+        if not isinstance(spec, dict):
+            raise NetworkFileError(f"{where}: must be a table, got {spec!r}")
+        spec = dict(spec)
         if "name" in spec:
             where += f" ({spec['name']})"
         bad = [k for k in spec if k not in CONNECTION_KEYS]
@@ -403,12 +448,15 @@ def load_network(path, **overrides):
     names = [p.name for p in net.populations] if spikes == "all" else spikes
     if not isinstance(names, list):
         raise err("[monitors] spikes", f"a list of population names or \"all\", got {spikes!r}")
+    states = mons.get("state", [])
+    if not isinstance(states, list):
+        raise err("[monitors] state", f"an array of tables, got {states!r}")
     for name in names:
         try:
             out.spike_monitors[name] = net.spike_monitor(net.population(name))
         except Exception as e:
             raise err("[monitors] spikes", str(e)) from None
-    for j, st in enumerate(mons.get("state", [])):
+    for j, st in enumerate(states):
         where = f"{path}: [monitors] state #{j + 1}"
         if not isinstance(st, dict) or not {"population", "var"} <= set(st) \
                 or set(st) - {"population", "var", "indices"}:

@@ -23,6 +23,7 @@ not the 0600 of the temporary file.
 """
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -32,10 +33,15 @@ import numpy as np
 from .counters import Counts
 
 __all__ = ["save_results", "load_results", "Results", "SpikeData", "TraceData",
-           "apply_umask"]
+           "apply_umask", "ResultsFileError"]
 
 FORMAT = "neurosim-results"
 FORMAT_VERSION = 1
+
+
+class ResultsFileError(ValueError):
+    """A file that is not a readable neurosim results file; the message names the file and
+    the entry."""
 
 
 @dataclass
@@ -211,41 +217,158 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
     return path
 
 
+#: meta fields every results file has, and the JSON types each may take
+META_FIELDS = {"format": (str,), "format_version": (int,), "neurosim_version": (str,),
+               "dt": (int, float), "steps": (int,), "t": (int, float), "network": (dict,)}
+#: the arrays of each kind of entry: (prefix, names after the prefix, what identifies one)
+ENTRIES = {"spikes": ("steps", "indices"), "state": ("steps", "indices", "values"),
+           "weights": ("pre", "post", "weight")}
+
+
+def _check_meta(path, meta):
+    """The meta JSON of a results file: a table with the fields of META_FIELDS."""
+    if not isinstance(meta, dict):
+        raise ResultsFileError(f"{path}: entry 'meta': must be a JSON object; got "
+                               f"{type(meta).__name__}")
+    if meta.get("format") != FORMAT:
+        raise ResultsFileError(f"{path}: not a neurosim results file (format "
+                               f"{meta.get('format')!r})")
+    for k, types in META_FIELDS.items():
+        v = meta.get(k)
+        if isinstance(v, bool) or not isinstance(v, types):
+            raise ResultsFileError(f"{path}: entry 'meta' field {k!r}: must be "
+                                   + " or ".join(t.__name__ for t in types) + f"; got {v!r}")
+    if meta["format_version"] > FORMAT_VERSION:
+        raise ResultsFileError(f"{path}: format version {meta['format_version']} is newer "
+                               f"than this neurosim reads ({FORMAT_VERSION}); upgrade neurosim")
+    for k in ("dt", "t"):
+        v = meta[k] if isinstance(meta[k], float) or abs(meta[k]) < 2**63 else math.inf
+        if not ((v > 0 if k == "dt" else v >= 0) and math.isfinite(v)):
+            raise ResultsFileError(f"{path}: entry 'meta' field {k!r}: must be a finite "
+                                   f"number {'> 0' if k == 'dt' else '>= 0'} (s); "
+                                   f"got {meta[k]!r}")
+    if meta["steps"] < 0:
+        raise ResultsFileError(f"{path}: entry 'meta' field 'steps': must be >= 0; got "
+                               f"{meta['steps']!r}")
+    if meta.get("counts") is not None:
+        try:
+            Counts.from_dict(meta["counts"])
+        except Exception as e:                  # any malformed table: name the field
+            raise ResultsFileError(f"{path}: entry 'meta' field 'counts': not the counts of a "
+                                   f"run ({type(e).__name__}: {e})") from None
+
+
+def _check_array(path, key, a, kinds, ndim, what):
+    if a.dtype.kind not in kinds or a.ndim != ndim:
+        raise ResultsFileError(f"{path}: entry {key!r}: must be a {ndim}-d array of {what}; "
+                               f"got dtype {a.dtype}, shape {a.shape}")
+    if kinds == "iu" and a.size and a.min() < 0:
+        raise ResultsFileError(f"{path}: entry {key!r}: must be >= 0; got {a.min()}")
+    return a
+
+
+def _group(path, data, kind, name):
+    """The arrays of one spike monitor, state monitor or weight table, checked."""
+    base = f"{kind}/{name}"
+    arrays = {}
+    for part in ENTRIES[kind]:
+        key = f"{base}/{part}"
+        if key not in data:
+            raise ResultsFileError(f"{path}: entry {key!r} is missing (a {kind} entry has "
+                                   + ", ".join(ENTRIES[kind]) + ")")
+        is_float = part in ("values", "weight")
+        arrays[part] = _check_array(path, key, data[key], "fiu" if is_float else "iu",
+                                    2 if part == "values" else 1,
+                                    "numbers" if is_float else "integers >= 0")
+    a = list(arrays.values())
+    if kind == "state":
+        want = (a[0].size, a[1].size)
+        if a[2].shape != want:
+            raise ResultsFileError(f"{path}: entry {base + '/values'!r}: must have shape "
+                                   f"(steps, indices) = {want}; got {a[2].shape}")
+    elif len({x.size for x in a}) != 1:
+        raise ResultsFileError(f"{path}: entries {base}/" + ", ".join(ENTRIES[kind])
+                               + " must have one length; got "
+                               + ", ".join(str(x.size) for x in a))
+    return a
+
+
+def _read_all(path, data):
+    """Every array of the file, read now (a damaged member is an error naming it)."""
+    out = {}
+    for key in data.files:
+        try:
+            out[key] = data[key]
+        except ValueError as e:
+            if "allow_pickle" in str(e):
+                raise ResultsFileError(f"{path}: entry {key!r} holds Python objects, which "
+                                       "neurosim never unpickles") from None
+            raise ResultsFileError(f"{path}: entry {key!r} cannot be read ({e})") from None
+        except Exception as e:                  # zlib, zipfile, truncated .npy members
+            raise ResultsFileError(f"{path}: entry {key!r} cannot be read "
+                                   f"({type(e).__name__}: {e})") from None
+    return out
+
+
 def load_results(path):
-    """Read a results file written by :func:`save_results` (or ``neurosim run``)."""
+    """Read a results file written by :func:`save_results` (or ``neurosim run``).
+
+    Raises :class:`ResultsFileError` (a ``ValueError``) naming the file and the entry when
+    the file is not one (damaged, truncated, entries missing or of the wrong type, shape or
+    length); nothing in it is unpickled or evaluated."""
     path = os.fspath(path)
     try:
         data = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such results file") from None
     except Exception as e:
-        raise ValueError(f"{path}: not a results file (.npz): {e}") from None
+        raise ResultsFileError(f"{path}: not a results file (.npz): {e}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ResultsFileError(f"{path}: not a results file (.npz): a single .npy array")
     with data:
         if "meta" not in data.files:
-            raise ValueError(f"{path}: not a neurosim results file (no 'meta' entry)")
-        meta = json.loads(str(data["meta"]))
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a neurosim results file (format "
-                             f"{meta.get('format')!r})")
-        if meta.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{path}: format version {meta['format_version']} is newer than "
-                             f"this neurosim reads ({FORMAT_VERSION}); upgrade neurosim")
-        out = Results(path=path, meta=meta)
-        dt = meta["dt"]
-        for key in data.files:
+            raise ResultsFileError(f"{path}: not a neurosim results file (no 'meta' entry)")
+        arrays = _read_all(path, data)
+    meta = arrays.pop("meta")
+    if meta.dtype.kind != "U" or meta.ndim != 0:
+        raise ResultsFileError(f"{path}: entry 'meta': must be one JSON string; got dtype "
+                               f"{meta.dtype}, shape {meta.shape}")
+    try:
+        meta = json.loads(str(meta))
+    except ValueError as e:
+        raise ResultsFileError(f"{path}: entry 'meta': not valid JSON ({e})") from None
+    _check_meta(path, meta)
+    out = Results(path=path, meta=meta)
+    dt = float(meta["dt"])
+    for key in arrays:
+        parts = key.split("/")
+        kind, last = parts[0], parts[-1]
+        if kind in ENTRIES and len(parts) >= (4 if kind == "state" else 3) and all(parts) \
+                and last in ENTRIES[kind]:
+            if last != ENTRIES[kind][-1]:
+                continue                        # read with the group's last array
+            name = "/".join(parts[1:-1])
+            group = _group(path, arrays, kind, name)
+            if kind == "spikes":
+                out.spikes[name] = SpikeData(*group, dt)
+            elif kind == "state":
+                out.state[("/".join(parts[1:-2]), parts[-2])] = TraceData(*group, dt)
+            else:
+                out.weights[name] = tuple(group)
+        elif kind == "param" and len(parts) == 3 and all(parts):
+            out.params.setdefault(parts[1], {})[parts[2]] = _check_array(
+                path, key, arrays[key], "biuf", arrays[key].ndim, "numbers")
+        else:
+            raise ResultsFileError(f"{path}: entry {key!r} is not an entry of a results file "
+                                   "(meta, spikes/POP/..., state/POP/VAR/..., param/POP/NAME, "
+                                   "weights/PROJ/...)")
+    for kind, store in (("spikes", out.spikes), ("weights", out.weights)):
+        for key in arrays:                      # a group without its last array
             parts = key.split("/")
-            if parts[0] == "spikes" and parts[-1] == "steps":
-                pop = "/".join(parts[1:-1])
-                out.spikes[pop] = SpikeData(data[key], data[f"spikes/{pop}/indices"], dt)
-            elif parts[0] == "state" and parts[-1] == "values":
-                pop, var = "/".join(parts[1:-2]), parts[-2]
-                base = f"state/{pop}/{var}"
-                out.state[(pop, var)] = TraceData(data[base + "/steps"],
-                                                  data[base + "/indices"], data[key], dt)
-            elif parts[0] == "param":
-                out.params.setdefault(parts[1], {})[parts[2]] = data[key]
-            elif parts[0] == "weights" and parts[-1] == "weight":
-                name = "/".join(parts[1:-1])
-                out.weights[name] = (data[f"weights/{name}/pre"], data[f"weights/{name}/post"],
-                                     data[key])
+            if parts[0] == kind and "/".join(parts[1:-1]) not in store:
+                _group(path, arrays, kind, "/".join(parts[1:-1]))
+    for key in arrays:
+        parts = key.split("/")
+        if parts[0] == "state" and (("/".join(parts[1:-2]), parts[-2]) not in out.state):
+            _group(path, arrays, "state", "/".join(parts[1:-1]))
     return out

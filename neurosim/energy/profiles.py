@@ -132,10 +132,18 @@ def load_energy_profile(name, path=None):
                 raise HardwareProfileError(f"{file}: missing field params.{key}")
         table = require(file, "adc_energy_by_bits", data.get("adc_energy_by_bits"),
                         ("bits", "value", "unit", "status", "source"))
-        if len(table["bits"]) != len(table["value"]) or not table["bits"]:
+        bits, values = table["bits"], table["value"]
+        if not (isinstance(bits, list) and isinstance(values, list) and bits
+                and len(bits) == len(values)):
             raise HardwareProfileError(f"{file}: adc_energy_by_bits.bits and .value must be "
-                                       f"non-empty lists of the same length")
-        adc = {int(b): float(v) for b, v in zip(table["bits"], table["value"])}
+                                       f"non-empty lists of the same length; got {bits!r} "
+                                       f"and {values!r}")
+        for b, v in zip(bits, values):
+            if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 64:
+                raise HardwareProfileError(f"{file}: adc_energy_by_bits.bits must be integers "
+                                           f"in [1, 64]; got {b!r}")
+            check_entry(file, "adc_energy_by_bits", dict(table, value=v))
+        adc = {int(b): float(v) for b, v in zip(bits, values)}
         adc_source = table["source"]
     if not ops and not prof.get("unavailable"):
         raise HardwareProfileError(f"{file}: a profile without ops must say why in "

@@ -48,7 +48,7 @@ import os
 import numpy as np
 
 from ..layered import LayerNetwork, LayerRun
-from ..validation import check_choice, check_positive, fail
+from ..validation import ParameterError, check_choice, check_positive, fail
 from .graph import NIRError, check_file, lower
 
 __all__ = ["read", "write", "NIRNetwork", "NIRError", "load", "to_loihi"]
@@ -75,7 +75,7 @@ def load(source, type_check="auto"):
     path = os.fspath(source)
     if not os.path.exists(path):
         fail("source", "an existing .nir file", path)
-    check_file(path)
+    check_file(path)                         # its errors name the file
     if type_check not in (True, False, "auto"):
         fail("type_check", "True, False or 'auto'", type_check)
     try:
@@ -123,7 +123,11 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
     for k, v in opts.items():
         check_choice(k, v, OPTIONS[k])
     graph = load(source, type_check)
-    pops, projs, ins, outs = lower(graph, dt)
+    where = f"{os.fspath(source)}: " if isinstance(source, (str, os.PathLike)) else ""
+    try:
+        pops, projs, ins, outs = lower(graph, dt)
+    except NIRError as e:
+        raise NIRError(f"{where}{e}") from None
     per_node = dict(per_node or {})
     for name, o in per_node.items():
         if name not in pops or pops[name]["model"] in ("input", "pass"):
@@ -136,13 +140,17 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
                        integrate=integrate, spike=spike, dtype=dtype, backend=backend)
     made = {}
     for name, p in pops.items():
-        if p["model"] == "input":
-            made[name] = net.input(p["shape"], name=name)
-        else:
-            o = per_node.get(name, {})
-            made[name] = net.neurons(p["model"], p["shape"], name=name, bias=p["bias"],
-                                     reset=o.get("reset"), timing=o.get("reset_timing"),
-                                     **p["params"])
+        try:
+            if p["model"] == "input":
+                made[name] = net.input(p["shape"], name=name)
+            else:
+                o = per_node.get(name, {})
+                made[name] = net.neurons(p["model"], p["shape"], name=name, bias=p["bias"],
+                                         reset=o.get("reset"), timing=o.get("reset_timing"),
+                                         **p["params"])
+        except ParameterError as e:              # a value of the file out of range
+            raise NIRError(f"{where}node {name!r} ({type(p['node']).__name__}): {e}") \
+                from None
     used = set()
     for q in projs:
         base = f"{q['pre']}->{q['post']}"

@@ -56,26 +56,40 @@ def check_file(path):
     known = set(nir.ir.__all__) if hasattr(nir.ir, "__all__") else set(dir(nir))
     try:
         f = h5py.File(path, "r")
-    except OSError as e:
+    except Exception as e:                 # OSError, or h5py's errors on a damaged header
         raise NIRError(f"{path}: not a readable HDF5 file ({e})") from None
-    with f:
-        if "node" not in f:
-            raise NIRError(f"{path}: not a NIR graph (no 'node' group at the top level)")
 
-        def walk(group, name):
-            if "type" not in group:
-                raise NIRError(f"node {name!r}: no 'type' field")
-            kind = group["type"][()]
-            kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-            if kind not in known or kind in ("NIRNode",):
-                raise NIRError(f"node {name!r} has type {kind!r}, which nir "
-                               f"{nir.__version__} does not define")
-            if kind == "NIRGraph":
-                if "nodes" not in group or "edges" not in group:
-                    raise NIRError(f"node {name!r} (NIRGraph): no 'nodes' or 'edges'")
-                for k in group["nodes"]:
-                    walk(group["nodes"][k], k if name == "" else f"{name}.{k}")
-        walk(f["node"], "")
+    def walk(group, name):
+        where = f"{path}: node {name!r}"
+        if not isinstance(group, h5py.Group):
+            raise NIRError(f"{where}: must be a group of the node's fields; got a dataset")
+        t = group.get("type")
+        if not isinstance(t, h5py.Dataset):
+            raise NIRError(f"{where}: no 'type' field")
+        kind = t[()] if t.shape == () else None
+        if not isinstance(kind, (bytes, str)):
+            raise NIRError(f"{where}: 'type' must be the name of a node type; got a dataset "
+                           f"of shape {t.shape}, dtype {t.dtype}")
+        kind = kind.decode("utf-8", "replace") if isinstance(kind, bytes) else kind
+        if kind not in known or kind in ("NIRNode",):
+            raise NIRError(f"{where} has type {kind[:80]!r}, which nir {nir.__version__} "
+                           "does not define")
+        if kind == "NIRGraph":
+            nodes = group.get("nodes")
+            if not isinstance(nodes, h5py.Group) or not isinstance(group.get("edges"),
+                                                                   h5py.Dataset):
+                raise NIRError(f"{where} (NIRGraph): no 'nodes' group or 'edges' dataset")
+            for k in nodes:
+                walk(nodes[k], k if name == "" else f"{name}.{k}")
+    try:
+        with f:
+            if not isinstance(f.get("node"), h5py.Group):
+                raise NIRError(f"{path}: not a NIR graph (no 'node' group at the top level)")
+            walk(f["node"], "")
+    except NIRError:
+        raise
+    except Exception as e:                 # h5py on damaged metadata or data
+        raise NIRError(f"{path}: a damaged HDF5 file ({type(e).__name__}: {e})") from None
 
 
 # ------------------------------------------------------------------ 2. flattening
@@ -112,7 +126,10 @@ def flatten(graph, prefix=""):
 
 # ------------------------------------------------------------------ 3. operators
 def _array(name, kind, field, value, shape=None):
-    a = np.asarray(value, dtype=np.float64)
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        _err(name, kind, f"{field} must be an array of numbers; got {type(value).__name__}")
     if not np.all(np.isfinite(a)):
         _err(name, kind, f"{field} holds a non-finite value")
     if shape is not None and a.size not in (1, int(np.prod(shape))):
@@ -120,10 +137,19 @@ def _array(name, kind, field, value, shape=None):
     return a
 
 
-def _shape_of(node, key):
+def _shape_of(node, key, name="?"):
     t = getattr(node, key, None) or {}
+    if not isinstance(t, dict):
+        _err(name, type(node).__name__, f"{key} must be a dict of shapes; got {t!r}"[:200])
     v = t.get("input" if key == "input_type" else "output")
-    return None if v is None or np.size(v) == 0 else tuple(int(s) for s in np.ravel(v))
+    if v is None or np.size(v) == 0:
+        return None
+    a = np.ravel(np.asarray(v, dtype=object))
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0
+               for s in a):
+        _err(name, type(node).__name__, f"{key} must be a shape (integers >= 0); got "
+             f"{v!r}"[:200])
+    return tuple(int(s) for s in a)
 
 
 def neuron_params(name, node, shape):
@@ -160,7 +186,7 @@ def node_shape(name, node):
         v = getattr(node, f, None)
         if v is not None and np.ndim(v) > 0 and np.size(v) > 1:
             return tuple(np.shape(v))
-    return _shape_of(node, "output_type") or _shape_of(node, "input_type") or (
+    return _shape_of(node, "output_type", name) or _shape_of(node, "input_type", name) or (
         tuple(np.shape(getattr(node, "r", getattr(node, "threshold", 0.0)))) or (1,))
 
 
@@ -369,7 +395,8 @@ def lower(graph, dt):
                 f"{s} from {p!r}" for p, s in zip(preds[name], src)))
         in_shape = src[0] if src else None
         if name in ins:
-            shape[name] = _shape_of(node, "input_type") or _shape_of(node, "output_type")
+            shape[name] = (_shape_of(node, "input_type", name)
+                           or _shape_of(node, "output_type", name))
             if shape[name] is None:
                 _err(name, kind, "has no input_type shape")
             pops[name] = dict(model="input", shape=shape[name], params={}, bias=0.0,
@@ -386,7 +413,7 @@ def lower(graph, dt):
                               bias=np.zeros(int(np.prod(sh))), node=node)
         else:
             if in_shape is None:
-                in_shape = (_shape_of(node, "input_type")
+                in_shape = (_shape_of(node, "input_type", name)
                             or (tuple(node.input_shape) if getattr(node, "input_shape", None)
                                 is not None else None))
                 if in_shape is None:
@@ -441,7 +468,7 @@ def lower(graph, dt):
             kind = "delay"
         projs.append(dict(pre=s, post=d, w=m, delay=dl, kind=kind))
     for d, (s, node) in outputs.items():
-        want = _shape_of(node, "output_type") or _shape_of(node, "input_type")
+        want = _shape_of(node, "output_type", d) or _shape_of(node, "input_type", d)
         if want is not None and int(np.prod(want)) != int(np.prod(shape[s])):
             _err(d, "Output", f"has shape {want} but its source {s!r} has shape {shape[s]}")
     pops = {n: pops[n] for n in order if n in pops}
