@@ -19,6 +19,7 @@ form a cycle.
 """
 
 import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,6 +165,12 @@ class LayerNetwork(Sealed):
         self.spike = check_choice("spike", spike, SPIKES)
         self.dtype = np.dtype(check_choice("dtype", dtype, ("float64", "float32")))
         self.backend = check_choice("backend", backend, BACKENDS)
+        from .mpi import launched_under_mpi
+        if launched_under_mpi():
+            warnings.warn("a LayerNetwork (and a NIR graph) is not split over MPI ranks: "
+                          "each process of this MPI job runs the whole network (use "
+                          "ns.sweep with an MPI executor to spread independent runs)",
+                          stacklevel=2)
         self.populations = []
         self.projections = []
         self._names = set()

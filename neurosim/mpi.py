@@ -36,6 +36,7 @@ fixed-point (loihi_lif) engine and :class:`neurosim.LayerNetwork`.
 """
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -95,12 +96,34 @@ def resolve(mpi):
     return Ranks(comm) if comm.Get_size() > 1 else None
 
 
+_HOOKED = []
+
+
+def _abort_on_uncaught(comm):
+    """An exception that ends this rank's script aborts the whole job (after printing its
+    traceback), as ``python -m mpi4py`` does: else the other ranks would wait forever in
+    their next collective, and MPI launchers do not stop them when a rank exits normally."""
+    from mpi4py import MPI
+    if _HOOKED or not isinstance(comm, MPI.Comm):
+        return
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        previous(kind, value, tb)
+        sys.stderr.flush()
+        comm.Abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
+
+    sys.excepthook = hook
+    _HOOKED.append(hook)
+
+
 class Ranks:
     """This process's place among the ranks of one network, and the collectives it uses."""
 
     def __init__(self, comm):
         from mpi4py import MPI
         self._MPI = MPI
+        _abort_on_uncaught(comm)
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()

@@ -119,11 +119,27 @@ def _interrupt(net, dtype_tag):
     OUT.rank<r>.txt), rank 0 keeps what was recorded."""
     ns.nets.cuba(net, N=3000)
     mon = net.spike_monitor(net.populations[0])
+    net.run(1 * ms)                     # compiled (or loaded) before the signal comes
     print("running", flush=True)
     finished = net.run(1000.0, chunk_steps=20)
     with open(f"{sys.argv[2]}.rank{net.rank}.txt", "w") as f:
         f.write(f"{net._step} {int(finished)} {int(net.interrupted)} {mon.num_spikes}\n")
     return dict(spikes={"exc": np.stack([mon.steps, mon.indices])})
+
+
+def _crossbar(net, dtype_tag):
+    """tests/test_crossbar_network.py's network with every crossbar non-ideality (read
+    noise, IR drop, ADC), built by that file's own function (its Network finds the ranks)."""
+    from test_crossbar_network import _net
+    from neurosim.crossbar import Crossbar
+    xb = Crossbar(adc_bits=6, r_wire=2.0, array=(32, 32), device="rram_hfox")
+    xnet, mon = _net("numba", xb, T=0.08)
+    stats = xnet.crossbar_stats()["in"]
+    return dict(spikes={"a": np.stack([mon.steps, mon.indices])}, counts=xnet.counts(),
+                finals={"a.v": xnet.population("a").v,
+                        "stats": np.array([stats[k] for k in ("row_drives", "tile_reads",
+                                                              "conversions", "cell_energy")])},
+                _net=xnet)
 
 
 def _fixed(net, dtype_tag):
@@ -133,7 +149,7 @@ def _fixed(net, dtype_tag):
 
 
 SCENARIOS = {"random": _random, "microcircuit": _microcircuit, "cuba": _cuba,
-             "interrupt": _interrupt, "fixed": _fixed}
+             "interrupt": _interrupt, "crossbar": _crossbar, "fixed": _fixed}
 
 
 def flatten(result):
@@ -166,6 +182,7 @@ def main(argv):
     dtype = argv[3] if len(argv) > 3 else "float64"
     net = ns.Network(dt=0.1 * ms, seed=7, threads=threads, dtype=dtype)
     result = SCENARIOS[name](net, dtype)
+    net = result.pop("_net", net)
     if net.rank == 0:
         np.savez(out, n_ranks=np.array(net.n_ranks), **flatten(result))
 
