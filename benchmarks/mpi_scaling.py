@@ -288,6 +288,7 @@ def main():
         row["spikes_identical_across_K"] = all(s == same[0] for s in same)
     model = cluster_model(rows)
     print(json.dumps(dict(model=model)))
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     write(rows, model, Path(args.out), sys.argv[1:])
 
 

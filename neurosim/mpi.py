@@ -11,8 +11,9 @@ splits the network:
   same seeds, the others dropped as they are drawn): memory for synapses falls as 1/K.
   Connectivity is drawn in full on every rank, so build time does not fall.
 * **Spikes.** At every step, between the thresholds and the synapses slot, the ranks swap
-  their spikes (one ``Allgather`` of the counts and one ``Allgatherv`` of the indices,
-  from inside the compiled loop: :mod:`neurosim.engine.exchange`). Every rank then holds
+  their spikes (one ``Allgather`` of a count and up to ``cap`` indices per rank, plus an
+  ``Allgatherv`` in the rare step where a rank fired more; called from inside the compiled
+  loop: :mod:`neurosim.engine.exchange`). Every rank then holds
   the step's whole fired list, in the order of one process (rank ranges ascend), and
   delivers it through its own rows.
 * **Replicated.** Spike sources, Poisson sources, Poisson drives' random streams, current
@@ -127,9 +128,9 @@ class Ranks:
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
-        self._n = np.zeros(1, np.int64)
         self._counts = np.zeros(self.size, np.int64)
         self._displs = np.zeros(self.size, np.int64)
+        self._resize(64)
         self.reset_stats()
 
     def __repr__(self):
@@ -149,20 +150,44 @@ class Ranks:
     # ------------------------------------------------------------------ in the step loop
     def exchange(self, fired, offset, n):
         """The spike exchange of one step (:mod:`neurosim.engine.exchange`): this rank's
-        ``fired[offset:offset + n]`` -> every rank's at ``fired[0:total]``."""
+        ``fired[offset:offset + n]`` -> every rank's at ``fired[0:total]``, in rank order.
+
+        One ``Allgather`` of a fixed-size block per rank (its count, then up to ``cap``
+        indices) carries every step whose ranks fired at most ``cap`` spikes each; a busier
+        step sends the rest with an ``Allgatherv`` and ``cap`` grows (every rank sees the
+        same counts, so all take the same branch)."""
         t0 = time.perf_counter()
-        self._n[0] = n
-        self.comm.Allgather(self._n, self._counts)
-        total = int(self._counts.sum())
-        if total:
-            send = fired[offset:offset + n].copy()          # MPI buffers may not overlap
+        cap = self._cap
+        send, recv = self._send, self._recv
+        send[0] = n
+        m = min(n, cap)
+        send[1:1 + m] = fired[offset:offset + m]
+        self.comm.Allgather(send, recv)
+        counts = recv[:, 0]
+        total = int(counts.sum())
+        top = int(counts.max())
+        if top <= cap:
+            pos = 0
+            for r in range(self.size):
+                c = int(counts[r])
+                fired[pos:pos + c] = recv[r, 1:1 + c]
+                pos += c
+        else:
+            mine = fired[offset:offset + n].copy()          # MPI buffers may not overlap
+            self._counts[:] = counts
             np.cumsum(self._counts[:-1], out=self._displs[1:])
-            self.comm.Allgatherv(send, [fired[:total], self._counts, self._displs,
+            self.comm.Allgatherv(mine, [fired[:total], self._counts, self._displs,
                                         self._MPI.INT32_T])
+            self._resize(2 * top)
         self.exchange_s += time.perf_counter() - t0
         self.exchanges += 1
         self.spikes_exchanged += total
         return total
+
+    def _resize(self, cap):
+        self._cap = int(cap)
+        self._send = np.zeros(self._cap + 1, np.int32)
+        self._recv = np.zeros((self.size, self._cap + 1), np.int32)
 
     # ------------------------------------------------------------------ between chunks
     def agree(self, steps, stop):
