@@ -36,13 +36,15 @@ Not distributed (refused with a message naming the reason): the reference backen
 fixed-point (loihi_lif) engine and :class:`neurosim.LayerNetwork`.
 """
 
+import contextlib
 import os
 import sys
+import threading
 import time
 
 import numpy as np
 
-__all__ = ["Ranks", "resolve", "launched_under_mpi", "RankError"]
+__all__ = ["Ranks", "resolve", "launched_under_mpi", "single_process", "RankError"]
 
 #: Environment variables that MPI launchers set in every process they start, with the
 #: number of processes (MPICH/Hydra and Intel MPI: PMI_SIZE; Open MPI: OMPI_COMM_WORLD_SIZE;
@@ -55,10 +57,27 @@ class RankError(RuntimeError):
     """Another rank failed; this one stops too (the message names the rank and its error)."""
 
 
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def single_process():
+    """Networks made inside this block (in this thread) run in this process alone even in
+    an MPI job: :func:`neurosim.sweep` runs each point so, since its points are independent
+    simulations (an mpi4py.futures worker is a rank of the job's world)."""
+    depth = getattr(_LOCAL, "depth", 0)
+    _LOCAL.depth = depth + 1
+    try:
+        yield
+    finally:
+        _LOCAL.depth = depth
+
+
 def launched_under_mpi():
     """Whether this process was started by an MPI launcher with more than one process
-    (read from the launcher's environment: mpi4py is imported only then)."""
-    if os.environ.get("NEUROSIM_MPI", "1") == "0":
+    (read from the launcher's environment: mpi4py is imported only then), outside a
+    :func:`single_process` block."""
+    if os.environ.get("NEUROSIM_MPI", "1") == "0" or getattr(_LOCAL, "depth", 0):
         return False
     for var in _SIZE_VARS:
         try:

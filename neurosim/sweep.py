@@ -211,9 +211,12 @@ def _write(path, data):
 
 
 def _run_point(function, kwargs, store, key, record):
-    """In the worker: run one point and store it; returns ``(values, error)``."""
+    """In the worker: run one point and store it; returns ``(values, error)``. A point is
+    one simulation in this process, also inside an MPI job (mpi4py.futures workers)."""
+    from .mpi import single_process
     try:
-        values = _values(function(**kwargs), kwargs)
+        with single_process():
+            values = _values(function(**kwargs), kwargs)
     except Exception as e:
         return None, _describe(e)
     if store is None:

@@ -173,3 +173,20 @@ def test_fresh_numba_cache_compiled_once_per_node(tmp_path):
     again, second = _run(tmp_path, "cuba", 3, 1, "float64", env=env)
     assert "compiling the engine" not in second.stderr
     _assert_identical(ref, again)
+
+
+def test_sweep_points_run_in_one_process_inside_an_mpi_job(monkeypatch):
+    """An mpi4py.futures worker is a rank of the job's world: a network made by a sweep
+    point must not try to split itself over the other workers."""
+    import neurosim as ns
+    from neurosim.mpi import launched_under_mpi
+    monkeypatch.setenv("PMI_SIZE", "4")
+    assert launched_under_mpi()
+    res = ns.sweep(_point_sees_mpi, {"a": [1, 2]}, executor="serial")
+    assert res.column("sees_mpi") == [False, False] and res.failed == []
+    assert launched_under_mpi()                   # outside the points: as launched
+
+
+def _point_sees_mpi(a):
+    from neurosim.mpi import launched_under_mpi
+    return {"sees_mpi": launched_under_mpi()}
