@@ -320,11 +320,12 @@ class Marker:
         return (open, (self.path, "w"))
 
 
-def pickled_npz(path, marker, key="x"):
-    """A .npz whose entry ``key`` is an object array holding a :class:`Marker`."""
+def pickled_npz(path, marker, key="x", **arrays):
+    """A .npz whose entry ``key`` is an object array holding a :class:`Marker` (and
+    ``arrays``)."""
     arr = np.empty(1, dtype=object)
     arr[0] = Marker(marker)
-    np.savez(path, **{key: arr})
+    np.savez(path, **arrays, **{key: arr})
 
 
 def side_files(folder, marker):
@@ -407,8 +408,9 @@ def _mutate_array(a, rng):
             a.reshape(-1)[0] if a.size else 0)
     if op == 4 and a.size and a.dtype.kind in "iuf":
         b = a.copy()
-        b.flat[int(rng.integers(a.size))] = [-1, 2**31, 0][rng.integers(3)] \
-            if a.dtype.kind in "iu" else [math.nan, math.inf, -1.0][rng.integers(3)]
+        v = [-1, 2**31, 0][rng.integers(3)] if a.dtype.kind in "iu" else \
+            [math.nan, math.inf, -1.0][rng.integers(3)]
+        b.flat[int(rng.integers(a.size))] = np.array(v).astype(a.dtype)   # may wrap around
         return b
     if op == 5:
         return np.array(random_scalar(rng) if rng.random() < 0.5 else "x")
@@ -608,8 +610,8 @@ class Fuzzer:
     def make_nir(self, rng):
         import neurosim as ns
         path = os.path.join(self.folder, "case.nir")
-        # the CNN takes 0.1 s to build: one input in 20
-        seeds = self.seeds if rng.random() < 0.05 else [s for s in self.seeds
+        # the CNN takes 0.1 s to build: one input in 50
+        seeds = self.seeds if rng.random() < 0.02 else [s for s in self.seeds
                                                           if not s[0].startswith("cnn")]
         name, tree = seeds[rng.integers(len(seeds))]
         if rng.random() < 0.2:

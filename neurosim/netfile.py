@@ -124,12 +124,17 @@ def _load_array(spec, base, where):
     except Exception as e:
         raise NetworkFileError(f"{where}: cannot read {full!r}: {e}") from None
     if isinstance(data, np.lib.npyio.NpzFile):
-        keys = list(data.files)
-        key = spec.get("key", keys[0] if len(keys) == 1 else None)
-        if key not in keys:
-            raise NetworkFileError(f"{where}: {full!r} holds {keys}; name one with key = "
-                                   f"\"...\" (got {key!r})")
-        arr = data[key]
+        with data:                    # members are read lazily: errors come from data[key]
+            keys = list(data.files)
+            key = spec.get("key", keys[0] if len(keys) == 1 else None)
+            if not isinstance(key, str) or key not in keys:
+                raise NetworkFileError(f"{where}: {full!r} holds {keys}; name one with key = "
+                                       f"\"...\" (got {key!r})")
+            try:
+                arr = data[key]
+            except Exception as e:    # pickled objects (refused), damaged members
+                raise NetworkFileError(f"{where}: cannot read {key!r} of {full!r}: {e}") \
+                    from None
     else:
         arr = data
     if not np.issubdtype(arr.dtype, np.number):
@@ -339,8 +344,8 @@ def load_network(path, **overrides):
                           ("monitors", dict)):
         if section in doc and not isinstance(doc[section], kind):
             raise err(f"[{section}]" if kind is dict else f"[[{section}]]",
-                      "must be a table" if kind is dict else
-                      "must be an array of tables ([[connections]])"
+                      ("must be a table" if kind is dict else
+                       "must be an array of tables ([[connections]])")
                       + f", got {doc[section]!r}")
     head = dict(doc.get("network", {}))
     head.update({k: v for k, v in overrides.items() if v is not None})
