@@ -43,6 +43,7 @@ SNN_HW = ["loihi", "truenorth", "spinnaker2", "crossbar_rram", "cpu"]
 DENSE_HW = ["cpu", "gpu", "digital45"]
 CROSS_HW = ["loihi", "crossbar_rram"]
 TARGETS = [1000, 100, 10, 1]
+SPARSITY = ("defaults", "contrast", "speed", "noise", "thinning")
 # Blouw et al. 2019 (arXiv:1812.01739), Table 1: measured J per inference
 BLOUW = {"loihi": 0.00027, "cpu": 0.0063, "gpu": 0.0298}
 KWS_SIZES = [390, 256, 256, 29]
@@ -51,10 +52,10 @@ FULL = dict(epochs=15, n_sweep=120, channels=[(4, 8), (8, 16), (16, 32)],
             dts=[1e-3, 2e-3, 5e-3, 10e-3], contrast=[0.05, 0.1, 0.2, 0.4, 0.8],
             amplitude=[0.5, 1.0, 2.0, 4.0], noise=[10.0, 100.0, 1000.0],
             thin=[0.3, 0.1, 0.01, 0.0], kws_n=50, kws_steps=[10, 25, 50],
-            kws_scale=[1.0, 0.3, 0.1, 0.03])
+            kws_scale=[1.0, 0.3, 0.1, 0.03], coarse_dt=5e-3)
 QUICK = dict(epochs=4, n_sweep=30, channels=[(4, 8), (8, 16)], dts=[1e-3, 5e-3],
              contrast=[0.1, 0.4], amplitude=[1.0, 4.0], noise=[100.0], thin=[0.1, 0.0],
-             kws_n=15, kws_steps=[25], kws_scale=[1.0, 0.1])
+             kws_n=15, kws_steps=[25], kws_scale=[1.0, 0.1], coarse_dt=5e-3)
 
 
 def snn_energy(counts, n):
@@ -75,14 +76,15 @@ def activity(counts):
     return p.spikes / (p.n * counts.steps)
 
 
-def point(label, axis, value, snn, model_dense, n, dense_accuracy):
+def point(label, axis, value, snn, model_dense, n, dense_accuracy, dt):
     """One measured point of a sweep: accuracy, input activity, energies, ratios."""
     e, _ = snn_energy(snn.counts, n)
-    return dict(sweep=axis, value=value, label=label, accuracy=snn.accuracy,
+    return dict(sweep=axis, value=value, label=label, dt=dt, accuracy=snn.accuracy,
                 dense_accuracy=dense_accuracy,
                 activity=activity(snn.counts), events_per_sample=snn.input_events / n,
                 merged=snn.merged, steps=snn.steps, snn_J=e,
-                ratio={hw: {d: model_dense[d] / e[hw] for d in DENSE_HW} for hw in SNN_HW})
+                ratio={hw: {d: model_dense[d] / e[hw] if e[hw] > 0 else None
+                            for d in DENSE_HW} for hw in SNN_HW})   # None: nothing charged
 
 
 def crossings(points, hw, base, axis="activity"):
@@ -189,23 +191,26 @@ def main(argv=None):
     def run(label, axis, value, evset, dt=1e-3, sp=spiking, dense=e_dense, ann=model):
         r = sp.evaluate(evset, dt)
         points.append(point(label, axis, value, r, dense, n_sub,
-                            ann.accuracy(evset.frames(), evset.labels)))
+                            ann.accuracy(evset.frames(), evset.labels), dt))
         return r
 
     base_dvs = ev.DVS()
     base = ev.saccade_events(x[sub], y[sub], seed=1)
-    run("defaults", "defaults", None, base)
-    for c in cfg["contrast"]:
-        dvs = ev.DVS(c_on=c, c_off=c)
-        run(f"contrast {c:g}", "contrast", c, ev.saccade_events(x[sub], y[sub], dvs, seed=1))
-    for a in cfg["amplitude"]:
-        run(f"speed {a / 0.03:.0f} px/s", "speed", a / 0.03,
-            ev.saccade_events(x[sub], y[sub], base_dvs, amplitude=a, seed=1))
-    for nr in cfg["noise"]:
-        dvs = ev.DVS(noise_rate=nr)
-        run(f"noise {nr:g} Hz", "noise", nr, ev.saccade_events(x[sub], y[sub], dvs, seed=1))
-    for k in cfg["thin"]:
-        run(f"keep {k:g} of events", "thinning", k, base.thinned(k, seed=2))
+    sets = [("defaults", "defaults", None, base)]
+    sets += [(f"contrast {c:g}", "contrast", c,
+              ev.saccade_events(x[sub], y[sub], ev.DVS(c_on=c, c_off=c), seed=1))
+             for c in cfg["contrast"]]
+    sets += [(f"speed {a / 0.03:.0f} px/s", "speed", a / 0.03,
+              ev.saccade_events(x[sub], y[sub], base_dvs, amplitude=a, seed=1))
+             for a in cfg["amplitude"]]
+    sets += [(f"noise {nr:g} Hz", "noise", nr,
+              ev.saccade_events(x[sub], y[sub], ev.DVS(noise_rate=nr), seed=1))
+             for nr in cfg["noise"]]
+    sets += [(f"keep {k:g} of events", "thinning", k, base.thinned(k, seed=2))
+             for k in cfg["thin"]]
+    for dt in (1e-3, cfg["coarse_dt"]):       # the same event sets at two bin widths
+        for label, axis, value, evset in sets:
+            run(label, axis, value, evset, dt=dt)
     lap("sparsity sweeps")
     for dt in cfg["dts"][1:]:
         run(f"bins of {dt * 1e3:g} ms", "timestep", dt, base, dt=dt)
@@ -223,17 +228,21 @@ def main(argv=None):
                           snn_accuracy_sweep_set=r.accuracy, dense_J=d_e,
                           snn_J=points[-1]["snn_J"]))
     lap("size sweep")
-    sparsity_pts = [p for p in points if p["sweep"] in ("defaults", "contrast", "speed",
-                                                        "noise", "thinning")]
-    cross = {hw: {b: crossings(sparsity_pts, hw, b) for b in DENSE_HW} for hw in CROSS_HW}
-    step_pts = [p for p in points if p["sweep"] in ("defaults", "timestep")]
+    cross = {}
+    for dt in (1e-3, cfg["coarse_dt"]):
+        pts = [p for p in points if p["sweep"] in SPARSITY and p["dt"] == dt]
+        cross[f"{dt * 1e3:g} ms"] = {hw: {b: crossings(pts, hw, b) for b in DENSE_HW}
+                                     for hw in CROSS_HW}
+    step_pts = [p for p in points if p["sweep"] == "timestep"
+                or (p["sweep"] == "defaults" and p["dt"] == 1e-3)]
     cross_steps = {hw: {b: crossings(step_pts, hw, b, "steps") for b in DENSE_HW}
                    for hw in CROSS_HW}
     k = kws(cfg["kws_steps"], cfg["kws_scale"], cfg["kws_n"])
     lap("keyword spotting")
     result = dict(task="saccade digits (sklearn digits x3 upsampled, 28x28, 3 saccades of 30 "
                   "ms, DVS model defaults)", quick=args.quick, main=main, points=points,
-                  sizes=sizes, crossovers=cross, crossovers_steps=cross_steps, kws=k, dvs_defaults=asdict(base_dvs), sweep_samples=n_sub,
+                  sizes=sizes, crossovers=cross, crossovers_steps=cross_steps, kws=k,
+                  dvs_defaults=asdict(base_dvs), sweep_samples=n_sub,
                   timings_s=timings, wall_s=round(time.perf_counter() - t0, 1))
     print(json.dumps({k2: v for k2, v in result.items() if k2 != "main"}
                      | {"main": {k2: v for k2, v in main.items()
@@ -309,9 +318,10 @@ def write_md(r, out):
                  + " / ".join(f"{rr[d]:.3g}" for d in DENSE_HW) + " |")
     L += ["", "Ratios are dense energy / SNN energy (above 1: the SNN needs less). Size "
           "points use the dense CNN of the same size.", "",
-          "## Crossovers on the sparsity axis (input activity = 1 - sparsity, 1 ms steps)",
-          ""] + _cross_table(r["crossovers"], lambda v: f"{v * 100:.3g} %") + [
-          "", "## Crossovers on the timestep axis (defaults; 90 steps = 1 ms bins)", ""] \
+          "## Crossovers on the sparsity axis (input activity = 1 - sparsity)"]
+    for dt, cross in r["crossovers"].items():
+        L += ["", f"Bins of {dt}:", ""] + _cross_table(cross, lambda v: f"{v * 100:.3g} %")
+    L += ["", "## Crossovers on the timestep axis (defaults; 90 steps = 1 ms bins)", ""] \
         + _cross_table(r["crossovers_steps"], lambda v: f"{v:.3g} steps")
     k = r["kws"]
     L += ["", "Crossovers interpolate log-log between measured neighbours (sparsity: the "
@@ -373,21 +383,25 @@ def plot(r, out):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    pts = [p for p in r["points"] if p["sweep"] in ("defaults", "contrast", "speed", "noise",
-                                                    "thinning") and p["activity"] > 0]
-    pts.sort(key=lambda p: p["activity"])
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    dts = sorted({p["dt"] for p in r["points"] if p["sweep"] in SPARSITY})
     for ax, hw in zip(axes, CROSS_HW):
-        for base, style in zip(DENSE_HW, ("o-", "s-", "^-")):
-            ax.plot([p["activity"] * 100 for p in pts], [p["ratio"][hw][base] for p in pts],
-                    style, ms=4, label=f"vs dense CNN on {base}")
+        for dt, ls in zip(dts, ("-", "--")):
+            pts = sorted((p for p in r["points"] if p["sweep"] in SPARSITY
+                          and p["dt"] == dt and p["activity"] > 0),
+                         key=lambda p: p["activity"])
+            for base, mk, color in zip(DENSE_HW, "os^", ("tab:blue", "tab:orange",
+                                                         "tab:green")):
+                ax.plot([p["activity"] * 100 for p in pts], [p["ratio"][hw][base] for p in pts],
+                        mk + ls, ms=4, color=color,
+                        label=f"vs dense CNN on {base}, {dt * 1e3:g} ms steps")
         for t in TARGETS:
             ax.axhline(t, color="gray", lw=0.6, ls="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("input activity (% of pixel x polarity x 1 ms steps with a spike)")
+        ax.set_xlabel("input activity (% of pixel x polarity x step slots with a spike)")
         ax.set_title(f"SNN on {hw}: dense energy / SNN energy")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     axes[0].set_ylabel("energy ratio (above 1: SNN cheaper)")
     fig.tight_layout()
     fig.savefig(os.path.join(out, "energy_events_ratio.png"), dpi=110)
@@ -396,7 +410,8 @@ def plot(r, out):
     for hw, mk in (("loihi", "o"), ("crossbar_rram", "s")):
         for sweep, color in (("timestep", "tab:blue"), ("size", "tab:green"),
                              ("defaults", "tab:red")):
-            ps = [p for p in r["points"] if p["sweep"] == sweep]
+            ps = [p for p in r["points"] if p["sweep"] == sweep and (
+                sweep != "defaults" or p["dt"] == 1e-3)]
             ax.plot([p["snn_J"][hw] for p in ps], [p["accuracy"] for p in ps], mk,
                     color=color, label=f"SNN on {hw} ({sweep})")
     m = r["main"]
@@ -407,7 +422,8 @@ def plot(r, out):
     ax.set_xscale("log")
     ax.set_xlabel("energy per inference (J)")
     ax.set_ylabel("test accuracy")
-    ax.set_title("saccade digits: accuracy vs energy")
+    ax.set_title("saccade digits: accuracy vs energy\n(SNN: sweep samples; dense: test set)",
+                 fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "energy_events_accuracy.png"), dpi=110)
