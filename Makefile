@@ -52,6 +52,8 @@ bench: venv
 	$(PY) benchmarks/run_suite.py --quick --out out/bench
 	MPLBACKEND=Agg $(PY) benchmarks/energy_vs_ann.py --quick --out out/bench
 	$(PY) benchmarks/crossbar.py --quick --out out/bench
+	MPLBACKEND=Agg $(PY) benchmarks/energy_events.py --quick --out out/bench
+	$(PY) benchmarks/mpi_scaling.py --quick --out out/bench
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -4,9 +4,10 @@ The same script runs on every rank (SPMD). Launched under an MPI launcher with m
 one process, :class:`neurosim.Network` finds the communicator itself (``mpi="auto"``) and
 splits the network:
 
-* **Neurons.** Rank r owns a contiguous range of the LIF neurons
-  (``round(linspace(0, n_lif, K + 1))``); it integrates only them. Its ``threads`` split
-  that range again, as in one process.
+* **Neurons.** Rank r owns a contiguous range of the LIF neurons, cut so that the ranks
+  get about equal shares of the synapses into them (expected counts) plus a few synapses'
+  worth per neuron; it integrates only them. Its ``threads`` split that range again, as in
+  one process.
 * **Synapses.** Each rank stores only the synapses into its own neurons (drawn from the
   same seeds, the others dropped as they are drawn): memory for synapses falls as 1/K.
   Connectivity is drawn in full on every rank, so build time does not fall.
@@ -41,6 +42,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -56,6 +58,10 @@ _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE",
 class RankError(RuntimeError):
     """Another rank failed; this one stops too (the message names the rank and its error)."""
 
+
+# The kernels release the GIL (nogil) and the exchange's call out of compiled code takes it
+# back, on purpose; Numba warns about that combination when it compiles the MPI variant.
+warnings.filterwarnings("ignore", message="Code running in object mode won't allow parallel")
 
 _LOCAL = threading.local()
 
@@ -161,11 +167,6 @@ class Ranks:
         self.exchanges = 0
         self.spikes_exchanged = 0
 
-    def bounds(self, n):
-        """(lo, hi): the LIF neurons of this rank among ``n``."""
-        edges = np.round(np.linspace(0, n, self.size + 1)).astype(np.int64)
-        return int(edges[self.rank]), int(edges[self.rank + 1])
-
     # ------------------------------------------------------------------ in the step loop
     def exchange(self, fired, offset, n):
         """The spike exchange of one step (:mod:`neurosim.engine.exchange`): this rank's
@@ -244,9 +245,10 @@ class Ranks:
             return (first, first), values[:0]
         return (a, b), values[a - first:b - first]
 
-    def own(self, n_lif):
-        """Set and return this rank's LIF range for a network of ``n_lif`` neurons."""
-        self._range = self.bounds(n_lif)
+    def own(self, edges):
+        """Set and return this rank's LIF range, ``edges[rank] .. edges[rank + 1] - 1``
+        (``edges``: K + 1 ascending LIF indices from 0 to n_lif)."""
+        self._range = (int(edges[self.rank]), int(edges[self.rank + 1]))
         return self._range
 
     def sum(self, array):

@@ -940,13 +940,38 @@ class Network(Sealed):
         memory.require(need, f"building this network ({n_syn:,.0f} synapses{where}, "
                        f"{n_nodes:,} neurons)", "plan and lowering temporaries")
 
+    #: A neuron's weight in the split over MPI ranks, in synapses (its update costs about
+    #: as much as a few synaptic events; its state is on every rank anyway).
+    _NEURON_WEIGHT = 4.0
+
+    def _rank_edges(self):
+        """The LIF ranges of the MPI ranks (K + 1 edges): contiguous, with about equal
+        shares of the synapses into them (expected counts of the static projections, a
+        rule's synapses spread evenly over its targets) plus _NEURON_WEIGHT per neuron, so
+        that memory and delivery work are balanced; any contiguous split gives the same
+        results."""
+        lifs = [p for p in self.populations if p.kind == "lif"]
+        per = np.array([self._NEURON_WEIGHT + sum(
+            q._max_synapses() for q in self.projections
+            if q.post is pop and q.crossbar is None and q.plasticity is None) / pop.n
+            for pop in lifs])
+        sizes = np.array([p.n for p in lifs], np.int64)
+        cum = np.concatenate([[0.0], np.cumsum(per * sizes)])   # at population starts
+        first = np.concatenate([[0], np.cumsum(sizes)])
+        goal = cum[-1] * np.arange(1, self._ranks.size) / self._ranks.size
+        p = np.clip(np.searchsorted(cum, goal, side="right") - 1, 0, len(lifs) - 1)
+        inner = np.ceil((goal - cum[p]) / per[p]).astype(np.int64)
+        cut = np.minimum(first[p] + inner, first[p + 1])
+        return np.concatenate([[0], np.maximum.accumulate(cut), [first[-1]]]).astype(np.int64)
+
     def _rank_share(self):
         """share(pop): the fraction of ``pop``'s neurons this rank owns (1 in one
         process): a rule's synapses into them are that share of its count, expected."""
         if self._ranks is None:
             return lambda pop: 1.0
         lifs = [p for p in self.populations if p.kind == "lif"]
-        lo, hi = self._ranks.bounds(sum(p.n for p in lifs))
+        edges = self._rank_edges()
+        lo, hi = edges[self.rank], edges[self.rank + 1]
         first, pos = {}, 0
         for p in lifs:
             first[p], pos = pos, pos + p.n

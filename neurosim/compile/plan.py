@@ -65,7 +65,8 @@ def build_plan(net):
     xprojs = crossbar_projections(net)
     ranks = net._ranks
     conn, n_slots = _connectivity(static_projections(net), start, n_nodes, n_lif, dtype,
-                                  net.threads, ranks.own(n_lif) if ranks else None)
+                                  net.threads, ranks.own(net._rank_edges()) if ranks
+                                  else None)
     pc, p_init, p_w, p_delay = build_plastic(plastic_projections(net), start, n_nodes,
                                              net.dt)
     n_slots = max([n_slots, p_delay + 1] + [int(p.delay_steps) + 1 for p in xprojs]
@@ -259,11 +260,10 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1, lif_rang
                                      int(proj.hetero_delays), proj)
         m = pre_i.shape[0]
         sizes[proj] += m
-        if proj._dsteps is None:
+        if proj._dsteps is None and own is None:   # (a rank draws them again: memory)
             top = int(d.max()) if m else 0
-            kept = d if own is None else d[own(proj, post_i)]
             drawn.setdefault(proj, []).append(
-                kept.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32))
+                d.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32))
         if m == 0:
             continue
         w_arr, wmode = _weight_mode(w, rng, sign)
@@ -324,8 +324,8 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1, lif_rang
     block_delay = np.array([k[0] for k in keys], dtype=np.int64)
     any_hetero = bool(np.any(block_delay < 0))
     syn_delay = np.zeros(n_syn if any_hetero else 0, dtype=np.int32)
-    # ---- pass 2: the same synapses, into their rows
-    fill = flat[:-1].copy()
+    # ---- pass 2: the same synapses, into their rows (fill: the row starts, moving)
+    fill = ends = flat[:-1]
     place_chunks = ((p, c if own is None else _only(c, own(p, c[1])))
                     for p in projections
                     for c in p._chunks(weights=per_synapse or p._sign() == 0,
@@ -340,12 +340,15 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1, lif_rang
                    int(d) if np.ndim(d) == 0 else 0, sign, start[proj.pre],
                    start[proj.post], part_start, blk[int(proj.hetero_delays)],
                    block_delay, n_blocks, n_nodes, fill, target, weight, syn_delay)
-    del fill
+    del fill, flat       # fill[r] ends row r now: the start of row r + 1 (no copy kept)
     indptr = np.empty((n_parts, n_blocks, n_nodes + 1), dtype=np.int64)
-    for q in range(n_parts):
-        for b in range(n_blocks):
-            r0 = (q * n_blocks + b) * n_nodes
-            indptr[q, b] = flat[r0:r0 + n_nodes + 1]
+    indptr[:, :, 1:] = ends.reshape(n_parts, n_blocks, n_nodes)
+    if n_blocks:
+        first = indptr[:, :, 0].reshape(-1)
+        first[0] = 0
+        first[1:] = ends[n_nodes - 1:-1:n_nodes]
+        indptr[:, :, 0] = first.reshape(n_parts, n_blocks)
+    del ends
     conn = Conn(part_start=part_start, indptr=indptr, block_delay=block_delay,
                 block_inh=np.array([k[1] for k in keys], dtype=np.uint8),
                 block_w=np.array(shared, dtype=dtype),
@@ -356,18 +359,16 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1, lif_rang
 def _own_targets(start, lo, hi):
     """own(proj, post_index) -> mask of the synapses into LIF neurons lo .. hi-1."""
     def own(proj, post_i):
-        node = post_i.astype(np.int64) + start[proj.post]
-        return (node >= lo) & (node < hi)
+        first = start[proj.post]             # compared in the chunk's int32: no temporary
+        return (post_i >= lo - first) & (post_i < hi - first)
     return own
 
 
 def _only(chunk, keep):
-    """A chunk (pre, post, weight, delay) cut to the synapses ``keep``; delays kept from
-    pass 1 were cut there already (they are shorter than the chunk)."""
+    """A chunk (pre, post, weight, delay) cut to the synapses ``keep``."""
     pre_i, post_i, w, d = chunk
-    m = pre_i.shape[0]
     return (pre_i[keep], post_i[keep], None if w is None else w[keep],
-            d[keep] if np.ndim(d) and d.shape[0] == m else d)
+            d[keep] if np.ndim(d) else d)
 
 
 _END = object()

@@ -13,20 +13,12 @@ This module imports nothing from MPI: a network that runs in one process passes 
 for the kernel's exchange argument and the call is compiled away.
 """
 
-import warnings
-
 import numba
 from numba import njit
-from numba.core.errors import NumbaWarning
 
 from .._config import INNER_JIT_OPTIONS
 
 __all__ = ["HOOK", "exchange_spikes"]
-
-# The kernels release the GIL (nogil) and this call takes it back for the exchange, on
-# purpose; Numba warns about that combination at every compile.
-warnings.filterwarnings("ignore", message="Code running in object mode won't allow parallel",
-                        category=NumbaWarning)
 
 #: The exchange function of this process (set by neurosim.mpi before a distributed run).
 HOOK = [None]
