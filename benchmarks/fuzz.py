@@ -346,12 +346,20 @@ def side_files(folder, marker):
     pickled_npz(os.path.join(folder, "obj.npz"), marker)
 
 
+#: the examples' populations are cut to this size as seeds (a 4,000-neuron CUBA network
+#: draws its synapses in 0.1 s; the file format is the same at any size)
+SEED_MAX_N = 200
+
+
 def _seed_docs():
     docs = []
     for f in sorted(os.listdir(NETWORKS)):
         if f.endswith(".toml"):
             with open(os.path.join(NETWORKS, f), "rb") as fh:
-                docs.append((f, _toml_loads(fh.read().decode())))
+                doc = _toml_loads(fh.read().decode())
+            for pop in doc.get("populations", {}).values():
+                pop["n"] = min(pop["n"], SEED_MAX_N)
+            docs.append((f, doc))
     docs.append(("sink.toml", _toml_loads(KITCHEN_SINK)))
     return docs
 
@@ -392,6 +400,12 @@ DTYPES = ("float32", "int8", "uint64", "bool", "complex128", "U3", "S2", "M8[s]"
 
 
 def _mutate_array(a, rng):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):     # casts that overflow
+        warnings.simplefilter("ignore")
+        return _mutate_array_(a, rng)
+
+
+def _mutate_array_(a, rng):
     op = rng.integers(7)
     if op == 0:
         dt = DTYPES[rng.integers(len(DTYPES))]
@@ -679,12 +693,13 @@ def case_rng(seed):
     return np.random.default_rng(seed)
 
 
+_TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 _FUZZERS = {}                 # one per parser and worker process (its setup runs once)
 
 
 def _fuzzer(parser):
     if parser not in _FUZZERS:
-        folder = tempfile.mkdtemp(prefix=f"fuzz-{parser}-")
+        folder = tempfile.mkdtemp(prefix=f"fuzz-{parser}-", dir=_TMP)
         import atexit
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _FUZZERS[parser] = Fuzzer(parser, folder)
@@ -698,7 +713,7 @@ def run_chunk(args):
     fz = _fuzzer(parser)
     counts = {"accepted": 0, "refused": 0, "crash": 0}
     crashes = {}
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for i in range(n):
         outcome, detail = fz.case(case_rng(seed + [i]))
         counts[outcome] += 1
@@ -707,14 +722,14 @@ def run_chunk(args):
             detail = f"input {seed + [i]} (--replay {parser}:" + ",".join(
                 map(str, seed + [i])) + ")\n" + detail
             crashes.setdefault(kind, [0, detail])[0] += 1
-    return parser, counts, crashes, time.perf_counter() - t0
+    return parser, counts, crashes, time.process_time() - t0
 
 
-def fuzz(parsers, n, jobs, seed, chunk=2000):
+def fuzz(parsers, n, jobs, seed, chunk=2000, progress=None):
     """Run ``n`` inputs per parser over ``jobs`` processes; a dict per parser."""
-    tasks = []
-    for i, p in enumerate(parsers):
-        for j, start in enumerate(range(0, n, chunk)):
+    tasks = []                    # the parsers in turn, so a partial run covers each
+    for j, start in enumerate(range(0, n, chunk)):
+        for p in parsers:
             tasks.append((p, [seed, PARSERS.index(p), j], min(chunk, n - start)))
     out = {p: dict(inputs=0, accepted=0, refused=0, crashes=0, cpu_s=0.0, wall_s=0.0,
                    crash_kinds={}) for p in parsers}
@@ -734,14 +749,18 @@ def fuzz(parsers, n, jobs, seed, chunk=2000):
                 ent = r["crash_kinds"].setdefault(kind, dict(count=0, example=detail))
                 ent["count"] += k
             t0[parser] = time.perf_counter() - start
+            if progress is not None:
+                progress(out, time.perf_counter() - start)
     for p in parsers:
         out[p]["cpu_s"] = round(out[p]["cpu_s"], 1)
         out[p]["wall_s"] = round(t0[p], 1)     # when its last chunk finished
     return out, time.perf_counter() - start
 
 
-def markdown(res, total, args):
+def markdown(res, total, args, done=True):
     rows = ["# Fuzzing the file parsers", "",
+            "" if done else "**In progress** (the tables so far; rewritten after every "
+            "chunk of inputs).", "",
             f"`python benchmarks/fuzz.py --n {args.n} --jobs {args.jobs} --seed {args.seed}` "
             f"on {platform.node() or 'this machine'} ({os.cpu_count()} CPUs, Python "
             f"{platform.python_version()}), {datetime.date.today().isoformat()}: "
@@ -765,7 +784,7 @@ def replay(spec):
     """Re-create one input from its seeds, keep a copy and show what loading it does."""
     parser, seeds = spec.split(":")
     limit_memory()
-    folder = tempfile.mkdtemp(prefix="fuzz-replay-")
+    folder = tempfile.mkdtemp(prefix="fuzz-replay-", dir=_TMP)
     fz = Fuzzer(parser, folder)
     path, load = fz.make(case_rng([int(x) for x in seeds.split(",")]))
     keep = "fuzz-replay" + os.path.splitext(path)[1]
@@ -794,21 +813,29 @@ def main():
     for p in parsers:
         if p not in PARSERS:
             ap.error(f"--parsers: one of {', '.join(PARSERS)}; got {p!r}")
-    res, total = fuzz(parsers, args.n, args.jobs, args.seed,
-                      chunk=max(1, min(2000, args.n // max(args.jobs, 1))))
-    summary = dict(n=args.n, jobs=args.jobs, seed=args.seed, wall_s=round(total, 1),
-                   python=platform.python_version(), cpus=os.cpu_count(),
-                   parsers={p: {k: v for k, v in r.items() if k != "crash_kinds"}
-                            | {"crash_kinds": {k: e["count"] for k, e in
-                                               r["crash_kinds"].items()}}
-                            for p, r in res.items()})
-    print(json.dumps(summary, indent=1))
-    if not args.quick:
+    def summarize(res, total, done):
+        return dict(n=args.n, jobs=args.jobs, seed=args.seed, wall_s=round(total, 1),
+                    complete=done, python=platform.python_version(), cpus=os.cpu_count(),
+                    parsers={p: {k: (round(v, 1) if isinstance(v, float) else v)
+                                 for k, v in r.items() if k != "crash_kinds"}
+                             | {"crash_kinds": {k: e["count"] for k, e in
+                                                r["crash_kinds"].items()}}
+                             for p, r in res.items()})
+
+    def write(res, total, done=False):
+        """The tables so far (rewritten after every chunk: a long run can be read early)."""
+        if args.quick:
+            return
         with open(os.path.join(args.out, "fuzz_results.json"), "w") as f:
-            json.dump(summary, f, indent=1)
+            json.dump(summarize(res, total, done), f, indent=1)
         with open(os.path.join(args.out, "fuzz_results.md"), "w") as f:
-            f.write(markdown(res, total, args))
-    else:
+            f.write(markdown(res, total, args, done))
+
+    res, total = fuzz(parsers, args.n, args.jobs, args.seed,
+                      chunk=max(1, min(2000, args.n // max(args.jobs, 1))), progress=write)
+    print(json.dumps(summarize(res, total, True), indent=1))
+    write(res, total, done=True)
+    if args.quick:
         for p, r in res.items():
             for kind, ent in r["crash_kinds"].items():
                 print(f"--- {p}: {ent['count']} x {kind}\n{ent['example']}", file=sys.stderr)
