@@ -340,21 +340,15 @@ def load_results(path):
     _check_meta(path, meta)
     out = Results(path=path, meta=meta)
     dt = float(meta["dt"])
+    groups = {}                         # (kind, name) -> its arrays, checked together
     for key in arrays:
         parts = key.split("/")
-        kind, last = parts[0], parts[-1]
+        kind = parts[0]
         if kind in ENTRIES and len(parts) >= (4 if kind == "state" else 3) and all(parts) \
-                and last in ENTRIES[kind]:
-            if last != ENTRIES[kind][-1]:
-                continue                        # read with the group's last array
+                and parts[-1] in ENTRIES[kind]:
             name = "/".join(parts[1:-1])
-            group = _group(path, arrays, kind, name)
-            if kind == "spikes":
-                out.spikes[name] = SpikeData(*group, dt)
-            elif kind == "state":
-                out.state[("/".join(parts[1:-2]), parts[-2])] = TraceData(*group, dt)
-            else:
-                out.weights[name] = tuple(group)
+            if (kind, name) not in groups:
+                groups[kind, name] = _group(path, arrays, kind, name)
         elif kind == "param" and len(parts) == 3 and all(parts):
             out.params.setdefault(parts[1], {})[parts[2]] = _check_array(
                 path, key, arrays[key], "biuf", arrays[key].ndim, "numbers")
@@ -362,13 +356,12 @@ def load_results(path):
             raise ResultsFileError(f"{path}: entry {key!r} is not an entry of a results file "
                                    "(meta, spikes/POP/..., state/POP/VAR/..., param/POP/NAME, "
                                    "weights/PROJ/...)")
-    for kind, store in (("spikes", out.spikes), ("weights", out.weights)):
-        for key in arrays:                      # a group without its last array
-            parts = key.split("/")
-            if parts[0] == kind and "/".join(parts[1:-1]) not in store:
-                _group(path, arrays, kind, "/".join(parts[1:-1]))
-    for key in arrays:
-        parts = key.split("/")
-        if parts[0] == "state" and (("/".join(parts[1:-2]), parts[-2]) not in out.state):
-            _group(path, arrays, "state", "/".join(parts[1:-1]))
+    for (kind, name), group in groups.items():
+        if kind == "spikes":
+            out.spikes[name] = SpikeData(*group, dt)
+        elif kind == "state":
+            pop, var = name.rsplit("/", 1)
+            out.state[(pop, var)] = TraceData(*group, dt)
+        else:
+            out.weights[name] = tuple(group)
     return out
