@@ -22,7 +22,8 @@ else:  # pragma: no cover - Python 3.10
 
 __all__ = ["search_path", "list_profiles", "find_profiles", "load_profile",
            "HardwareProfileError", "list",
-           "load", "KINDS", "STATUSES", "require", "require_choice", "check_entry"]
+           "load", "KINDS", "STATUSES", "require", "require_choice", "check_entry",
+           "check_layout", "LAYOUT"]
 
 #: how sure a figure is: measured and published, derived from published ones, quoted without
 #: a primary source, or a labelled modelling estimate
