@@ -1010,7 +1010,8 @@ class Network(Sealed):
         """The frozen Plan (builds the network if needed)."""
         return self.build()
 
-    def run(self, duration, progress=None, chunk_steps=None):
+    def run(self, duration, progress=None, chunk_steps=None, checkpoint=None,
+            checkpoint_every=None):
         """Advance the simulation by ``duration`` (s); may be called again to continue.
 
         Parameters
@@ -1024,14 +1025,23 @@ class Network(Sealed):
             Show a tqdm progress bar (default: when stderr is a terminal).
         chunk_steps : int, optional
             Steps per compiled call. Default adapts so a chunk takes about 0.2 s.
+        checkpoint : str or path, optional
+            Checkpoint file (:mod:`neurosim.checkpoint`): written when the run is stopped by
+            Ctrl-C or SIGTERM, and every ``checkpoint_every`` seconds at a chunk boundary.
+        checkpoint_every : float, optional
+            Wall-clock seconds between checkpoints (needs ``checkpoint``).
 
         Returns
         -------
         bool
-            True when the run finished, False when it was stopped by Ctrl-C (then
+            True when the run finished, False when it was stopped by Ctrl-C or SIGTERM (then
             ``net.interrupted`` is True and everything recorded so far is kept).
         """
         duration = check_nonnegative("duration", duration, "s")
+        ckpt = None
+        if checkpoint is not None or checkpoint_every is not None:
+            from .checkpoint import Periodic
+            ckpt = Periodic.check(self, checkpoint, checkpoint_every)
         t_end = self._t_end + duration
         n_steps = max(int(round(t_end / self.dt)) - self._step, 0)
         if chunk_steps is not None:
@@ -1078,6 +1088,8 @@ class Network(Sealed):
                 self._step += out.steps
                 done += out.steps
                 bar.update(out.steps)
+                if ckpt is not None and done < n_steps and ckpt.due():
+                    ckpt.write(started=True)
                 if chunk_steps is None:
                     chunk = int(min(max(k * 0.2 / max(elapsed, 1e-6), 1), 2 * k + 100))
         self._t_end = t_end if done == n_steps else self._step * self.dt
@@ -1085,8 +1097,25 @@ class Network(Sealed):
         self._sync_crossbars()
         if halt:
             self._interrupted = True
-            warnings.warn(f"run interrupted at t = {self.t:g} s; recordings kept", stacklevel=2)
+            saved = "" if ckpt is None else f"; checkpoint written to {ckpt.write(False)}"
+            warnings.warn(f"run interrupted ({stop.by or 'stopped on another rank'}) at t = {self.t:g} s; recordings "
+                          f"kept{saved}", stacklevel=2)
         return not self.interrupted
+
+    def save_checkpoint(self, path):
+        """Write the whole state of the simulation to ``path`` (.npz), atomically, to
+        continue it later with :meth:`restore_checkpoint` on a network built again by the
+        same script (:mod:`neurosim.checkpoint`). Returns the path."""
+        from .checkpoint import save
+        return save(self, path)
+
+    def restore_checkpoint(self, path):
+        """Continue from the checkpoint ``path``: this network, built by the same script
+        as the one that wrote it (same parameters and seed), takes its state, recordings
+        and time; a network that differs is refused (:mod:`neurosim.checkpoint`)."""
+        from .checkpoint import restore
+        restore(self, path)
+        return self
 
     def _dispatch(self, out):
         plan = self._plan
@@ -1335,23 +1364,29 @@ def _regrow(ring, step, size):
 
 
 class _GracefulInterrupt:
-    """First Ctrl-C: finish the current chunk, then stop. Second Ctrl-C: KeyboardInterrupt."""
+    """First Ctrl-C or SIGTERM (what Slurm sends before it kills a job): finish the current
+    chunk, then stop. A second one: KeyboardInterrupt."""
+
+    _SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
     def __init__(self):
         self.requested = False
-        self._old = None
+        self.by = None
+        self._old = {}
 
     def _handler(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        self.by = self._SIGNALS.get(signum, f"signal {signum}")
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handler)
+            for sig in self._SIGNALS:
+                self._old[sig] = signal.signal(sig, self._handler)
         return self
 
     def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
         return False

@@ -1,0 +1,434 @@
+"""Checkpoints: the whole state of a running simulation in one file, to continue it later.
+
+A :class:`~neurosim.Network` is built by the user's script, so a checkpoint holds the
+*state* of a run, not the network (Brian2's store/restore, across processes)::
+
+    net = build(seed=1)                  # the script builds the network ...
+    net.run(10.0)
+    net.save_checkpoint("run.ckpt.npz")
+
+    net = build(seed=1)                  # ... and builds it again, identically
+    net.restore_checkpoint("run.ckpt.npz")
+    net.run(10.0)                        # bit for bit the steps of an uninterrupted run(20.0)
+
+What is saved: the engine's state (membrane potentials, synaptic currents and the other
+state rows, refractory counters, the delay ring buffers, spike counts, the random streams
+of Poisson sources, Poisson drives and crossbar read noise, current-source pointers),
+plastic weights and their traces, crossbar conductances and statistics, the step and end
+time of the runs so far, everything the monitors recorded, the counters (active steps per
+population, count-monitor bins) and the weight monitors; for the reference backend its
+queue of pending inputs and recent spikes. Not saved: connectivity and parameters, which
+the script rebuilds from the seed (static weights the script edits after a run are the
+script's to edit again).
+
+The file is one ``.npz`` (uncompressed, so that writing and reading are fast), written to
+a temporary file in the target folder and renamed into place (an interrupted write never
+leaves a damaged checkpoint); its ``header`` entry is JSON in a uint8 array: the format,
+its version, the neurosim version and a fingerprint of the network (populations and
+sizes, projections and their synapse counts, drives, current sources, monitors, dt,
+dtype, seed, backend). :func:`restore` refuses, with an error naming the file, a file of
+another format version or neurosim version, a damaged or truncated file, a file holding
+Python objects (nothing is ever unpickled or evaluated: ``allow_pickle=False``), and a
+network whose fingerprint differs. The thread count may differ (results do not depend on
+it); the backend may not (the reference backend's state has another form).
+
+Checkpoints run in one process: under MPI (``net.n_ranks > 1``) they are refused.
+"""
+
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from .validation import NetworkError
+
+__all__ = ["CheckpointError", "FORMAT", "FORMAT_VERSION", "save", "restore", "fingerprint",
+           "Periodic"]
+
+FORMAT = "neurosim-checkpoint"
+FORMAT_VERSION = 1
+#: Runner state tuples saved whole (attribute of the runner -> entry prefix).
+_TUPLES = ("state", "xstate", "dstate", "pstate", "cstate")
+#: Fields rebuilt by every ``advance`` (per-chunk buffers): not saved.
+_SKIP = {("pstate", "mon_buf"), ("pstate", "mon_row")}
+# the type of each queued weight of the reference backend (kept exactly: float32 + float64
+# rounds differently from float32 + float32)
+_WTYPES = (float, np.float64, np.float32)
+
+
+class CheckpointError(NetworkError):
+    """A checkpoint cannot be written, read or applied to this network."""
+
+
+def _mpi_refused(net, what):
+    if net._ranks is not None:
+        raise NetworkError(f"checkpoints run in one process: cannot {what} a checkpoint of a "
+                           f"network split over {net.n_ranks} MPI ranks (run it without "
+                           f"mpiexec, or pass mpi=False)")
+
+
+def fingerprint(net):
+    """What must be equal between the network that wrote a checkpoint and the one that
+    restores it (JSON-able). Synapse counts are those of the built network."""
+    from . import __version__
+    return dict(
+        neurosim_version=__version__, dt=float(net.dt), dtype=net.dtype, seed=int(net.seed),
+        backend=net.backend, fixed_point=bool(net.fixed_point),
+        populations=[[p.name, p.kind, int(p.n)] for p in net.populations],
+        projections=[[pr.name, pr.pre.name, pr.post.name, int(pr.n_synapses),
+                      pr.plasticity is not None, pr.crossbar is not None]
+                     for pr in net.projections],
+        drives=[[d.name, d.post.name] for d in net.drives],
+        current_sources=[[c.name, c.target.name] for c in net.current_sources],
+        spike_monitors=[[m.pop.name, None if m.record_indices is None
+                         else int(len(m.record_indices))] for m in net.spike_monitors],
+        state_monitors=[[m.pop.name, m.var, int(len(m.indices))] for m in net.state_monitors],
+        weight_monitors=[[m.proj.name, int(len(m.indices)), int(m.every)]
+                         for m in net.weight_monitors],
+        count_monitors=[int(m.bin_steps) for m in net.count_monitors],
+    )
+
+
+# ------------------------------------------------------------------------------ writing
+def _bins_now(net):
+    """The count-monitor bins up to now, open ones of a run in progress included (what
+    ``Network._close_bins`` will add), without changing the network."""
+    bins = net._bins
+    rec = net._record
+    g = 0 if rec is None else int(rec.bin_steps[0])
+    if not g:
+        return bins
+    out = dict(steps=g) if bins is None else dict(bins)
+    base = int(rec.bin_base[0])
+    for key, buf in (("spikes", rec.bin_spikes), ("active", rec.bin_active),
+                     ("events", rec.bin_events)):
+        acc = bins[key] if bins is not None else np.zeros((0, buf.shape[1]), np.int64)
+        need = max(acc.shape[0], base + buf.shape[0])
+        acc = np.concatenate([acc, np.zeros((need - acc.shape[0], acc.shape[1]), np.int64)])
+        acc[base:base + buf.shape[0]] += buf
+        out[key] = acc[:max(-(-net._step // g), bins[key].shape[0] if bins else 0)]
+    return out
+
+
+def _reference_arrays(runner):
+    """The reference backend's Python-object state as arrays."""
+    out = {}
+    if hasattr(runner, "pending"):            # float reference backend
+        steps, tgt, w, wt, inh = [], [], [], [], []
+        for step, items in runner.pending.items():
+            for t, x, i in items:
+                steps.append(step)
+                tgt.append(int(t))
+                w.append(float(x))
+                wt.append(next(k for k, ty in enumerate(_WTYPES) if type(x) is ty))
+                inh.append(bool(i))
+        out.update({"ref/last_spike": runner.last_spike,
+                    "ref/pending_step": np.array(steps, np.int64),
+                    "ref/pending_target": np.array(tgt, np.int64),
+                    "ref/pending_w": np.array(w, np.float64),
+                    "ref/pending_wtype": np.array(wt, np.uint8),
+                    "ref/pending_inh": np.array(inh, np.uint8),
+                    "ref/now_step": np.array([runner._now[0]], np.int64),
+                    "ref/now_fired": np.array(sorted(int(n) for n in runner._now[1]),
+                                              np.int64)})
+        hs = sorted(runner.hist)
+        out["ref/hist_step"] = np.array(hs, np.int64)
+        out["ref/hist_ptr"] = np.cumsum([0] + [len(runner.hist[s]) for s in hs]).astype(
+            np.int64)
+        out["ref/hist_nodes"] = np.array([int(n) for s in hs for n in runner.hist[s]],
+                                         np.int64)
+    if hasattr(runner, "conns"):              # fixed-point reference backend
+        for k, c in enumerate(runner.conns):
+            out[f"fref/buf/{k}"] = c.buf
+    return out
+
+
+def _arrays(net):
+    runner = net._runner
+    out = {}
+    for name in _TUPLES:
+        tup = getattr(runner, name, None)
+        if tup is None:
+            continue
+        for field, a in zip(tup._fields, tup):
+            if (name, field) not in _SKIP:
+                out[f"{name}/{field}"] = np.asarray(a)
+    out.update(_reference_arrays(runner))
+    out["net/pop_last"], out["net/pop_active"] = net._active
+    bins = _bins_now(net)
+    if bins is not None:
+        for key in ("spikes", "active", "events"):
+            out[f"bins/{key}"] = bins[key]
+    for k, m in enumerate(net.spike_monitors):
+        out[f"spikes/{k}/steps"], out[f"spikes/{k}/indices"] = m._arrays()
+    for kind, mons in (("states", net.state_monitors), ("weights", net.weight_monitors)):
+        for k, m in enumerate(mons):
+            out[f"{kind}/{k}/steps"], out[f"{kind}/{k}/values"] = m._arrays()
+    return out
+
+
+def save(net, path):
+    """Write the state of ``net`` to ``path`` (.npz) atomically; returns the path.
+
+    Builds the network first if it was not built (a checkpoint at t = 0)."""
+    _mpi_refused(net, "write")
+    path = os.fspath(path)
+    net.build()
+    arrays = _arrays(net)
+    bins = _bins_now(net)
+    header = dict(format=FORMAT, format_version=FORMAT_VERSION, step=int(net._step),
+                  t_end=float(net._t_end), bins_steps=None if bins is None
+                  else int(bins["steps"]), network=fingerprint(net), entries=sorted(arrays),
+                  written=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-ckpt-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        from .results import apply_umask
+        apply_umask(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+# ------------------------------------------------------------------------------ reading
+def _read(path):
+    """(header dict, {entry: array}) of a checkpoint file, every entry read and checked
+    to be a plain array (no Python objects)."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such checkpoint file") from None
+    except Exception as e:                    # noqa: BLE001 -- zip, truncation, garbage
+        raise CheckpointError(f"{path}: not a neurosim checkpoint (.npz): "
+                              f"{type(e).__name__}: {e}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise CheckpointError(f"{path}: not a neurosim checkpoint (.npz): a single array")
+    out = {}
+    with data:
+        for key in data.files:
+            try:
+                out[key] = data[key]
+            except ValueError as e:
+                if "allow_pickle" in str(e):
+                    raise CheckpointError(f"{path}: entry {key!r} holds Python objects, "
+                                          "which neurosim never unpickles") from None
+                raise CheckpointError(f"{path}: entry {key!r} cannot be read ({e})") from None
+            except Exception as e:            # noqa: BLE001 -- zlib, zipfile, truncated
+                raise CheckpointError(f"{path}: entry {key!r} cannot be read "
+                                      f"({type(e).__name__}: {e}); the file is damaged or "
+                                      "truncated") from None
+    if "header" not in out:
+        raise CheckpointError(f"{path}: not a neurosim checkpoint (no 'header' entry)")
+    h = out.pop("header")
+    try:
+        if h.dtype != np.uint8 or h.ndim != 1:
+            raise ValueError(f"dtype {h.dtype}, shape {h.shape}")
+        header = json.loads(h.tobytes().decode())
+        if not isinstance(header, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as e:
+        raise CheckpointError(f"{path}: entry 'header' is not the JSON header of a "
+                              f"checkpoint ({e})") from None
+    if header.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a neurosim checkpoint (format "
+                              f"{header.get('format')!r})")
+    if header.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version "
+                              f"{header.get('format_version')!r}; this neurosim reads version "
+                              f"{FORMAT_VERSION} only")
+    for k, types in (("step", int), ("t_end", (int, float)), ("network", dict),
+                     ("entries", list)):
+        if isinstance(header.get(k), bool) or not isinstance(header.get(k), types):
+            raise CheckpointError(f"{path}: entry 'header' field {k!r} is missing or of the "
+                                  f"wrong type ({header.get(k)!r})")
+    if header["step"] < 0 or not header["t_end"] >= 0:
+        raise CheckpointError(f"{path}: entry 'header': step {header['step']} or t_end "
+                              f"{header['t_end']} is negative")
+    missing = sorted(set(header["entries"]) - set(out))
+    if missing:
+        raise CheckpointError(f"{path}: entries missing: {', '.join(missing[:5])}; the file "
+                              "is damaged")
+    return header, out
+
+
+def _compare(path, saved, mine):
+    from . import __version__
+    if saved.get("neurosim_version") != __version__:
+        raise CheckpointError(f"{path}: written by neurosim {saved.get('neurosim_version')!r};"
+                              f" this is neurosim {__version__}: a checkpoint is continued "
+                              "by the version that wrote it")
+    for key, want in mine.items():
+        got = saved.get(key)
+        if json.loads(json.dumps(want)) != got:
+            raise CheckpointError(f"{path}: the checkpoint's network differs from this one in "
+                                  f"{key}: {_short(got)} in the file, {_short(want)} here; "
+                                  "restore into a network built by the same script (same "
+                                  "parameters and seed)")
+
+
+def _short(x):
+    s = json.dumps(x)
+    return s if len(s) <= 200 else s[:197] + "..."
+
+
+def _put(path, key, dest, src):
+    """Copy a saved array into the live one (same dtype and shape, or an error)."""
+    if src.dtype != dest.dtype or src.shape != dest.shape:
+        raise CheckpointError(f"{path}: entry {key!r}: dtype {src.dtype}, shape {src.shape} in "
+                              f"the file; this network has dtype {dest.dtype}, shape "
+                              f"{dest.shape}")
+    dest[...] = src
+
+
+def _get(path, data, key, dtype, ndim):
+    if key not in data:
+        raise CheckpointError(f"{path}: entry {key!r} is missing")
+    a = data[key]
+    if a.dtype != np.dtype(dtype) or a.ndim != ndim:
+        raise CheckpointError(f"{path}: entry {key!r}: must be a {ndim}-d {dtype} array; got "
+                              f"dtype {a.dtype}, shape {a.shape}")
+    return a
+
+
+def _restore_reference(path, runner, data):
+    if hasattr(runner, "pending"):
+        g = lambda k, dt=np.int64, nd=1: _get(path, data, "ref/" + k, dt, nd)  # noqa: E731
+        _put(path, "ref/last_spike", runner.last_spike, g("last_spike"))
+        st, tg, w = g("pending_step"), g("pending_target"), g("pending_w", np.float64)
+        wt, inh = g("pending_wtype", np.uint8), g("pending_inh", np.uint8)
+        if not (st.size == tg.size == w.size == wt.size == inh.size) or (
+                wt.size and wt.max() >= len(_WTYPES)):
+            raise CheckpointError(f"{path}: entries 'ref/pending_*' disagree in length")
+        pending = {}
+        for s, t, x, k, i in zip(st.tolist(), tg.tolist(), w.tolist(), wt.tolist(),
+                                 inh.tolist()):
+            pending.setdefault(s, []).append((t, _WTYPES[k](x), bool(i)))
+        runner.pending = pending
+        now = g("now_step")
+        runner._now = (int(now[0]) if now.size else 0, set(g("now_fired").tolist()))
+        hs, hp, hn = g("hist_step"), g("hist_ptr"), g("hist_nodes")
+        if hp.size != hs.size + 1 or (hp.size and (hp[0] != 0 or hp[-1] != hn.size
+                                                   or np.any(np.diff(hp) < 0))):
+            raise CheckpointError(f"{path}: entries 'ref/hist_*' disagree")
+        runner.hist = {int(s): hn[hp[k]:hp[k + 1]].tolist() for k, s in enumerate(hs)}
+    if hasattr(runner, "conns"):
+        for k, c in enumerate(runner.conns):
+            key = f"fref/buf/{k}"
+            src = _get(path, data, key, np.int64, 2)
+            if src.shape != c.buf.shape:
+                raise CheckpointError(f"{path}: entry {key!r}: shape {src.shape}; this network"
+                                      f" has {c.buf.shape}")
+            c.buf = src.copy()
+
+
+def restore(net, path):
+    """Put the state saved in ``path`` into ``net``, a network built by the same script
+    (built now if it was not): afterwards ``net.run`` continues the saved run."""
+    _mpi_refused(net, "restore")
+    path = os.fspath(path)
+    header, data = _read(path)
+    saved = header["network"]
+    mine = fingerprint(net)
+    # what is known before building (cheap), then the synapse counts of the built network
+    _compare(path, saved, {k: v for k, v in mine.items() if k != "projections"})
+    net.build()
+    _compare(path, saved, fingerprint(net))
+    runner = net._runner
+    for name in _TUPLES:
+        tup = getattr(runner, name, None)
+        if tup is None:
+            continue
+        for field, dest in zip(tup._fields, tup):
+            if (name, field) in _SKIP or not isinstance(dest, np.ndarray):
+                continue
+            key = f"{name}/{field}"
+            if key not in data:
+                raise CheckpointError(f"{path}: entry {key!r} is missing")
+            _put(path, key, dest, data[key])
+    _restore_reference(path, runner, data)
+    _put(path, "net/pop_last", net._active[0], data.get("net/pop_last", np.zeros(0)))
+    _put(path, "net/pop_active", net._active[1], data.get("net/pop_active", np.zeros(0)))
+    net._record = None                   # rebuilt by the next run around net._active
+    if "bins/spikes" in data:
+        net._bins = dict(steps=int(header.get("bins_steps") or 0))
+        for key in ("spikes", "active", "events"):
+            net._bins[key] = _get(path, data, f"bins/{key}", np.int64, 2).copy()
+    else:
+        net._bins = None
+    for k, m in enumerate(net.spike_monitors):
+        steps = _get(path, data, f"spikes/{k}/steps", np.int64, 1)
+        idx = _get(path, data, f"spikes/{k}/indices", np.int64, 1)
+        if steps.size != idx.size:
+            raise CheckpointError(f"{path}: entries 'spikes/{k}/*' disagree in length")
+        m._clear()
+        if steps.size:
+            m._steps.append(steps.copy())
+            m._idx.append(idx.copy())
+    for kind, mons in (("states", net.state_monitors), ("weights", net.weight_monitors)):
+        for k, m in enumerate(mons):
+            steps = _get(path, data, f"{kind}/{k}/steps", np.int64, 1)
+            key = f"{kind}/{k}/values"
+            if key not in data or data[key].ndim != 2:
+                raise CheckpointError(f"{path}: entry {key!r} is missing or not 2-d")
+            m._clear()
+            if steps.size:
+                m._steps.append(steps.copy())
+                m._vals.append(data[key].copy())
+    net._step = header["step"]
+    net._t_end = float(header["t_end"])
+    net._sync_crossbars()
+    return net
+
+
+# --------------------------------------------------------------------- during a run
+class Periodic:
+    """What ``Network.run(checkpoint=..., checkpoint_every=...)`` does at chunk
+    boundaries: a checkpoint every ``every`` seconds of wall time (None: only when the
+    run is stopped by Ctrl-C or SIGTERM)."""
+
+    def __init__(self, net, path, every):
+        self.net, self.path, self.every = net, path, every
+        self._last = time.monotonic()
+        self.written = 0
+
+    @classmethod
+    def check(cls, net, path, every):
+        """Validate ``run``'s checkpoint arguments (before anything runs)."""
+        from .validation import check_positive, fail
+        _mpi_refused(net, "write")
+        if path is None:
+            fail("checkpoint", "a file path when checkpoint_every is given", None)
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            fail("checkpoint", "a file path (str or os.PathLike)", type(path).__name__)
+        if every is not None:
+            every = check_positive("checkpoint_every", every, "s")
+        return cls(net, path, every)
+
+    def due(self):
+        return self.every is not None and time.monotonic() - self._last >= self.every
+
+    def write(self, started):
+        """A checkpoint of the network as it is between chunks of a run; ``started``: steps
+        of this run were done and more remain (then its end time so far is the current
+        step, as for a run stopped there). Returns the path."""
+        net = self.net
+        keep = net._t_end
+        if started:
+            net._t_end = net._step * net.dt
+        try:
+            save(net, self.path)
+        finally:
+            net._t_end = keep
+        self._last = time.monotonic()
+        self.written += 1
+        return self.path
