@@ -889,6 +889,10 @@ class Network(Sealed):
         if self._plan is None:
             if not self.populations:
                 raise NetworkError("the network has no populations")
+            if self._ranks is not None and self.fixed_point:
+                raise NetworkError(f"fixed-point (loihi_lif) networks run in one process; "
+                                   f"this script was launched with {self.n_ranks} MPI ranks "
+                                   f"(run it without mpiexec, or pass mpi=False)")
             for proj in self.projections:
                 proj._check_edits()
             for src in self.current_sources:
@@ -951,6 +955,8 @@ class Network(Sealed):
         that memory and delivery work are balanced; any contiguous split gives the same
         results."""
         lifs = [p for p in self.populations if p.kind == "lif"]
+        if not lifs:
+            return np.zeros(self._ranks.size + 1, np.int64)
         per = np.array([self._NEURON_WEIGHT + sum(
             q._max_synapses() for q in self.projections
             if q.post is pop and q.crossbar is None and q.plasticity is None) / pop.n
@@ -991,10 +997,6 @@ class Network(Sealed):
         return FIXED_BACKENDS if self.fixed_point else BACKENDS
 
     def _lower(self):
-        if self._ranks is not None and self.fixed_point:
-            raise NetworkError(f"fixed-point (loihi_lif) networks run in one process; this "
-                               f"script was launched with {self.n_ranks} MPI ranks (run it "
-                               f"without mpiexec, or pass mpi=False)")
         if not self.fixed_point:
             return build_plan(self)
         if any(p.kind == "lif" for p in self.populations):
@@ -1321,11 +1323,13 @@ class Network(Sealed):
                                                           plan.n_nodes)
             rings, scratch = {"ring": max_delay + 2}, max_neg + 1
         else:
-            from .compile.plan import _connectivity, static_projections
-            conn, n_slots = _connectivity(static_projections(self), plan.pop_node_start,
-                                          plan.n_nodes, plan.n_lif, plan.dtype, self.threads,
-                                          plan.conn.part_start[[0, -1]].tolist()
-                                          if self._ranks is not None else None)
+            from .compile.plan import RANK_DRAW_CHUNK, _connectivity, static_projections
+            with rules.draw_chunk(rules.DRAW_CHUNK if self._ranks is None
+                                  else RANK_DRAW_CHUNK):
+                conn, n_slots = _connectivity(
+                    static_projections(self), plan.pop_node_start, plan.n_nodes, plan.n_lif,
+                    plan.dtype, self.threads, plan.conn.part_start[[0, -1]].tolist()
+                    if self._ranks is not None else None)
             if getattr(plan, "plastic", None) is not None:
                 n_slots = max(n_slots, int(plan.plastic.delay.max()) + 1)
             rings, scratch = {"ring_exc": n_slots, "ring_inh": n_slots, "ring_used": n_slots}, 0

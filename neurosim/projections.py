@@ -140,12 +140,14 @@ class Projection(Sealed):
             yield from rules.chunks(rule, value, self.pre.n, self.post.n, same, autapses,
                                     multapses, self._seed)
 
-    def _chunks(self, weights=True, delays=True, drawn_delays=None):
+    def _chunks(self, weights=True, delays=True, drawn_delays=None, keep=None):
         """(pre, post, weight, delay) of consecutive synapses, in synapse order: weights
         float64 (None unless ``weights``), delays int steps (one int for the whole
         projection, or an int array; None unless ``delays``). Drawn from the seed where
         not stored: the same values on every call. ``drawn_delays``: the delays of each
-        chunk from an earlier call (to draw them once)."""
+        chunk from an earlier call (to draw them once). ``keep(post_index)`` -> bool mask:
+        only those synapses (an MPI rank's), their values drawn without arrays for the
+        others."""
         ws = ds = None
         if weights and self._w is None and isinstance(self._wspec, Distribution):
             ws = Sampler(self._wspec, _stream(self._seed, 2), f"{self.name}: weight")
@@ -155,18 +157,21 @@ class Projection(Sealed):
         k = 0
         for pre_i, post_i in self._index_chunks():
             m = pre_i.shape[0]
+            mask = None if keep is None else keep(post_i)
+            cut = (lambda a: a) if mask is None else (lambda a: a[mask])  # noqa: E731
             w = d = None
             if weights:
-                w = (self._w[k:k + m] if self._w is not None else ws.take(m)
-                     if ws is not None else np.full(m, self._wspec) if np.ndim(self._wspec) == 0
-                     else self._wspec[k:k + m])
+                w = (cut(self._w[k:k + m]) if self._w is not None else ws.take(m, mask)
+                     if ws is not None else np.full(m if mask is None else int(
+                         np.count_nonzero(mask)), self._wspec) if np.ndim(self._wspec) == 0
+                     else cut(self._wspec[k:k + m]))
             if delays:
-                d = (next(given) if given is not None
-                     else ds_steps(ds.take(m), self.net.dt) if ds is not None
+                d = (cut(next(given)) if given is not None
+                     else ds_steps(ds.take(m, mask), self.net.dt) if ds is not None
                      else self._dsteps if np.ndim(self._dsteps) == 0
-                     else self._dsteps[k:k + m])
+                     else cut(self._dsteps[k:k + m]))
             k += m
-            yield pre_i, post_i, w, d
+            yield cut(pre_i), cut(post_i), w, d
 
     def _indices(self):
         """(pre_index, post_index), stored or drawn (not kept)."""

@@ -105,16 +105,22 @@ class Sampler:
         self.pos = 0
         self.size = 4096
 
-    def take(self, n):
-        out = np.empty(n)
-        k = 0
+    def take(self, n, keep=None):
+        """The next ``n`` values; with ``keep`` (bool[n]) only those it marks, still
+        consuming all ``n`` (no array of ``n`` values is made)."""
+        out = np.empty(n if keep is None else int(np.count_nonzero(keep)))
+        k = o = 0
         while k < n:
             if self.pos == self.buf.shape[0]:
                 self.buf = self.dist._block(self.rng, self.size, self.name)
                 self.pos = 0
                 self.size = min(2 * self.size, SAMPLE_BLOCK)
             m = min(n - k, self.buf.shape[0] - self.pos)
-            out[k:k + m] = self.buf[self.pos:self.pos + m]
+            part = self.buf[self.pos:self.pos + m]
+            if keep is not None:
+                part = part[keep[k:k + m]]
+            out[o:o + part.shape[0]] = part
+            o += part.shape[0]
             self.pos += m
             k += m
         return out

@@ -19,6 +19,8 @@ for the random rules. Draws come from the projection's stream of the network see
 made in chunks of compiled calls (Ctrl-C stops a large connect at once).
 """
 
+import contextlib
+
 import numpy as np
 
 from .engine.build import draw_sources, fixed_probability
@@ -32,6 +34,19 @@ RULES = ("p", "indegree", "outdegree", "total", "one_to_one", "pairs")
 #: Synapses drawn per compiled call: Ctrl-C (seen by Python between calls) stops a large
 #: connect within a fraction of a second, with the network unchanged.
 DRAW_CHUNK = 1 << 22
+
+
+@contextlib.contextmanager
+def draw_chunk(n):
+    """Draw in chunks of about ``n`` synapses inside this block (the draws do not depend on
+    the chunk size, only the working memory does: an MPI rank, which keeps a fraction of
+    each chunk, draws in smaller ones)."""
+    global DRAW_CHUNK
+    old, DRAW_CHUNK = DRAW_CHUNK, int(n)
+    try:
+        yield
+    finally:
+        DRAW_CHUNK = old
 
 
 def rule_of(**given):

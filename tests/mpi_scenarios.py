@@ -81,6 +81,11 @@ def _random(net, dtype_tag):
     count = net.count_monitor(5 * ms)
     # split runs: durations off the grid, one compiled step per chunk for a while
     net.run(12.34 * ms)
+    edited = net.projections[1]                  # edits between runs: a fresh CSR per rank
+    edited.weight = np.asarray(edited.weight) * 1.5
+    net.projections[3].delay = 2.3 * ms
+    windowed.rate = 45.0
+    targets["delta"].v = np.linspace(-65 * mV, -51 * mV, 29)
     net.run(7.5 * ms, chunk_steps=1)
     net.run(60.16 * ms, chunk_steps=37)
     return dict(
