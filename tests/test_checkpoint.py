@@ -1,0 +1,468 @@
+"""Checkpoints (neurosim.checkpoint): a run continued from a checkpoint is bit for bit the
+uninterrupted run (spikes, state traces, weight traces, counters, final state), on both
+backends, every neuron model, threads 1 and 2, every source, plasticity and crossbars;
+damaged, foreign and crafted files and networks that differ are refused."""
+
+import json
+import os
+import signal
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+import neurosim as ns
+from neurosim import random as nr
+from neurosim.checkpoint import CheckpointError
+from neurosim.plasticity import STDP, TripletSTDP, TsodyksMarkram
+from neurosim.units import mV, ms, nS, pF
+from neurosim.validation import NetworkError
+
+KINDS = ["exp", "alpha", "delta", "cond_exp"]
+VARIANTS = {
+    "plain": {},
+    "adaptive": dict(tau_w=100 * ms, b_w=1 * mV, tau_a=50 * ms, beta=2 * mV,
+                     reset="subtract"),
+    "nest": dict(convention="nest", t_ref=1 * ms),
+}
+
+
+# ------------------------------------------------------------------------- networks
+def _rich(net):
+    """Every model, source type, Poisson windows, drives (delayed too), current sources,
+    three plasticity rules, per-synapse delays, every monitor kind."""
+    rng = nr
+    base = dict(v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV)
+    pops = [
+        net.lif(37, tau_m=20 * ms, tau_syn=(5 * ms, 10 * ms), t_ref=2 * ms, bias=14 * mV,
+                v_init=rng.uniform(-65 * mV, -50 * mV), name="exp", **base),
+        net.lif(23, tau_m=15 * ms, tau_syn=3 * ms, synapse="alpha", bias=16 * mV,
+                tau_w=100 * ms, b_w=1 * mV, v_init=rng.uniform(-65 * mV, -50 * mV),
+                name="alpha_adapt", **base),
+        net.lif(29, tau_m=10 * ms, synapse="delta", t_ref=1 * ms, bias=rng.uniform(
+                14 * mV, 17 * mV), reset="subtract", tau_a=50 * ms, beta=1 * mV,
+                name="delta", **base),
+        net.lif(19, tau_m=10 * ms, synapse="delta", t_ref=2 * ms, bias=16 * mV,
+                convention="nest", name="delta_nest", **base),
+        net.lif(31, tau_m=20 * ms, tau_syn=(5 * ms, 10 * ms), synapse="cond_exp",
+                e_exc=0 * mV, e_inh=-80 * mV, c_m=200 * pF, bias=15.5 * mV, t_ref=3 * ms,
+                v_init=rng.uniform(-65 * mV, -50 * mV), name="cond", **base),
+    ]
+    t = {p.name: p for p in pops}
+    poisson = net.poisson(40, rate=np.linspace(5.0, 60.0, 40), name="pois_rates")
+    windowed = net.poisson(25, rate=30.0, start=10 * ms, stop=60 * ms, name="pois_window")
+    gen = net.spike_source(5, times=np.array([1, 3, 3, 7, 20, 41]) * ms,
+                           indices=np.array([0, 1, 4, 2, 3, 0]), name="gen")
+    for i, pre in enumerate(pops):
+        for j, post in enumerate(pops):
+            w = rng.uniform(0.5e-9, 2e-9) if post.name == "cond" else \
+                rng.normal(0.4 * mV, 0.1 * mV)
+            if (i + j) % 3 == 0:
+                net.connect(pre, post, weight=w, p=0.15, delay=0.0)
+            elif (i + j) % 3 == 1:
+                net.connect(pre, post, weight=w, indegree=4,
+                            delay=rng.normal(1.5 * ms, 0.7 * ms, low=0.0))
+            else:
+                net.connect(pre, post, weight=-0.6 * mV if post.name != "cond" else -1e-9,
+                            indegree=3, delay=0.3 * ms)
+    net.connect(poisson, t["exp"], weight=0.5 * mV, p=0.2, delay=1 * ms)
+    net.connect(windowed, t["alpha_adapt"], weight=0.7 * mV, p=0.3)
+    net.connect(gen, t["delta"], weight=3 * mV, pairs=(np.array([0, 1, 2, 3, 4]),
+                                                      np.array([0, 5, 9, 28, 13])))
+    stdp = net.connect(t["exp"], t["delta"], weight=0.8 * mV, p=0.3, delay=1 * ms,
+                       plasticity=STDP(w_max=2 * mV, lam=0.01, alpha=1.05), name="stdp")
+    net.connect(poisson, t["exp"], weight=0.3 * mV, p=0.2, delay=0.5 * ms, name="triplet",
+                plasticity=TripletSTDP(w_max=1 * mV, a2_plus=5e-5, a3_plus=6e-5,
+                                       a2_minus=7e-5, a3_minus=2e-5))
+    net.connect(poisson, t["alpha_adapt"], weight=1 * mV, p=0.2, name="tm",
+                plasticity=TsodyksMarkram(U=0.4, tau_rec=100 * ms, tau_facil=50 * ms))
+    net.poisson_input(t["exp"], rate=800.0, weight=0.3 * mV, name="drive0")
+    net.poisson_input(t["cond"], rate=500.0, weight=1e-9, delay=0.7 * ms, name="drive1")
+    net.poisson_input(t["delta_nest"], rate=300.0, weight=-0.4 * mV, delay=2 * ms,
+                      name="drive2")
+    net.current_source(t["alpha_adapt"], times=np.array([5, 30, 55]) * ms,
+                       amplitudes=np.array([2, -1, 3]) * mV, name="steps")
+    rec = dict(spikes=[net.spike_monitor(p) for p in net.populations],
+               states=[net.state_monitor(t["exp"], "v", indices=[0, 18, 36]),
+                       net.state_monitor(t["exp"], "I_inh", indices=[3, 30]),
+                       net.state_monitor(t["alpha_adapt"], "w", indices=[0, 22]),
+                       net.state_monitor(t["delta"], "a", indices=[2, 28]),
+                       net.state_monitor(t["delta"], "v"),
+                       net.state_monitor(t["cond"], "g_exc", indices=[1, 30])],
+               weights=[net.weight_monitor(stdp, interval=0.3 * ms)],
+               counts=[net.count_monitor(5 * ms)])
+    return rec
+
+
+def _model(synapse, variant):
+    def make(net):
+        rng = np.random.default_rng(3)
+        n = 50
+        src = net.poisson(40, rate=30.0)
+        kw = dict(tau_syn=None if synapse == "delta" else (5 * ms, 8 * ms))
+        if synapse == "cond_exp":
+            kw.update(e_exc=0.0, e_inh=-80 * mV, c_m=200 * pF)
+        kw.update(tau_m=rng.uniform(10, 30, n) * ms, v_th=rng.uniform(-52, -48, n) * mV,
+                  t_ref=rng.uniform(0, 4, n) * ms)
+        kw.update(VARIANTS[variant])
+        pop = net.lif(n, v_rest=-60 * mV, v_reset=-60 * mV, synapse=synapse,
+                      bias=rng.uniform(5, 12, n) * mV, v_init=rng.uniform(-60, -50, n) * mV,
+                      **kw)
+        w = 6 * nS if synapse == "cond_exp" else 2 * mV
+        net.connect(src, pop, weight=w, p=0.2, delay=1 * ms)
+        net.connect(pop, pop, weight=-w, p=0.1, delay=nr.uniform(0, 2 * ms))
+        net.connect(pop, pop, weight=0.5 * w, p=0.05, delay=0.0)
+        return dict(spikes=[net.spike_monitor(pop)],
+                    states=[net.state_monitor(pop, v, indices=[0, 5, 17])
+                            for v in pop.variables], counts=[net.count_monitor(3 * ms)])
+    return make
+
+
+def _crossbar(plastic):
+    def make(net):
+        from neurosim.crossbar import Crossbar
+        from neurosim.crossbar import STDP as XSTDP
+        src = net.poisson(60, 60.0, name="src")
+        a = net.lif(40, 20e-3, (5e-3, 10e-3), -60e-3, -50e-3, -60e-3, t_ref=2e-3, name="a")
+        rng = np.random.default_rng(0)
+        W = rng.uniform(0, 1.5e-3, (60, 40)) * (rng.random((60, 40)) < 0.4)
+        if plastic:
+            xb = Crossbar(device="rram_taox_hfox_analog", array=(32, 32))
+            rule = XSTDP(1e-4, 1e-4)
+        else:
+            xb, rule = Crossbar(adc_bits=6, r_wire=2.0, array=(32, 32), device="rram_hfox"), None
+        net.connect(src, a, W, delay=1e-3, synapse=xb, plasticity=rule, name="in")
+        net.connect(a, a, -rng.uniform(0, 2e-3, (40, 40)) * (rng.random((40, 40)) < 0.1),
+                    name="rec")
+        return dict(spikes=[net.spike_monitor(a)], states=[net.state_monitor(a, "v", [0, 7])])
+    return make
+
+
+def _fixed(net):
+    src = net.poisson(20, rate=80.0)
+    pop = net.loihi_lif(12, du=410, dv=200, vth=100, bias_mant=30)
+    net.connect(src, pop, weight=np.full((20, 12), 40), delay=2e-3)
+    net.connect(pop, pop, weight=np.full((12, 12), -20))
+    return dict(spikes=[net.spike_monitor(pop)], states=[net.state_monitor(pop, "v")])
+
+
+def _net(make, backend="numba", threads=1, seed=7, dt=0.1 * ms):
+    net = ns.Network(dt=dt, seed=seed, backend=backend, threads=threads)
+    return net, make(net)
+
+
+def _snapshot(net, rec):
+    """Everything a run produced, as plain arrays."""
+    out = {}
+    for k, m in enumerate(rec.get("spikes", [])):
+        out[f"spikes{k}"] = np.stack([m.steps, m.indices])
+    for k, m in enumerate(rec.get("states", [])):
+        out[f"state{k}"] = m.values
+        out[f"state{k}_t"] = m.t
+    for k, m in enumerate(rec.get("weights", [])):
+        out[f"weights{k}"] = m.values
+        out[f"weights{k}_t"] = m.t
+    for k, m in enumerate(rec.get("counts", [])):
+        for q in ("spikes", "events", "neuron_updates"):
+            out[f"count{k}_{q}"] = np.asarray(m.series(q))
+    c = net.counts()
+    out["counts"] = np.array([[p.spikes, p.active_steps, p.neuron_updates]
+                              for p in c.populations.values()])
+    out["events"] = np.array([p.events for p in c.projections.values()])
+    for p in net.populations:
+        out[f"count_{p.name}"] = net.spike_counts(p)
+        for var in p.variables:
+            out[f"final_{p.name}.{var}"] = np.asarray(getattr(p, var))
+    for pr in net.projections:
+        if pr.plasticity is not None:
+            out[f"w_{pr.name}"] = np.array(pr.weight if pr.crossbar is None
+                                           else pr.crossbar.W)
+    out["step"] = np.array([net._step])
+    return out
+
+
+def _assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k].dtype == b[k].dtype, k
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def _check_resume(tmp_path, make, first, second, **kw):
+    """run(first); save; fresh network; restore; run(second) == run(first); run(second)
+    without a checkpoint (same chunks of run() calls: a checkpoint changes nothing)."""
+    net, rec = _net(make, **kw)
+    net.run(first)
+    net.run(second)
+    want = _snapshot(net, rec)
+    a, _ = _net(make, **kw)
+    a.run(first)
+    path = a.save_checkpoint(tmp_path / "run.ckpt.npz")
+    b, rec_b = _net(make, **kw)
+    b.restore_checkpoint(path)
+    assert b.t == a.t
+    b.run(second)
+    got = _snapshot(b, rec_b)
+    _assert_same(want, got)
+    return want
+
+
+# ------------------------------------------------------------------------- bit for bit
+@pytest.mark.parametrize("backend,threads", [("numba", 1), ("numba", 2), ("reference", 1)])
+def test_rich_network_resumes_bit_for_bit(tmp_path, backend, threads):
+    want = _check_resume(tmp_path, _rich, 23.47 * ms, 41.3 * ms, backend=backend,
+                         threads=threads)
+    assert want["spikes0"].shape[1] > 20
+    assert np.any(want["weights0"] != want["weights0"][0])       # it learned
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("synapse", KINDS)
+@pytest.mark.parametrize("backend", ["numba", "reference"])
+def test_every_model_resumes_bit_for_bit(tmp_path, synapse, variant, backend):
+    want = _check_resume(tmp_path, _model(synapse, variant), 31.3 * ms, 30 * ms,
+                         backend=backend)
+    assert want["spikes0"].shape[1] > 10
+
+
+@pytest.mark.parametrize("backend", ["numba", "reference"])
+def test_noisy_crossbar_resumes_bit_for_bit(tmp_path, backend):
+    _check_resume(tmp_path, _crossbar(False), 17.7 * ms, 20 * ms, backend=backend)
+
+
+def test_learning_crossbar_resumes_bit_for_bit(tmp_path):
+    want = _check_resume(tmp_path, _crossbar(True), 20 * ms, 25 * ms)
+    assert "w_in" in want
+
+
+@pytest.mark.parametrize("backend", ["numba", "reference"])
+def test_fixed_point_resumes_bit_for_bit(tmp_path, backend):
+    want = _check_resume(tmp_path, _fixed, 13 * ms, 20 * ms, dt=1e-3, backend=backend)
+    assert want["spikes0"].shape[1] > 5
+
+
+def test_checkpoint_at_t0_and_another_thread_count(tmp_path):
+    make = _model("exp", "adaptive")
+    net, rec = _net(make)
+    net.run(40 * ms)
+    want = _snapshot(net, rec)
+    a, _ = _net(make, threads=2)
+    a.save_checkpoint(tmp_path / "t0.npz")          # unbuilt: built, state at t = 0
+    b, rec_b = _net(make, threads=1)
+    b.restore_checkpoint(tmp_path / "t0.npz")
+    b.run(40 * ms)
+    _assert_same(want, _snapshot(b, rec_b))
+
+
+def test_restore_twice_into_one_network(tmp_path):
+    """Restoring rewinds a network that already ran (same monitors, same state)."""
+    make = _model("alpha", "plain")
+    net, rec = _net(make)
+    net.run(10 * ms)
+    net.save_checkpoint(tmp_path / "c.npz")
+    net.run(30 * ms)
+    want = _snapshot(net, rec)
+    net.restore_checkpoint(tmp_path / "c.npz")
+    net.run(30 * ms)
+    _assert_same(want, _snapshot(net, rec))
+
+
+# ------------------------------------------------------------------------- during a run
+def test_checkpoint_every_chunk_resumes_mid_run(tmp_path):
+    """checkpoint_every writes at chunk boundaries inside a run (open count bins folded
+    in); the last one, continued, gives the uninterrupted run."""
+    make = _model("exp", "plain")
+    net, rec = _net(make)
+    net.run(60 * ms)
+    want = _snapshot(net, rec)
+    a, _ = _net(make)
+    path = tmp_path / "every.npz"
+    assert a.run(60 * ms, chunk_steps=37, checkpoint=path, checkpoint_every=1e-9)
+    b, rec_b = _net(make)
+    b.restore_checkpoint(path)
+    assert b._step == 37 * (600 // 37)               # the last boundary before the end
+    b.run(60 * ms - b.t)
+    _assert_same(want, _snapshot(b, rec_b))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_the_run_and_writes_a_checkpoint(tmp_path, sig):
+    make = _model("delta", "nest")
+    a, _ = _net(make)
+    a.run(1 * ms)                                   # compiled before the signal
+    path = tmp_path / "stop.npz"
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), sig))
+    timer.start()
+    with pytest.warns(UserWarning, match="checkpoint written to"):
+        finished = a.run(1000.0, chunk_steps=1, checkpoint=path)
+    timer.join()
+    assert not finished and a.interrupted and path.exists()
+    stopped = a._step
+    net, rec = _net(make)
+    net.run(stopped * net.dt + 20 * ms)
+    want = _snapshot(net, rec)
+    b, rec_b = _net(make)
+    b.restore_checkpoint(path)
+    assert b._step == stopped
+    b.run(20 * ms)
+    _assert_same(want, _snapshot(b, rec_b))
+
+
+def test_run_checkpoint_arguments_are_checked():
+    net, _ = _net(_model("exp", "plain"))
+    with pytest.raises(ns.validation.ParameterError, match="checkpoint must be a file path"):
+        net.run(1 * ms, checkpoint_every=5.0)
+    with pytest.raises(ns.validation.ParameterError, match="checkpoint_every must be > 0"):
+        net.run(1 * ms, checkpoint="x.npz", checkpoint_every=0)
+    assert net.t == 0
+
+
+# ------------------------------------------------------------------------- refusals
+def _saved(tmp_path, make=None, **kw):
+    net, _ = _net(make or _model("exp", "plain"), **kw)
+    net.run(5 * ms)
+    return type(tmp_path)(net.save_checkpoint(tmp_path / "c.npz"))
+
+
+def _rewrite(path, change):
+    """Rewrite a checkpoint with ``change(header, arrays)`` applied (np.savez)."""
+    with np.load(path) as d:
+        arrays = {k: d[k] for k in d.files}
+    header = json.loads(arrays.pop("header").tobytes())
+    change(header, arrays)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("what,kw,match", [
+    ("seed", dict(seed=8), "differs from this one in seed"),
+    ("dt", dict(dt=0.05 * ms), "differs from this one in dt"),
+    ("backend", dict(backend="reference"), "differs from this one in backend"),
+])
+def test_a_different_network_is_refused(tmp_path, what, kw, match):
+    path = _saved(tmp_path)
+    net, _ = _net(_model("exp", "plain"), **kw)
+    with pytest.raises(CheckpointError, match=match) as e:
+        net.restore_checkpoint(path)
+    assert str(path) in str(e.value)
+    assert net.t == 0
+
+
+def test_different_sizes_and_synapse_counts_are_refused(tmp_path):
+    path = _saved(tmp_path)
+    net = ns.Network(seed=7)
+    net.lif(3, tau_m=20 * ms, tau_syn=5 * ms, v_rest=-60 * mV, v_th=-50 * mV, v_reset=-60 * mV)
+    with pytest.raises(CheckpointError, match="in populations"):
+        net.restore_checkpoint(path)
+    _rewrite(path, lambda h, a: h["network"]["projections"][0].__setitem__(3, 1))
+    net, _ = _net(_model("exp", "plain"))
+    with pytest.raises(CheckpointError, match="in projections"):
+        net.restore_checkpoint(path)
+    other, _ = _net(_model("exp", "plain"))
+    other.state_monitor(other.populations[1], "v", indices=[1])
+    with pytest.raises(CheckpointError, match="in state_monitors"):
+        other.restore_checkpoint(_saved(tmp_path))
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("neurosim_version", "0.0.1", "written by neurosim '0.0.1'"),
+    ("format_version", 99, "format version 99"),
+    ("format", "something", "not a neurosim checkpoint"),
+])
+def test_other_versions_are_refused(tmp_path, field, value, match):
+    path = _saved(tmp_path)
+
+    def change(h, a):
+        (h["network"] if field == "neurosim_version" else h)[field] = value
+    _rewrite(path, change)
+    net, _ = _net(_model("exp", "plain"))
+    with pytest.raises(CheckpointError, match=match):
+        net.restore_checkpoint(path)
+
+
+def test_damaged_files_are_refused_naming_the_file(tmp_path):
+    path = _saved(tmp_path)
+    raw = path.read_bytes()
+    for k, data in enumerate([raw[:len(raw) // 2], raw[:100], b"", b"not a zip at all",
+                              raw[:-30]]):
+        bad = tmp_path / f"bad{k}.npz"
+        bad.write_bytes(data)
+        net, _ = _net(_model("exp", "plain"))
+        with pytest.raises(CheckpointError, match=str(bad)):
+            net.restore_checkpoint(bad)
+        assert net.t == 0
+    # a member flipped inside: shapes, dtypes and missing entries are named
+    _rewrite(path, lambda h, a: a.__setitem__("state/v", a["state/v"][:-1]))
+    net, _ = _net(_model("exp", "plain"))
+    with pytest.raises(CheckpointError, match="entry 'state/v'"):
+        net.restore_checkpoint(path)
+    _rewrite(path, lambda h, a: a.pop("state/i_exc"))
+    with pytest.raises(CheckpointError, match="missing"):
+        net.restore_checkpoint(path)
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        net.restore_checkpoint(tmp_path / "nothing.npz")
+
+
+class _Payload:
+    """Unpickling this would run code (write a file)."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_a_pickled_object_is_refused_without_being_run(tmp_path):
+    path = _saved(tmp_path)
+    target = tmp_path / "pwned"
+    with np.load(path) as d:
+        arrays = {k: d[k] for k in d.files}
+    obj = np.empty(1, dtype=object)
+    obj[0] = _Payload(str(target))
+    arrays["state/v"] = obj
+    np.savez(path, **arrays)                       # np.save pickles object arrays
+    with zipfile.ZipFile(path) as z:
+        assert b"pwned" in z.read("state/v.npy")
+    net, _ = _net(_model("exp", "plain"))
+    with pytest.raises(CheckpointError, match="holds Python objects, which neurosim never"):
+        net.restore_checkpoint(path)
+    assert not target.exists()
+    # the header too: never evaluated, only parsed as JSON
+    arrays["state/v"] = np.zeros(3)
+    arrays["header"] = obj
+    np.savez(path, **arrays)
+    with pytest.raises(CheckpointError, match="holds Python objects"):
+        net.restore_checkpoint(path)
+    assert not target.exists()
+
+
+def test_writing_is_atomic(tmp_path, monkeypatch):
+    """A write that fails leaves the previous checkpoint and no temporary file."""
+    path = _saved(tmp_path)
+    before = path.read_bytes()
+    net, _ = _net(_model("exp", "plain"))
+    net.run(8 * ms)
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(np, "savez", boom)
+    with pytest.raises(KeyboardInterrupt):
+        net.save_checkpoint(path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["c.npz"]
+
+
+def test_mpi_networks_are_refused(tmp_path):
+    net, _ = _net(_model("exp", "plain"))
+
+    class Ranks:
+        size, rank = 2, 0
+    net._ranks = Ranks()
+    for call in (lambda: net.save_checkpoint(tmp_path / "m.npz"),
+                 lambda: net.restore_checkpoint(tmp_path / "m.npz"),
+                 lambda: net.run(1 * ms, checkpoint=tmp_path / "m.npz")):
+        with pytest.raises(NetworkError, match="checkpoints run in one process"):
+            call()
+    assert not (tmp_path / "m.npz").exists()
