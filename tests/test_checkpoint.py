@@ -16,17 +16,10 @@ import neurosim as ns
 from neurosim import random as nr
 from neurosim.checkpoint import CheckpointError
 from neurosim.plasticity import STDP, TripletSTDP, TsodyksMarkram
-from neurosim.units import mV, ms, nS, pF
+from neurosim.units import mV, ms, pF
 from neurosim.validation import NetworkError
 
-KINDS = ["exp", "alpha", "delta", "cond_exp"]
-VARIANTS = {
-    "plain": {},
-    "adaptive": dict(tau_w=100 * ms, b_w=1 * mV, tau_a=50 * ms, beta=2 * mV,
-                     reset="subtract"),
-    "nest": dict(convention="nest", t_ref=1 * ms),
-}
-
+from test_models import KINDS, VARIANTS, _model_net   # every LIF model, as test_models runs it
 
 # ------------------------------------------------------------------------- networks
 def _rich(net):
@@ -96,27 +89,16 @@ def _rich(net):
 
 
 def _model(synapse, variant):
-    def make(net):
-        rng = np.random.default_rng(3)
-        n = 50
-        src = net.poisson(40, rate=30.0)
-        kw = dict(tau_syn=None if synapse == "delta" else (5 * ms, 8 * ms))
-        if synapse == "cond_exp":
-            kw.update(e_exc=0.0, e_inh=-80 * mV, c_m=200 * pF)
-        kw.update(tau_m=rng.uniform(10, 30, n) * ms, v_th=rng.uniform(-52, -48, n) * mV,
-                  t_ref=rng.uniform(0, 4, n) * ms)
-        kw.update(VARIANTS[variant])
-        pop = net.lif(n, v_rest=-60 * mV, v_reset=-60 * mV, synapse=synapse,
-                      bias=rng.uniform(5, 12, n) * mV, v_init=rng.uniform(-60, -50, n) * mV,
-                      **kw)
-        w = 6 * nS if synapse == "cond_exp" else 2 * mV
-        net.connect(src, pop, weight=w, p=0.2, delay=1 * ms)
-        net.connect(pop, pop, weight=-w, p=0.1, delay=nr.uniform(0, 2 * ms))
-        net.connect(pop, pop, weight=0.5 * w, p=0.05, delay=0.0)
-        return dict(spikes=[net.spike_monitor(pop)],
-                    states=[net.state_monitor(pop, v, indices=[0, 5, 17])
-                            for v in pop.variables], counts=[net.count_monitor(3 * ms)])
-    return make
+    """test_models' network of one model (per-neuron parameters, Poisson input, delays 0,
+    1 ms and per-synapse), with its monitors and a count monitor."""
+    def build(dt, seed, backend, threads):
+        net, pop = _model_net(synapse, VARIANTS[variant], True, backend=backend,
+                              threads=threads, seed=seed, n=50)
+        return net, dict(spikes=[net.spike_monitor(pop)],
+                         states=[net.state_monitor(pop, v, indices=[0, 5, 17])
+                                 for v in pop.variables], counts=[net.count_monitor(3 * ms)])
+    build.whole = True
+    return build
 
 
 def _crossbar(plastic):
@@ -148,6 +130,8 @@ def _fixed(net):
 
 
 def _net(make, backend="numba", threads=1, seed=7, dt=0.1 * ms):
+    if getattr(make, "whole", False):         # builds its own Network
+        return make(dt, seed, backend, threads)
     net = ns.Network(dt=dt, seed=seed, backend=backend, threads=threads)
     return net, make(net)
 
@@ -319,8 +303,16 @@ def test_run_checkpoint_arguments_are_checked():
 
 
 # ------------------------------------------------------------------------- refusals
+def _small(net):
+    src = net.poisson(20, rate=50.0)
+    pop = net.lif(10, tau_m=20 * ms, tau_syn=5 * ms, v_rest=-60 * mV, v_th=-50 * mV,
+                  v_reset=-60 * mV, bias=5 * mV)
+    net.connect(src, pop, weight=3 * mV, p=0.5, delay=1 * ms)
+    return dict(spikes=[net.spike_monitor(pop)])
+
+
 def _saved(tmp_path, make=None, **kw):
-    net, _ = _net(make or _model("exp", "plain"), **kw)
+    net, _ = _net(make or _small, **kw)
     net.run(5 * ms)
     return type(tmp_path)(net.save_checkpoint(tmp_path / "c.npz"))
 
@@ -342,7 +334,7 @@ def _rewrite(path, change):
 ])
 def test_a_different_network_is_refused(tmp_path, what, kw, match):
     path = _saved(tmp_path)
-    net, _ = _net(_model("exp", "plain"), **kw)
+    net, _ = _net(_small, **kw)
     with pytest.raises(CheckpointError, match=match) as e:
         net.restore_checkpoint(path)
     assert str(path) in str(e.value)
@@ -356,10 +348,10 @@ def test_different_sizes_and_synapse_counts_are_refused(tmp_path):
     with pytest.raises(CheckpointError, match="in populations"):
         net.restore_checkpoint(path)
     _rewrite(path, lambda h, a: h["network"]["projections"][0].__setitem__(3, 1))
-    net, _ = _net(_model("exp", "plain"))
+    net, _ = _net(_small)
     with pytest.raises(CheckpointError, match="in projections"):
         net.restore_checkpoint(path)
-    other, _ = _net(_model("exp", "plain"))
+    other, _ = _net(_small)
     other.state_monitor(other.populations[1], "v", indices=[1])
     with pytest.raises(CheckpointError, match="in state_monitors"):
         other.restore_checkpoint(_saved(tmp_path))
@@ -376,7 +368,7 @@ def test_other_versions_are_refused(tmp_path, field, value, match):
     def change(h, a):
         (h["network"] if field == "neurosim_version" else h)[field] = value
     _rewrite(path, change)
-    net, _ = _net(_model("exp", "plain"))
+    net, _ = _net(_small)
     with pytest.raises(CheckpointError, match=match):
         net.restore_checkpoint(path)
 
@@ -388,13 +380,13 @@ def test_damaged_files_are_refused_naming_the_file(tmp_path):
                               raw[:-30]]):
         bad = tmp_path / f"bad{k}.npz"
         bad.write_bytes(data)
-        net, _ = _net(_model("exp", "plain"))
+        net, _ = _net(_small)
         with pytest.raises(CheckpointError, match=str(bad)):
             net.restore_checkpoint(bad)
         assert net.t == 0
     # a member flipped inside: shapes, dtypes and missing entries are named
     _rewrite(path, lambda h, a: a.__setitem__("state/v", a["state/v"][:-1]))
-    net, _ = _net(_model("exp", "plain"))
+    net, _ = _net(_small)
     with pytest.raises(CheckpointError, match="entry 'state/v'"):
         net.restore_checkpoint(path)
     _rewrite(path, lambda h, a: a.pop("state/i_exc"))
@@ -425,7 +417,7 @@ def test_a_pickled_object_is_refused_without_being_run(tmp_path):
     np.savez(path, **arrays)                       # np.save pickles object arrays
     with zipfile.ZipFile(path) as z:
         assert b"pwned" in z.read("state/v.npy")
-    net, _ = _net(_model("exp", "plain"))
+    net, _ = _net(_small)
     with pytest.raises(CheckpointError, match="holds Python objects, which neurosim never"):
         net.restore_checkpoint(path)
     assert not target.exists()
@@ -442,7 +434,7 @@ def test_writing_is_atomic(tmp_path, monkeypatch):
     """A write that fails leaves the previous checkpoint and no temporary file."""
     path = _saved(tmp_path)
     before = path.read_bytes()
-    net, _ = _net(_model("exp", "plain"))
+    net, _ = _net(_small)
     net.run(8 * ms)
 
     def boom(*a, **k):
@@ -455,7 +447,7 @@ def test_writing_is_atomic(tmp_path, monkeypatch):
 
 
 def test_mpi_networks_are_refused(tmp_path):
-    net, _ = _net(_model("exp", "plain"))
+    net, _ = _net(_small)
 
     class Ranks:
         size, rank = 2, 0
