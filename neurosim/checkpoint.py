@@ -44,8 +44,8 @@ import numpy as np
 
 from .validation import NetworkError
 
-__all__ = ["CheckpointError", "FORMAT", "FORMAT_VERSION", "save", "restore", "fingerprint",
-           "Periodic"]
+__all__ = ["CheckpointError", "FORMAT", "FORMAT_VERSION", "save", "restore", "read_header",
+           "fingerprint", "Periodic"]
 
 FORMAT = "neurosim-checkpoint"
 FORMAT_VERSION = 1
@@ -199,35 +199,8 @@ def save(net, path):
 
 
 # ------------------------------------------------------------------------------ reading
-def _read(path):
-    """(header dict, {entry: array}) of a checkpoint file, every entry read and checked
-    to be a plain array (no Python objects)."""
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such checkpoint file") from None
-    except Exception as e:                    # noqa: BLE001 -- zip, truncation, garbage
-        raise CheckpointError(f"{path}: not a neurosim checkpoint (.npz): "
-                              f"{type(e).__name__}: {e}") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise CheckpointError(f"{path}: not a neurosim checkpoint (.npz): a single array")
-    out = {}
-    with data:
-        for key in data.files:
-            try:
-                out[key] = data[key]
-            except ValueError as e:
-                if "allow_pickle" in str(e):
-                    raise CheckpointError(f"{path}: entry {key!r} holds Python objects, "
-                                          "which neurosim never unpickles") from None
-                raise CheckpointError(f"{path}: entry {key!r} cannot be read ({e})") from None
-            except Exception as e:            # noqa: BLE001 -- zlib, zipfile, truncated
-                raise CheckpointError(f"{path}: entry {key!r} cannot be read "
-                                      f"({type(e).__name__}: {e}); the file is damaged or "
-                                      "truncated") from None
-    if "header" not in out:
-        raise CheckpointError(f"{path}: not a neurosim checkpoint (no 'header' entry)")
-    h = out.pop("header")
+def _header(path, h):
+    """The header of a checkpoint from its 'header' entry, checked."""
     try:
         if h.dtype != np.uint8 or h.ndim != 1:
             raise ValueError(f"dtype {h.dtype}, shape {h.shape}")
@@ -252,6 +225,53 @@ def _read(path):
     if header["step"] < 0 or not header["t_end"] >= 0:
         raise CheckpointError(f"{path}: entry 'header': step {header['step']} or t_end "
                               f"{header['t_end']} is negative")
+    return header
+
+
+def _open(path):
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such checkpoint file") from None
+    except Exception as e:                    # noqa: BLE001 -- zip, truncation, garbage
+        raise CheckpointError(f"{path}: not a neurosim checkpoint (.npz): "
+                              f"{type(e).__name__}: {e}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise CheckpointError(f"{path}: not a neurosim checkpoint (.npz): a single array")
+    if "header" not in data.files:
+        data.close()
+        raise CheckpointError(f"{path}: not a neurosim checkpoint (no 'header' entry)")
+    return data
+
+
+def _entry(path, data, key):
+    """One entry of an open checkpoint, read now: a plain array, or an error naming it."""
+    try:
+        return data[key]
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise CheckpointError(f"{path}: entry {key!r} holds Python objects, which "
+                                  "neurosim never unpickles") from None
+        raise CheckpointError(f"{path}: entry {key!r} cannot be read ({e})") from None
+    except Exception as e:                    # noqa: BLE001 -- zlib, zipfile, truncated
+        raise CheckpointError(f"{path}: entry {key!r} cannot be read ({type(e).__name__}: "
+                              f"{e}); the file is damaged or truncated") from None
+
+
+def read_header(path):
+    """The JSON header of the checkpoint ``path`` (format, versions, step, t_end, the
+    fingerprint of its network under "network"), checked; the state is not read."""
+    path = os.fspath(path)
+    with _open(path) as data:
+        return _header(path, _entry(path, data, "header"))
+
+
+def _read(path):
+    """(header dict, {entry: array}) of a checkpoint file, every entry read and checked
+    to be a plain array (no Python objects)."""
+    with _open(path) as data:
+        out = {key: _entry(path, data, key) for key in data.files}
+    header = _header(path, out.pop("header"))
     missing = sorted(set(header["entries"]) - set(out))
     if missing:
         raise CheckpointError(f"{path}: entries missing: {', '.join(missing[:5])}; the file "

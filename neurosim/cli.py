@@ -1,6 +1,7 @@
 """The neurosim command: run network files, estimate energy, export to Loihi.
 
-    neurosim run NETWORK.toml [--out DIR] [--duration 0.5s]
+    neurosim run NETWORK.toml [--out DIR] [--duration 0.5s] [--checkpoint-every 10min]
+                 [--checkpoint PATH] [--resume]
     neurosim energy RESULTS.npz --hardware loihi,spinnaker2,cpu
     neurosim export loihi NETWORK.toml --out DIR
     neurosim hardware list | show NAME
@@ -15,6 +16,7 @@ neurosim and prints its traceback followed by a line that says so (exit 70).
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import traceback
@@ -59,16 +61,61 @@ def _plots(nf, out):
     return files
 
 
+_WALL = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(s|sec|min|h)?\s*$")
+
+
+def _wall_seconds(text):
+    """'10s', '10 s', '5min', '2h' or a number of seconds, > 0."""
+    m = _WALL.match(str(text))
+    if not m or float(m.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a wall-clock time > 0 such as '10s', "
+                                         f"'5min' or '2h'; got {text!r}")
+    return float(m.group(1)) * {None: 1, "s": 1, "sec": 1, "min": 60, "h": 3600}[m.group(2)]
+
+
+def _toml(text):
+    from .netfile import tomllib
+    return tomllib.loads(text)
+
+
+def _checkpoint_seed(path):
+    """The seed a checkpoint was written with (for network files that give none)."""
+    from .checkpoint import read_header
+    return read_header(path)["network"]["seed"]
+
+
 def cmd_run(args):
     from .netfile import load_network
     from .results import save_results
+    ckpt = args.checkpoint or os.path.join(args.out, "checkpoint.npz")
+    if args.resume and not os.path.isfile(ckpt):
+        return _fail(f"--resume: no checkpoint {ckpt} to continue from (a run writes it "
+                     "when stopped by Ctrl-C or SIGTERM, and with --checkpoint-every)")
     nf = load_network(args.network, duration=args.duration)
+    if args.resume and "seed" not in _toml(nf.source).get("network", {}):
+        # a file without a seed drew one: the checkpoint's (its synapses, its streams)
+        nf = load_network(args.network, duration=args.duration, seed=_checkpoint_seed(ckpt))
     net = nf.net
+    one = net.n_ranks == 1
+    if not one and (args.resume or args.checkpoint or args.checkpoint_every):
+        return _fail(f"checkpoints run in one process; this run is split over "
+                     f"{net.n_ranks} MPI ranks (drop --checkpoint, --checkpoint-every and "
+                     "--resume, or run without mpiexec)")
     os.makedirs(args.out, exist_ok=True)
+    if args.resume:
+        net.restore_checkpoint(ckpt)
+        print(f"{ckpt}: continuing from t = {net.t:g} s")
+    remaining = max(nf.duration - net._t_end, 0.0)
+    stop = "Ctrl-C stops and keeps what was recorded" + (
+        f", writing a checkpoint to {ckpt}" if one else "")
     print(f"{nf.path}: {sum(p.n for p in net.populations):,} neurons, "
           f"{sum(int(p.n_synapses) for p in net.projections):,} synapses; running "
-          f"{nf.duration:g} s at dt {net.dt:g} s (Ctrl-C stops and keeps what was recorded)")
-    finished = net.run(nf.duration, progress=not args.quiet)
+          f"{remaining:g} s at dt {net.dt:g} s ({stop})")
+    finished = net.run(remaining, progress=not args.quiet,
+                       checkpoint=ckpt if one else None,
+                       checkpoint_every=args.checkpoint_every)
+    if finished and one and (args.checkpoint or args.checkpoint_every or args.resume):
+        net.save_checkpoint(ckpt)          # --resume with a longer --duration continues it
     path = save_results(os.path.join(args.out, "results.npz"), net,
                         extra=dict(network_file=os.path.abspath(nf.path), source=nf.source),
                         interrupted=not finished)
@@ -83,6 +130,8 @@ def cmd_run(args):
     for name, s in summary["populations"].items():
         print(f"  {name}: {s['spikes']:,} spikes, {s['rate_hz']:.2f} Hz")
     print(f"results: {path}" + ("" if finished else " (interrupted: partial run)"))
+    if not finished and one:
+        print(f"checkpoint: {ckpt} (continue the run with the same command and --resume)")
     return 0 if finished else 130
 
 
@@ -210,14 +259,24 @@ def _parser():
                        "neurosim.netfile; examples/networks/*.toml), run it with a progress "
                        "bar and write DIR/results.npz (spikes, traces, counters, parameters; "
                        "read with neurosim.load_results), DIR/summary.json and PNG plots "
-                       "(raster.png, trace_*.png). Ctrl-C stops at the next chunk and keeps "
-                       "what was recorded. Errors in the file name the file and the entry "
+                       "(raster.png, trace_*.png). Ctrl-C or SIGTERM stops at the next chunk, "
+                       "keeps what was recorded and writes a checkpoint that --resume "
+                       "continues. Errors in the file name the file and the entry "
                        "before anything runs.")
     p.add_argument("network", help="network file (.toml)")
     p.add_argument("--out", default="out/run", help="output folder (default: out/run)")
     p.add_argument("--duration", help="override [network] duration, e.g. '0.5 s' or 0.5")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--checkpoint", metavar="PATH", help="checkpoint file (default: "
+                   "OUT/checkpoint.npz): written when Ctrl-C or SIGTERM stops the run, every "
+                   "--checkpoint-every, and at the end when one of these options is given")
+    p.add_argument("--checkpoint-every", type=_wall_seconds, metavar="TIME",
+                   help="write the checkpoint every TIME of wall-clock time, e.g. 10min "
+                   "(at the next chunk boundary)")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in the "
+                   "checkpoint (same network file) up to the duration; results hold the "
+                   "whole run")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("energy", help="energy of a run on hardware profiles",

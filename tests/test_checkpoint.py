@@ -458,3 +458,63 @@ def test_mpi_networks_are_refused(tmp_path):
         with pytest.raises(NetworkError, match="checkpoints run in one process"):
             call()
     assert not (tmp_path / "m.npz").exists()
+
+
+# ------------------------------------------------------------------------- neurosim run
+FF = os.path.join(os.path.dirname(__file__), "..", "examples", "networks", "feedforward.toml")
+
+
+def _cli(*argv):
+    from neurosim.cli import main
+    return main(["run", FF, "--no-plots", "--quiet", *argv])
+
+
+def _results(folder):
+    """Spikes, traces and counts of a results file, as plain arrays."""
+    res = ns.load_results(os.path.join(folder, "results.npz"))
+    out = {f"spikes/{k}/{part}": getattr(m, part) for k, m in res.spikes.items()
+           for part in ("steps", "indices")}
+    out.update({f"state/{k}": m.values for k, m in res.state.items()})
+    out["t"] = np.array([res.meta["t"], res.meta["steps"]])
+    out["counts"] = np.array(json.dumps(res.meta["counts"], sort_keys=True))
+    return out
+
+
+def test_cli_resume_extends_a_run(tmp_path):
+    """--checkpoint-every writes at chunk boundaries and at the end; --resume with a longer
+    --duration continues the run: its results equal one run of the longer duration."""
+    assert _cli("--out", str(tmp_path / "full"), "--duration", "0.3 s") == 0
+    assert _cli("--out", str(tmp_path / "part"), "--duration", "0.12 s",
+                "--checkpoint-every", "1e-9s") == 0
+    ckpt = tmp_path / "part" / "checkpoint.npz"
+    from neurosim.checkpoint import read_header
+    assert read_header(ckpt)["step"] == 120
+    assert _cli("--out", str(tmp_path / "part"), "--duration", "0.3 s", "--resume") == 0
+    want, got = _results(tmp_path / "full"), _results(tmp_path / "part")
+    assert want and want.keys() == got.keys()
+    for k in want:
+        np.testing.assert_array_equal(want[k], got[k], err_msg=k)
+
+
+def test_cli_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path, capsys):
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    assert _cli("--out", str(tmp_path / "a"), "--duration", "1000 s") == 130
+    timer.join()
+    from neurosim.checkpoint import read_header
+    step = read_header(tmp_path / "a" / "checkpoint.npz")["step"]
+    assert 0 < step < 10**6
+    until = f"{(step + 80) * 1e-3!r} s"
+    assert _cli("--out", str(tmp_path / "a"), "--duration", until, "--resume") == 0
+    assert _cli("--out", str(tmp_path / "b"), "--duration", until) == 0
+    want, got = _results(tmp_path / "b"), _results(tmp_path / "a")
+    for k in want:
+        np.testing.assert_array_equal(want[k], got[k], err_msg=k)
+    assert "continuing from t = " in capsys.readouterr().out
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert _cli("--out", str(tmp_path), "--resume") == 2
+    assert "--resume: no checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _cli("--checkpoint-every", "soon")
