@@ -17,9 +17,12 @@ of Poisson sources, Poisson drives and crossbar read noise, current-source point
 plastic weights and their traces, crossbar conductances and statistics, the step and end
 time of the runs so far, everything the monitors recorded, the counters (active steps per
 population, count-monitor bins) and the weight monitors; for the reference backend its
-queue of pending inputs and recent spikes. Not saved: connectivity and parameters, which
-the script rebuilds from the seed (static weights the script edits after a run are the
-script's to edit again).
+queue of pending inputs and recent spikes; and the weights and delays of static
+projections that may have been edited (whose ``weight`` array was handed out, or whose
+delays are stored), put back and lowered again on restore, so that a script that edited
+weights between runs resumes without editing them again. Not saved: connectivity (drawn
+again from the seed by the script) and the other parameters (a Poisson ``rate``, ``bias``
+or a neuron parameter changed between runs is the script's to change again).
 
 The file is one ``.npz`` (uncompressed, so that writing and reading are fast), written to
 a temporary file in the target folder and renamed into place (an interrupted write never
@@ -156,6 +159,7 @@ def _arrays(net):
             if (name, field) not in _SKIP:
                 out[f"{name}/{field}"] = np.asarray(a)
     out.update(_reference_arrays(runner))
+    out.update(_edit_arrays(net))
     out["net/pop_last"], out["net/pop_active"] = net._active
     bins = _bins_now(net)
     if bins is not None:
@@ -318,6 +322,75 @@ def _get(path, data, key, dtype, ndim):
     return a
 
 
+def _edited(net):
+    """The static projections whose weights or delays the user may have changed (those
+    whose weight array was handed out, or whose delays are stored rather than drawn):
+    (k, projection)."""
+    return [(k, pr) for k, pr in enumerate(net.projections)
+            if pr.plasticity is None and pr.crossbar is None
+            and (pr._exposed or pr._dsteps is not None)]
+
+
+def _edit_arrays(net):
+    out = {}
+    for k, pr in _edited(net):
+        if pr._exposed:
+            out[f"edits/{k}/weight"] = np.asarray(pr._w)
+        if pr._dsteps is not None:
+            out[f"edits/{k}/delay_steps"] = np.asarray(pr._dsteps, np.int64)
+    return out
+
+
+def _restore_edits(path, net, data):
+    """Weights and delays the saved network had, where they differ from this one's (what
+    its script edited between runs); True when any did."""
+    changed = False
+    for key in sorted(k for k in data if k.startswith("edits/")):
+        parts = key.split("/")
+        if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) >= len(
+                net.projections) or parts[2] not in ("weight", "delay_steps"):
+            raise CheckpointError(f"{path}: entry {key!r} is not an entry of a checkpoint")
+        pr = net.projections[int(parts[1])]
+        if parts[2] == "weight":
+            w = _get(path, data, key, np.float64, 1)
+            if not np.array_equal(pr._weights(), w):
+                pr.weight = w
+                changed = True
+        else:
+            d = data[key]
+            if d.dtype != np.int64 or d.ndim > 1:
+                raise CheckpointError(f"{path}: entry {key!r}: must be int64 steps; got "
+                                      f"dtype {d.dtype}, shape {d.shape}")
+            now = np.asarray(pr._delay_steps())
+            if now.shape != d.shape or not np.array_equal(now, d):
+                pr.delay = d.astype(np.float64) * net.dt
+                changed = True
+    return changed
+
+
+#: Delay rings (state fields whose first axis is the ring's slots): a saved ring may be
+#: longer than this network's, grown by edits of the run that wrote it.
+_RINGS = ("ring_exc", "ring_inh", "ring_used", "ring", "acc", "mark", "touched")
+
+
+def _grow_rings(path, net, data):
+    runner, plan = net._runner, net._plan
+    grow = {}
+    for field in _RINGS:
+        key = f"state/{field}"
+        live = getattr(runner.state, field, None)
+        src = data.get(key)
+        if live is None or src is None or src.ndim != live.ndim or src.dtype != live.dtype:
+            continue
+        if src.ndim and src.shape[0] > live.shape[0] and src.shape[1:] == live.shape[1:]:
+            grow[field] = np.zeros_like(src)
+    if grow:
+        runner.state = runner.state._replace(**grow)
+        net._plan = plan._replace(init=plan.init._replace(
+            **{k: np.zeros_like(v) for k, v in grow.items()}))
+        runner.plan = net._plan
+
+
 def _restore_reference(path, runner, data):
     if hasattr(runner, "pending"):
         g = lambda k, dt=np.int64, nd=1: _get(path, data, "ref/" + k, dt, nd)  # noqa: E731
@@ -361,6 +434,9 @@ def restore(net, path):
     _compare(path, saved, {k: v for k, v in mine.items() if k != "projections"})
     net.build()
     _compare(path, saved, fingerprint(net))
+    if _restore_edits(path, net, data):
+        net._apply_edits()               # lowered now: CSR, delay rings grown as they were
+    _grow_rings(path, net, data)
     runner = net._runner
     for name in _TUPLES:
         tup = getattr(runner, name, None)

@@ -518,3 +518,33 @@ def test_cli_errors(tmp_path, capsys):
     assert "--resume: no checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         _cli("--checkpoint-every", "soon")
+
+
+@pytest.mark.parametrize("backend", ["numba", "reference"])
+def test_edited_weights_and_delays_are_saved(tmp_path, backend):
+    def build():
+        net, rec = _model("exp", "adaptive")(0.1 * ms, 7, backend, 1)
+        return net, rec
+
+    def edit(net):
+        rec_proj, other = net.projections[1], net.projections[2]
+        rec_proj.weight = np.asarray(rec_proj.weight) * 1.5
+        other.delay = 3.3 * ms                   # longer: the delay ring grows
+        net.projections[0].weight[:5] = 4 * mV   # in place
+
+    net, rec = build()
+    net.run(10 * ms)
+    edit(net)
+    net.run(15 * ms)
+    net.run(25 * ms)
+    want = _snapshot(net, rec)
+    a, _ = build()
+    a.run(10 * ms)
+    edit(a)
+    a.run(15 * ms)
+    a.save_checkpoint(tmp_path / "e.npz")
+    b, rec_b = build()                           # not edited: the checkpoint has the edits
+    b.restore_checkpoint(tmp_path / "e.npz")
+    b.run(25 * ms)
+    _assert_same(want, _snapshot(b, rec_b))
+    np.testing.assert_array_equal(b.projections[1].weight, a.projections[1].weight)
