@@ -129,10 +129,10 @@ def _fixed(net):
     return dict(spikes=[net.spike_monitor(pop)], states=[net.state_monitor(pop, "v")])
 
 
-def _net(make, backend="numba", threads=1, seed=7, dt=0.1 * ms):
+def _net(make, backend="numba", threads=1, seed=7, dt=0.1 * ms, dtype="float64"):
     if getattr(make, "whole", False):         # builds its own Network
         return make(dt, seed, backend, threads)
-    net = ns.Network(dt=dt, seed=seed, backend=backend, threads=threads)
+    net = ns.Network(dt=dt, seed=seed, backend=backend, threads=threads, dtype=dtype)
     return net, make(net)
 
 
@@ -193,10 +193,12 @@ def _check_resume(tmp_path, make, first, second, **kw):
 
 
 # ------------------------------------------------------------------------- bit for bit
-@pytest.mark.parametrize("backend,threads", [("numba", 1), ("numba", 2), ("reference", 1)])
-def test_rich_network_resumes_bit_for_bit(tmp_path, backend, threads):
+@pytest.mark.parametrize("backend,threads,dtype", [
+    ("numba", 1, "float64"), ("numba", 2, "float64"), ("reference", 1, "float64"),
+    ("numba", 1, "float32"), ("reference", 1, "float32")])
+def test_rich_network_resumes_bit_for_bit(tmp_path, backend, threads, dtype):
     want = _check_resume(tmp_path, _rich, 23.47 * ms, 41.3 * ms, backend=backend,
-                         threads=threads)
+                         threads=threads, dtype=dtype)
     assert want["spikes0"].shape[1] > 20
     assert np.any(want["weights0"] != want["weights0"][0])       # it learned
 
@@ -237,6 +239,12 @@ def test_checkpoint_at_t0_and_another_thread_count(tmp_path):
     b.restore_checkpoint(tmp_path / "t0.npz")
     b.run(40 * ms)
     _assert_same(want, _snapshot(b, rec_b))
+    a.run(17 * ms)                                  # written with 2 threads, read with 3
+    a.save_checkpoint(tmp_path / "t17.npz")
+    c, rec_c = _net(make, threads=3)
+    c.restore_checkpoint(tmp_path / "t17.npz")
+    c.run(40 * ms - c.t)
+    _assert_same(want, _snapshot(c, rec_c))
 
 
 def test_restore_twice_into_one_network(tmp_path):
