@@ -72,17 +72,19 @@ def _mpi_refused(net, what):
                            f"mpiexec, or pass mpi=False)")
 
 
-def fingerprint(net):
+def fingerprint(net, projections=True):
     """What must be equal between the network that wrote a checkpoint and the one that
-    restores it (JSON-able). Synapse counts are those of the built network."""
+    restores it (JSON-able). Synapse counts are those of the built network
+    (``projections=False``: without the projections, which an unbuilt network may have to
+    draw to count)."""
     from . import __version__
-    return dict(
+    out = dict(
         neurosim_version=__version__, dt=float(net.dt), dtype=net.dtype, seed=int(net.seed),
         backend=net.backend, fixed_point=bool(net.fixed_point),
         populations=[[p.name, p.kind, int(p.n)] for p in net.populations],
         projections=[[pr.name, pr.pre.name, pr.post.name, int(pr.n_synapses),
                       pr.plasticity is not None, pr.crossbar is not None]
-                     for pr in net.projections],
+                     for pr in (net.projections if projections else ())],
         drives=[[d.name, d.post.name] for d in net.drives],
         current_sources=[[c.name, c.target.name] for c in net.current_sources],
         spike_monitors=[[m.pop.name, None if m.record_indices is None
@@ -92,6 +94,9 @@ def fingerprint(net):
                          for m in net.weight_monitors],
         count_monitors=[int(m.bin_steps) for m in net.count_monitors],
     )
+    if not projections:
+        del out["projections"]
+    return out
 
 
 # ------------------------------------------------------------------------------ writing
@@ -125,7 +130,7 @@ def _reference_arrays(runner):
                 steps.append(step)
                 tgt.append(int(t))
                 w.append(float(x))
-                wt.append(next(k for k, ty in enumerate(_WTYPES) if type(x) is ty))
+                wt.append(next((k for k, ty in enumerate(_WTYPES) if type(x) is ty), 1))
                 inh.append(bool(i))
         out.update({"ref/last_spike": runner.last_spike,
                     "ref/pending_step": np.array(steps, np.int64),
@@ -424,16 +429,26 @@ def _restore_reference(path, runner, data):
 
 def restore(net, path):
     """Put the state saved in ``path`` into ``net``, a network built by the same script
-    (built now if it was not): afterwards ``net.run`` continues the saved run."""
+    (built now if it was not): afterwards ``net.run`` continues the saved run. A file or
+    network refused before anything changed leaves ``net`` as it was; an entry refused
+    while the state was being put back leaves it reset to t = 0."""
     _mpi_refused(net, "restore")
     path = os.fspath(path)
     header, data = _read(path)
     saved = header["network"]
-    mine = fingerprint(net)
     # what is known before building (cheap), then the synapse counts of the built network
-    _compare(path, saved, {k: v for k, v in mine.items() if k != "projections"})
+    _compare(path, saved, fingerprint(net, projections=False))
     net.build()
     _compare(path, saved, fingerprint(net))
+    try:
+        _apply(path, net, header, data)
+    except BaseException:
+        net.reset()                      # not half restored: back at t = 0
+        raise
+    return net
+
+
+def _apply(path, net, header, data):
     if _restore_edits(path, net, data):
         net._apply_edits()               # lowered now: CSR, delay rings grown as they were
     _grow_rings(path, net, data)
@@ -481,7 +496,6 @@ def restore(net, path):
     net._step = header["step"]
     net._t_end = float(header["t_end"])
     net._sync_crossbars()
-    return net
 
 
 # --------------------------------------------------------------------- during a run
