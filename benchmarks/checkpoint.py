@@ -28,6 +28,10 @@ from neurosim.units import ms
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def _span(times):
+    return f"{min(times):.2f} s best, {max(times):.2f} s worst of {len(times)}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=1.0)
@@ -89,8 +93,8 @@ Written by `python benchmarks/checkpoint.py` ({res['machine']}).
 | network | {res['neurons']:,} neurons, {n_syn:,} synapses (built in {build_s:.0f} s) |
 | state | after {a.run_ms:g} ms ({res['spikes_recorded']:,} spikes recorded by the monitors) |
 | checkpoint file | {res['file_mb']} MB (uncompressed .npz; connectivity not included) |
-| write (`net.save_checkpoint`) | {min(writes):.2f} s best, {max(writes):.2f} s worst of {len(writes)} |
-| read (`net.restore_checkpoint`) | {min(reads):.2f} s best, {max(reads):.2f} s worst of {len(reads)} |
+| write (`net.save_checkpoint`) | {_span(writes)} |
+| read (`net.restore_checkpoint`) | {_span(reads)} |
 | restored state equals saved state | {same_state} |
 | run continued from the restore equals the run continued before it | {same_run} |
 

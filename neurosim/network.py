@@ -1100,8 +1100,9 @@ class Network(Sealed):
         if halt:
             self._interrupted = True
             saved = "" if ckpt is None else f"; checkpoint written to {ckpt.write(False)}"
-            warnings.warn(f"run interrupted ({stop.by or 'stopped on another rank'}) at t = {self.t:g} s; recordings "
-                          f"kept{saved}", stacklevel=2)
+            by = stop.by or "stopped on another rank"
+            warnings.warn(f"run interrupted ({by}) at t = {self.t:g} s; recordings kept{saved}",
+                          stacklevel=2)
         return not self.interrupted
 
     def save_checkpoint(self, path):
