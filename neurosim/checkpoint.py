@@ -231,9 +231,15 @@ def _header(path, h):
         if isinstance(header.get(k), bool) or not isinstance(header.get(k), types):
             raise CheckpointError(f"{path}: entry 'header' field {k!r} is missing or of the "
                                   f"wrong type ({header.get(k)!r})")
-    if header["step"] < 0 or not header["t_end"] >= 0:
+    if header["step"] < 0 or not 0 <= header["t_end"] < float("inf"):
         raise CheckpointError(f"{path}: entry 'header': step {header['step']} or t_end "
-                              f"{header['t_end']} is negative")
+                              f"{header['t_end']} is negative or not finite")
+    if not all(isinstance(e, str) for e in header["entries"]):
+        raise CheckpointError(f"{path}: entry 'header' field 'entries': must list names")
+    b = header.get("bins_steps")
+    if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 1):
+        raise CheckpointError(f"{path}: entry 'header' field 'bins_steps': must be null or "
+                              f"an int >= 1; got {b!r}")
     return header
 
 
@@ -440,6 +446,9 @@ def restore(net, path):
     _compare(path, saved, fingerprint(net, projections=False))
     net.build()
     _compare(path, saved, fingerprint(net))
+    if int(round(header["t_end"] / net.dt)) != header["step"]:
+        raise CheckpointError(f"{path}: entry 'header': step {header['step']} is not the end "
+                              f"time t_end = {header['t_end']!r} s on the dt grid")
     try:
         _apply(path, net, header, data)
     except BaseException:
@@ -469,9 +478,20 @@ def _apply(path, net, header, data):
     _put(path, "net/pop_active", net._active[1], data.get("net/pop_active", np.zeros(0)))
     net._record = None                   # rebuilt by the next run around net._active
     if "bins/spikes" in data:
-        net._bins = dict(steps=int(header.get("bins_steps") or 0))
+        g = header.get("bins_steps")
+        if g is None or not net.count_monitors or g != int(np.gcd.reduce(
+                [m.bin_steps for m in net.count_monitors])):
+            raise CheckpointError(f"{path}: entry 'header' field 'bins_steps' ({g!r}) is not "
+                                  "the bin of this network's count monitors")
+        net._bins = dict(steps=g)
+        cols = dict(spikes=net._active[1].shape[0], active=net._active[1].shape[0],
+                    events=len(net.projections))
         for key in ("spikes", "active", "events"):
-            net._bins[key] = _get(path, data, f"bins/{key}", np.int64, 2).copy()
+            a = _get(path, data, f"bins/{key}", np.int64, 2)
+            if a.shape[1] != cols[key]:
+                raise CheckpointError(f"{path}: entry 'bins/{key}': {a.shape[1]} columns; "
+                                      f"this network has {cols[key]}")
+            net._bins[key] = a.copy()
     else:
         net._bins = None
     for k, m in enumerate(net.spike_monitors):
@@ -487,8 +507,10 @@ def _apply(path, net, header, data):
         for k, m in enumerate(mons):
             steps = _get(path, data, f"{kind}/{k}/steps", np.int64, 1)
             key = f"{kind}/{k}/values"
-            if key not in data or data[key].ndim != 2:
-                raise CheckpointError(f"{path}: entry {key!r} is missing or not 2-d")
+            if key not in data or data[key].shape != (steps.size, len(m.indices)) or \
+                    data[key].dtype.kind not in "fi":
+                raise CheckpointError(f"{path}: entry {key!r} is missing or not a (steps, "
+                                      f"{len(m.indices)}) array of numbers")
             m._clear()
             if steps.size:
                 m._steps.append(steps.copy())

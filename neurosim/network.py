@@ -120,7 +120,7 @@ class Network(Sealed):
 
     @property
     def interrupted(self):
-        """True when the last run was stopped by Ctrl-C."""
+        """True when the last run was stopped by Ctrl-C or SIGTERM."""
         return self._interrupted
 
     # ------------------------------------------------------------------ populations

@@ -556,3 +556,44 @@ def test_edited_weights_and_delays_are_saved(tmp_path, backend):
     b.run(25 * ms)
     _assert_same(want, _snapshot(b, rec_b))
     np.testing.assert_array_equal(b.projections[1].weight, a.projections[1].weight)
+
+
+def test_mutated_headers_and_entries_give_checkpoint_errors(tmp_path):
+    """Random changes of the header's fields and of the entries (types, values, shapes)
+    are refused with a CheckpointError naming the file, or restore a run (a change the
+    network cannot tell from a real one); never another exception."""
+    path = _saved(tmp_path, _rich)
+    with np.load(path) as d:
+        arrays = {k: d[k] for k in d.files}
+    header = json.loads(arrays.pop("header").tobytes())
+    rng = np.random.default_rng(0)
+    junk = [None, True, -1, 0, 2**70, 1e308, float("nan"), "x", [], {}, [1, "a"], {"a": 1}]
+    refused = 0
+    for trial in range(60):
+        h = json.loads(json.dumps(header))
+        a = dict(arrays)
+        if trial % 2 == 0:
+            keys = list(h) + [f"network.{k}" for k in h["network"]]
+            k = keys[rng.integers(len(keys))]
+            v = junk[rng.integers(len(junk))]
+            if k.startswith("network."):
+                h["network"][k[8:]] = v
+            else:
+                h[k] = v
+        else:
+            k = sorted(a)[rng.integers(len(a))]
+            x = a[k]
+            choice = rng.integers(4)
+            a[k] = (x[:-1] if x.ndim and x.size else np.zeros(3)) if choice == 0 else \
+                x.astype(np.float32) if choice == 1 else \
+                np.zeros((2, 2), x.dtype) if choice == 2 else np.array("text")
+        a["header"] = np.frombuffer(json.dumps(h).encode(), np.uint8)
+        bad = tmp_path / f"m{trial}.npz"
+        np.savez(bad, **a)
+        net, _ = _net(_rich)
+        try:
+            net.restore_checkpoint(bad)
+        except CheckpointError as e:
+            assert str(bad) in str(e)
+            refused += 1
+    assert refused > 40
