@@ -203,6 +203,20 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
             arrays[f"weights/{pr.name}/post"] = np.asarray(post_i, dtype=np.int64)
             arrays[f"weights/{pr.name}/weight"] = np.array(pr._weights(), dtype=np.float64)
     arrays["meta"] = np.array(json.dumps(meta, default=_scalar))
+    ranks = getattr(net, "_ranks", None)      # under MPI every rank holds the same data:
+    if ranks is not None and ranks.rank != 0:  # rank 0 writes, the others wait for the file
+        ranks.barrier()
+        return path
+    try:
+        _write_npz(path, arrays)
+    finally:
+        if ranks is not None:
+            ranks.barrier()
+    return path
+
+
+def _write_npz(path, arrays):
+    """``arrays`` into ``path`` atomically (a temporary file renamed into place)."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
@@ -214,7 +228,6 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
     except BaseException:
         os.unlink(tmp)
         raise
-    return path
 
 
 #: meta fields every results file has, and the JSON types each may take
