@@ -102,3 +102,13 @@ def test_nir_example_imports_runs_crossbars_energy(tmp_path, saved_figures, caps
     assert "| Loihi |" in text and (tmp_path / "mlp.nir").is_file()
     assert "identical to the NIR paper's Lava fixed-point trace: True" in text
     assert (tmp_path / "loihi_bundle").is_dir()
+
+
+def test_events_example_runs_and_reports_both_accuracies(tmp_path, saved_figures, capsys):
+    """examples/events.py on a small share of the digits: the event figure, both accuracies
+    and the energy lines it promises."""
+    load_example("events").main(["--out", str(tmp_path), "--images", "150", "--epochs", "2"])
+    out = capsys.readouterr().out
+    assert "events.png" in saved_figures
+    assert "dense CNN accuracy" in out and "SNN" in out
+    assert out.count("per inference") >= 2
