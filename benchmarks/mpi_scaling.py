@@ -174,11 +174,14 @@ def write(rows, model, out_dir, argv):
              "slowest rank (it includes waiting for the others: load imbalance), per step "
              "min = the rank that waited least, per exchange; memory = the largest rank's "
              "peak RSS. **K > cores is oversubscribed** (marked *): MPICH's ranks "
-             "busy-wait, so those rows measure the machine, not a cluster.", "",
+             "busy-wait, so those rows measure the machine, not a cluster. load avg = the "
+             "machine's 1-minute load average after the run (other jobs share it: above 2, "
+             "a rank waiting in a collective is often waiting for a partner that another "
+             "process has taken the core from).", "",
              "| network | neurons | synapses | K | build s | s per sim. s | speed-up | "
              "comm % | exchange us (min) | spikes/step | peak RSS/rank | RSS vs K=1 | "
-             "synapses/rank |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "synapses/rank | load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         b = base.get((r["kind"], r["size"]))
         speed = b["sim_s"] / r["sim_s"] if b else float("nan")
@@ -191,7 +194,7 @@ def write(rows, model, out_dir, argv):
             f"{r['build_s']:.2f} | {r['s_per_sim_s']:.3g} | {speed:.2f} | "
             f"{100 * r['comm_fraction']:.1f} | {r['us_per_exchange_min']:.1f} | "
             f"{r['spikes_per_step']:.1f} | {r['rss_max_bytes'] / 2**30:.2f} GiB | "
-            f"{mem:.2f} | {r['local_synapses_max']:,} |")
+            f"{mem:.2f} | {r['local_synapses_max']:,} | {r['load_avg']:.1f} |")
     weak = {r["ranks"]: r for r in rows if r["kind"] == "cuba"
             and int(r["size"]) == 32000 * r["ranks"]}
     if 1 in weak and len(weak) > 1:
@@ -260,6 +263,8 @@ def main():
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4])
     ap.add_argument("--full-microcircuit", action="store_true",
                     help="add the full-scale microcircuit at K = 1 and 2 (memory goal)")
+    ap.add_argument("--configs", nargs="+", metavar="KIND:SIZE:DURATION",
+                    help="only these networks (e.g. microcircuit:1.0:0.2 cuba:64000:0.3)")
     ap.add_argument("--out", default=str(HERE))
     args = ap.parse_args()
     if args.worker:
@@ -275,6 +280,10 @@ def main():
                   ("microcircuit", 0.1, 0.3), ("microcircuit", 0.5, 0.1)]
         weak = [("cuba", 32000 * k, 0.3, k) for k in args.ranks]
         repeats = args.repeats
+    if args.configs:
+        strong = [(c.split(":")[0], float(c.split(":")[1]), float(c.split(":")[2]))
+                  for c in args.configs]
+        weak = []
     big = {("cuba", 256000), ("microcircuit", 0.5), ("microcircuit", 1.0)}   # one repeat
     configs = [(kind, size, dur, k) for kind, size, dur in strong for k in args.ranks]
     configs += weak
@@ -287,25 +296,33 @@ def main():
                 continue
             r = launch(kind, size, k, dur, presim=0.05)
             r["weak"] = (kind, size, dur, k) in weak
+            r["load_avg"] = os.getloadavg()[0]
             print(json.dumps({key: r[key] for key in ("kind", "size", "ranks", "spikes")}
                              | {"sim_s": max(p["sim_s"] for p in r["per_rank"]),
                                 "exchange_s": max(p["exchange_s"] for p in r["per_rank"]),
                                 "rss_gb": max(p["rss_bytes"] for p in r["per_rank"]) / 2**30}),
                   flush=True)
             results.setdefault((kind, size, k), []).append(r)
+            report(results, args)        # after every run: an interrupted study keeps its rows
+    print(json.dumps(dict(model=report(results, args))))
+
+
+def report(results, args):
+    """The tables, JSON and figure of the runs so far; returns the cluster model."""
     rows = []
     for key, runs in results.items():
         row = summarize(runs)
         row["weak"] = runs[0]["weak"]
+        row["load_avg"] = statistics.median(r["load_avg"] for r in runs)
         rows.append(row)
     for row in rows:      # the same network gives the same spikes for every K
         same = [r["spikes"] for r in rows if (r["kind"], r["size"]) == (row["kind"],
                                                                         row["size"])]
         row["spikes_identical_across_K"] = all(s == same[0] for s in same)
     model = cluster_model(rows)
-    print(json.dumps(dict(model=model)))
     Path(args.out).mkdir(parents=True, exist_ok=True)
     write(rows, model, Path(args.out), sys.argv[1:])
+    return model
 
 
 if __name__ == "__main__":
