@@ -123,19 +123,20 @@ def summarize(runs):
 def cluster_model(rows):
     """Cost of the exchange on a cluster, fitted where it can be and stated where not.
 
-    Per step, an Allgather of the counts and an Allgatherv of the spike indices (int32):
-    T_comm ~ alpha * ceil(log2 K) * 2 + beta * 4 B * spikes_per_step (every rank receives
-    every spike). alpha here = the smallest per-exchange time at K = 2 on this machine
-    (shared memory plus neurosim's per-step call out of compiled code); on a cluster,
-    InfiniBand's small-message latency is about 1-2 us per hop (assumed, not measured
-    here). Distribution pays off in time when the compute saved per step,
-    T_step(1) * (1 - 1/K), exceeds T_comm; it is needed, whatever the time, when the
-    synapses do not fit in one node's memory."""
+    Per step, one Allgather of a block of 65 int32 per rank (a count and up to 64 spike
+    indices; a busier step adds an Allgatherv): T_comm ~ alpha * ceil(log2 K) + beta *
+    260 B * K (every rank receives every block). alpha here = the cheapest K = 2 exchange
+    measured in this study (shared memory, neurosim's per-step call out of compiled code,
+    and whatever waiting the machine's other jobs caused); on a cluster, InfiniBand's
+    small-message latency is about 1-2 us per hop (assumed, not measured here).
+    Distribution pays off in time when the compute saved per step, T_step(1) * (1 - 1/K),
+    exceeds T_comm; it is needed, whatever the time, when the synapses do not fit in one
+    node's memory."""
     import math
     k2 = [r for r in rows if r["ranks"] == 2 and r["us_per_exchange_min"] > 0]
-    alpha_here = min(r["us_per_exchange_min"] for r in k2) / 2 if k2 else float("nan")
+    alpha_here = min(r["us_per_exchange_min"] for r in k2) if k2 else float("nan")
     out = dict(alpha_here_us=alpha_here, alpha_cluster_us=1.5, beta_ns_per_byte=0.1,
-               note="alpha_here: fitted (half the cheapest K=2 exchange: two collectives); "
+               note="alpha_here: fitted (the cheapest K=2 exchange of this study); "
                     "alpha_cluster and beta: assumed InfiniBand figures")
     ones = {(r["kind"], r["size"]): r for r in rows if r["ranks"] == 1}
     per_neuron_step = [ones[k]["sim_s"] / (ones[k]["neurons"] * ones[k]["steps"])
@@ -145,7 +146,7 @@ def cluster_model(rows):
     for alpha_key in ("alpha_here_us", "alpha_cluster_us"):
         a = out[alpha_key] * 1e-6
         for K in (2, 4, 16, 64):
-            t_comm = 2 * a * math.ceil(math.log2(K))
+            t_comm = a * math.ceil(math.log2(K)) + out["beta_ns_per_byte"] * 1e-9 * 260 * K
             # neurons at which the compute saved per step equals the exchange's latency
             out[f"break_even_neurons_{alpha_key}_K{K}"] = t_comm / (c * (1 - 1 / K))
     return out
@@ -288,7 +289,7 @@ def main():
     configs = [(kind, size, dur, k) for kind, size, dur in strong for k in args.ranks]
     configs += weak
     if args.full_microcircuit:
-        configs += [("microcircuit", 1.0, 0.1, k) for k in (1, 2)]
+        configs += [("microcircuit", 1.0, 0.2, k) for k in (1, 2)]
     results = {}
     for rep in range(repeats):
         for kind, size, dur, k in configs:
