@@ -40,7 +40,6 @@ Checkpoints run in one process: under MPI (``net.n_ranks > 1``) they are refused
 
 import json
 import os
-import tempfile
 import time
 
 import numpy as np
@@ -192,18 +191,8 @@ def save(net, path):
                   else int(bins["steps"]), network=fingerprint(net), entries=sorted(arrays),
                   written=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-ckpt-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        from .results import apply_umask
-        apply_umask(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from .results import write_npz
+    write_npz(path, arrays, compressed=False)
     return path
 
 

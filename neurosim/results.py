@@ -208,21 +208,22 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
         ranks.barrier()
         return path
     try:
-        _write_npz(path, arrays)
+        write_npz(path, arrays)
     finally:
         if ranks is not None:
             ranks.barrier()
     return path
 
 
-def _write_npz(path, arrays):
-    """``arrays`` into ``path`` atomically (a temporary file renamed into place)."""
+def write_npz(path, arrays, compressed=True):
+    """``arrays`` into ``path`` atomically (a temporary file renamed into place: readers
+    see the old file or the new one, never a part)."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            (np.savez_compressed if compressed else np.savez)(f, **arrays)
         apply_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
