@@ -137,6 +137,7 @@ def _abort_on_uncaught(comm):
     def hook(kind, value, tb):
         previous(kind, value, tb)
         sys.stderr.flush()
+        time.sleep(0.5)        # the launcher forwards the traceback before it ends the job
         comm.Abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
 
     sys.excepthook = hook

@@ -1,8 +1,16 @@
+import signal
+
 import numpy as np
 import pytest
 
 import neurosim as ns
 from neurosim.units import Hz, mV, ms
+
+# A test run started in the background by a non-interactive shell inherits SIGINT ignored
+# (Python then installs no KeyboardInterrupt handler, and brian2 keeps SIG_IGN as the handler
+# to call): the tests that send themselves Ctrl-C need Python's default handler.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 BACKENDS = ["numba", "reference"]
 
