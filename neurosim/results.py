@@ -363,8 +363,9 @@ def load_results(path):
             name = "/".join(parts[1:-1])
             if (kind, name) not in groups:
                 groups[kind, name] = _group(path, arrays, kind, name)
-        elif kind == "param" and len(parts) == 3 and all(parts):
-            out.params.setdefault(parts[1], {})[parts[2]] = _check_array(
+        elif kind == "param" and len(parts) >= 3 and all(parts):
+            # param/<population>/<name>: a population's name may hold "/", a parameter's not
+            out.params.setdefault("/".join(parts[1:-1]), {})[parts[-1]] = _check_array(
                 path, key, arrays[key], "biuf", arrays[key].ndim, "numbers")
         else:
             raise ResultsFileError(f"{path}: entry {key!r} is not an entry of a results file "

@@ -448,11 +448,9 @@ def test_two_monitors_of_one_population_are_both_saved(tmp_path):
     np.testing.assert_array_equal(res.state["a", "v"].values, v01.values)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: load_results splits param/<population>/<name> "
-                   "keys on every '/', so population 'L2/3e' comes back as "
-                   "params['L2']['3e'] (spikes and traces handle the '/'), or the file is "
-                   "refused where loading checks every entry")
 def test_a_slash_in_a_population_name_keeps_its_parameters(tmp_path):
+    """Found by the save/load property: param/<population>/<name> keys were split on every
+    '/', so 'L2/3e' came back as params['L2']['3e'] (then the file was refused)."""
     net, pop = _small_run("L2/3e")
     net.spike_monitor(pop)
     net.run(2e-3, progress=False)
