@@ -11,9 +11,10 @@ from neurosim.plasticity import STDP
 from neurosim.units import mV, ms, pA, pF
 
 
-def _random(net, dtype_tag):
-    """Every neuron model and synapse kind, every connection rule, delays from 0 to many
-    steps (scalar and per synapse), every source type, current sources, plasticity."""
+def every_model(net):
+    """One LIF population of every synapse kind and model variant (exp, alpha with an
+    adaptation current, delta with an adaptive threshold, delta in NEST's convention,
+    cond_exp), random initial v: shared with tests/test_checkpoint.py."""
     rng = ns.random
     base = dict(v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV)
     pops = [
@@ -31,6 +32,14 @@ def _random(net, dtype_tag):
                 e_exc=0 * mV, e_inh=-80 * mV, c_m=200 * pF, bias=15.5 * mV, t_ref=3 * ms,
                 v_init=rng.uniform(-65 * mV, -50 * mV), name="cond", **base),
     ]
+    return pops
+
+
+def _random(net, dtype_tag):
+    """Every neuron model and synapse kind, every connection rule, delays from 0 to many
+    steps (scalar and per synapse), every source type, current sources, plasticity."""
+    rng = ns.random
+    pops = every_model(net)
     poisson = net.poisson(40, rate=np.linspace(5.0, 60.0, 40), name="pois_rates")
     windowed = net.poisson(25, rate=30.0, start=10 * ms, stop=60 * ms, name="pois_window")
     gen = net.spike_source(5, times=np.array([1, 3, 3, 7, 20, 41]) * ms,

@@ -16,9 +16,10 @@ import neurosim as ns
 from neurosim import random as nr
 from neurosim.checkpoint import CheckpointError
 from neurosim.plasticity import STDP, TripletSTDP, TsodyksMarkram
-from neurosim.units import mV, ms, pF
+from neurosim.units import mV, ms
 from neurosim.validation import NetworkError
 
+from mpi_scenarios import every_model                  # one population of every model
 from test_models import KINDS, VARIANTS, _model_net   # every LIF model, as test_models runs it
 
 # ------------------------------------------------------------------------- networks
@@ -26,22 +27,7 @@ def _rich(net):
     """Every model, source type, Poisson windows, drives (delayed too), current sources,
     three plasticity rules, per-synapse delays, every monitor kind."""
     rng = nr
-    base = dict(v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV)
-    pops = [
-        net.lif(37, tau_m=20 * ms, tau_syn=(5 * ms, 10 * ms), t_ref=2 * ms, bias=14 * mV,
-                v_init=rng.uniform(-65 * mV, -50 * mV), name="exp", **base),
-        net.lif(23, tau_m=15 * ms, tau_syn=3 * ms, synapse="alpha", bias=16 * mV,
-                tau_w=100 * ms, b_w=1 * mV, v_init=rng.uniform(-65 * mV, -50 * mV),
-                name="alpha_adapt", **base),
-        net.lif(29, tau_m=10 * ms, synapse="delta", t_ref=1 * ms, bias=rng.uniform(
-                14 * mV, 17 * mV), reset="subtract", tau_a=50 * ms, beta=1 * mV,
-                name="delta", **base),
-        net.lif(19, tau_m=10 * ms, synapse="delta", t_ref=2 * ms, bias=16 * mV,
-                convention="nest", name="delta_nest", **base),
-        net.lif(31, tau_m=20 * ms, tau_syn=(5 * ms, 10 * ms), synapse="cond_exp",
-                e_exc=0 * mV, e_inh=-80 * mV, c_m=200 * pF, bias=15.5 * mV, t_ref=3 * ms,
-                v_init=rng.uniform(-65 * mV, -50 * mV), name="cond", **base),
-    ]
+    pops = every_model(net)
     t = {p.name: p for p in pops}
     poisson = net.poisson(40, rate=np.linspace(5.0, 60.0, 40), name="pois_rates")
     windowed = net.poisson(25, rate=30.0, start=10 * ms, stop=60 * ms, name="pois_window")
