@@ -134,7 +134,8 @@ def _interrupt(net, dtype_tag):
     ns.nets.cuba(net, N=3000)
     mon = net.spike_monitor(net.populations[0])
     net.run(1 * ms)                     # compiled (or loaded) before the signal comes
-    print("running", flush=True)
+    sys.stdout.write("running\n")      # one write: Hydra interleaves the ranks' writes
+    sys.stdout.flush()
     finished = net.run(1000.0, chunk_steps=20)
     with open(f"{sys.argv[2]}.rank{net.rank}.txt", "w") as f:
         f.write(f"{net._step} {int(finished)} {int(net.interrupted)} {mon.num_spikes}\n")

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import threading
+import time
 import zipfile
 
 import numpy as np
@@ -264,17 +265,33 @@ def test_checkpoint_every_chunk_resumes_mid_run(tmp_path):
     _assert_same(want, _snapshot(b, rec_b))
 
 
+def _signal_once_running(sig=signal.SIGTERM, after=0.5):
+    """`sig` to this process `after` seconds after a run installed its own handler (not
+    before: SIGTERM's default action would end pytest, SIGINT would stop it)."""
+    default = signal.getsignal(sig)
+
+    def send():
+        deadline = time.monotonic() + 600
+        while signal.getsignal(sig) is default and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(after)
+        os.kill(os.getpid(), sig)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_the_run_and_writes_a_checkpoint(tmp_path, sig):
     make = _model("delta", "nest")
     a, _ = _net(make)
     a.run(1 * ms)                                   # compiled before the signal
     path = tmp_path / "stop.npz"
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), sig))
-    timer.start()
+    sender = _signal_once_running(sig, after=0.3)
     with pytest.warns(UserWarning, match="checkpoint written to"):
         finished = a.run(1000.0, chunk_steps=1, checkpoint=path)
-    timer.join()
+    sender.join()
     assert not finished and a.interrupted and path.exists()
     stopped = a._step
     net, rec = _net(make)
@@ -491,13 +508,12 @@ def test_cli_resume_extends_a_run(tmp_path):
 
 
 def test_cli_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path, capsys):
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
-    assert _cli("--out", str(tmp_path / "a"), "--duration", "1000 s") == 130
-    timer.join()
+    sender = _signal_once_running()    # a fast machine runs 1000 s of this net in 1 s
+    assert _cli("--out", str(tmp_path / "a"), "--duration", "1e7 s") == 130
+    sender.join()
     from neurosim.checkpoint import read_header
     step = read_header(tmp_path / "a" / "checkpoint.npz")["step"]
-    assert 0 < step < 10**6
+    assert 0 < step < 10**10
     until = f"{(step + 80) * 1e-3!r} s"
     assert _cli("--out", str(tmp_path / "a"), "--duration", until, "--resume") == 0
     assert _cli("--out", str(tmp_path / "b"), "--duration", until) == 0
