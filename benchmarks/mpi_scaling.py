@@ -35,14 +35,14 @@ CORES = os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------------------- worker
-def worker(kind, size, duration, presim, threads, seed):
+def worker(kind, size, duration, presim, threads, seed, balance="memory"):
     """Build and run one network in this process (one rank of K); rank 0 prints a JSON line
     with every rank's figures."""
     import numpy as np
     import neurosim as ns
     from neurosim.units import ms
     t0 = time.perf_counter()
-    net = ns.Network(dt=0.1 * ms, seed=seed, threads=threads)
+    net = ns.Network(dt=0.1 * ms, seed=seed, threads=threads, mpi_balance=balance)
     if kind == "cuba":
         ns.nets.cuba(net, N=int(size))
     else:
@@ -71,6 +71,7 @@ def worker(kind, size, duration, presim, threads, seed):
         n_lif = sum(p.n for p in net.populations if p.kind == "lif")
         print("RESULT " + json.dumps(dict(
             kind=kind, size=size, ranks=net.n_ranks, threads=threads, neurons=n_lif,
+            balance=balance,
             synapses=int(sum(p.n_synapses for p in net.projections)),
             steps=int(round(duration / net.dt)), spikes=spikes, duration=duration,
             per_rank=every)), flush=True)
@@ -83,9 +84,10 @@ def _mpiexec():
     return str(exe) if exe.exists() else "mpiexec"
 
 
-def launch(kind, size, ranks, duration, presim, threads=1, seed=11, timeout=3600):
+def launch(kind, size, ranks, duration, presim, threads=1, seed=11, balance="memory",
+           timeout=3600):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(size),
-           str(duration), str(presim), str(threads), str(seed)]
+           str(duration), str(presim), str(threads), str(seed), balance]
     if ranks > 1:
         cmd = [_mpiexec(), "-n", str(ranks)] + cmd
     env = dict(os.environ, NUMBA_NUM_THREADS=str(max(threads, 1)))
@@ -105,6 +107,7 @@ def summarize(runs):
     ex_min = med(lambda r: min(p["exchange_s"] for p in r["per_rank"]))
     steps = r0["steps"]
     return dict(kind=r0["kind"], size=r0["size"], ranks=r0["ranks"], threads=r0["threads"],
+                balance=r0.get("balance", "memory"),
                 neurons=r0["neurons"], synapses=r0["synapses"], steps=steps,
                 oversubscribed=r0["ranks"] * r0["threads"] > CORES,
                 repeats=len(runs),
@@ -113,6 +116,7 @@ def summarize(runs):
                 s_per_sim_s=sim / r0["duration"],
                 exchange_s_max=ex_max, exchange_s_min=ex_min,
                 comm_fraction=ex_max / sim if sim else 0.0,
+                comm_fraction_pacing=ex_min / sim if sim else 0.0,
                 us_per_exchange_min=1e6 * ex_min / steps if r0["ranks"] > 1 else 0.0,
                 spikes_per_step=med(lambda r: r["spikes"]) / steps,
                 rss_max_bytes=med(lambda r: max(p["rss_bytes"] for p in r["per_rank"])),
@@ -179,10 +183,14 @@ def write(rows, model, out_dir, argv):
              "machine's 1-minute load average after the run (other jobs share it: above 2, "
              "a rank waiting in a collective is often waiting for a partner that another "
              "process has taken the core from).", "",
-             "| network | neurons | synapses | K | build s | s per sim. s | speed-up | "
-             "comm % | exchange us (min) | spikes/step | peak RSS/rank | RSS vs K=1 | "
-             "synapses/rank | load avg |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "split = Network(mpi_balance=...): 'memory' gives the ranks equal synapses, "
+             "'time' equal work per step; comm % pacing = the share of the time inside the "
+             "collectives on the rank that waited least (the exchange itself, without load "
+             "imbalance).", "",
+             "| network | neurons | synapses | K | split | build s | s per sim. s | speed-up | "
+             "comm % | comm % pacing | exchange us (min) | spikes/step | peak RSS/rank | "
+             "RSS vs K=1 | synapses/rank | load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         b = base.get((r["kind"], r["size"]))
         speed = b["sim_s"] / r["sim_s"] if b else float("nan")
@@ -192,11 +200,13 @@ def write(rows, model, out_dir, argv):
         star = "*" if r["oversubscribed"] else ""
         lines.append(
             f"| {name} | {r['neurons']:,} | {r['synapses']:,} | {r['ranks']}{star} | "
+            f"{r['balance'] if r['ranks'] > 1 else '-'} | "
             f"{r['build_s']:.2f} | {r['s_per_sim_s']:.3g} | {speed:.2f} | "
-            f"{100 * r['comm_fraction']:.1f} | {r['us_per_exchange_min']:.1f} | "
+            f"{100 * r['comm_fraction']:.1f} | {100 * r['comm_fraction_pacing']:.1f} | "
+            f"{r['us_per_exchange_min']:.1f} | "
             f"{r['spikes_per_step']:.1f} | {r['rss_max_bytes'] / 2**30:.2f} GiB | "
             f"{mem:.2f} | {r['local_synapses_max']:,} | {r['load_avg']:.1f} |")
-    weak = {r["ranks"]: r for r in rows if r["kind"] == "cuba"
+    weak = {r["ranks"]: r for r in rows if r["kind"] == "cuba" and r["balance"] == "memory"
             and int(r["size"]) == 32000 * r["ranks"]}
     if 1 in weak and len(weak) > 1:
         lines += ["", "Weak scaling (CUBA, 32,000 neurons per rank, in-degree 80): efficiency = "
@@ -257,8 +267,8 @@ def plot(rows, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--worker", nargs=6, metavar=("KIND", "SIZE", "DURATION", "PRESIM",
-                                                 "THREADS", "SEED"))
+    ap.add_argument("--worker", nargs=7, metavar=("KIND", "SIZE", "DURATION", "PRESIM",
+                                                 "THREADS", "SEED", "BALANCE"))
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4])
@@ -266,11 +276,14 @@ def main():
                     help="add the full-scale microcircuit at K = 1 and 2 (memory goal)")
     ap.add_argument("--configs", nargs="+", metavar="KIND:SIZE:DURATION",
                     help="only these networks (e.g. microcircuit:1.0:0.2 cuba:64000:0.3)")
+    ap.add_argument("--balance", nargs="+", choices=("memory", "time"), default=["memory"],
+                    help="the splits to run at K >= 2 (Network(mpi_balance=...))")
     ap.add_argument("--out", default=str(HERE))
     args = ap.parse_args()
     if args.worker:
-        kind, size, duration, presim, threads, seed = args.worker
-        worker(kind, float(size), float(duration), float(presim), int(threads), int(seed))
+        kind, size, duration, presim, threads, seed, balance = args.worker
+        worker(kind, float(size), float(duration), float(presim), int(threads), int(seed),
+               balance)
         return
     if args.quick:
         strong = [("cuba", 4000, 0.2), ("microcircuit", 0.02, 0.1)]
@@ -285,25 +298,27 @@ def main():
         strong = [(c.split(":")[0], float(c.split(":")[1]), float(c.split(":")[2]))
                   for c in args.configs]
         weak = []
-    big = {("cuba", 256000), ("microcircuit", 0.5), ("microcircuit", 1.0)}   # one repeat
+    big = {("cuba", 256000), ("microcircuit", 0.5)}   # one repeat
     configs = [(kind, size, dur, k) for kind, size, dur in strong for k in args.ranks]
     configs += weak
     if args.full_microcircuit:
         configs += [("microcircuit", 1.0, 0.2, k) for k in (1, 2)]
+    configs = [(*c, b) for c in configs for b in (args.balance if c[3] > 1 else ["memory"])]
     results = {}
     for rep in range(repeats):
-        for kind, size, dur, k in configs:
+        for kind, size, dur, k, balance in configs:
             if (kind, size) in big and rep > 0:
                 continue
-            r = launch(kind, size, k, dur, presim=0.05)
+            r = launch(kind, size, k, dur, presim=0.05, balance=balance)
             r["weak"] = (kind, size, dur, k) in weak
             r["load_avg"] = os.getloadavg()[0]
-            print(json.dumps({key: r[key] for key in ("kind", "size", "ranks", "spikes")}
+            print(json.dumps({key: r[key] for key in ("kind", "size", "ranks", "balance",
+                                                      "spikes")}
                              | {"sim_s": max(p["sim_s"] for p in r["per_rank"]),
                                 "exchange_s": max(p["exchange_s"] for p in r["per_rank"]),
                                 "rss_gb": max(p["rss_bytes"] for p in r["per_rank"]) / 2**30}),
                   flush=True)
-            results.setdefault((kind, size, k), []).append(r)
+            results.setdefault((kind, size, k, balance), []).append(r)
             report(results, args)        # after every run: an interrupted study keeps its rows
     print(json.dumps(dict(model=report(results, args))))
 

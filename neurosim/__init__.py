@@ -23,12 +23,12 @@ from .projections import Projection
 from .results import Results, load_results, save_results
 from .netfile import NetworkFileError, load_network
 from .sweep import sweep
-from .validation import ParameterError, UnitWarning, abstract_units
+from .validation import InsufficientDiskError, ParameterError, UnitWarning, abstract_units
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "NetworkError", "InsufficientMemoryError", "ParameterError", "Population", "LIFPopulation",
+    "Network", "NetworkError", "InsufficientMemoryError", "InsufficientDiskError", "ParameterError", "Population", "LIFPopulation",
     "LoihiLIFPopulation",
     "SpikeSourcePopulation", "PoissonPopulation", "Projection", "SpikeMonitor",
     "StateMonitor", "CountMonitor", "Counts", "units", "loihi", "energy", "convert",

@@ -173,7 +173,13 @@ def _arrays(net):
         out[f"spikes/{k}/steps"], out[f"spikes/{k}/indices"] = m._arrays()
     for kind, mons in (("states", net.state_monitors), ("weights", net.weight_monitors)):
         for k, m in enumerate(mons):
-            out[f"{kind}/{k}/steps"], out[f"{kind}/{k}/values"] = m._arrays()
+            steps, values = m._arrays()
+            out[f"{kind}/{k}/steps"] = steps
+            if getattr(m, "_stream", None) is None:
+                out[f"{kind}/{k}/values"] = values
+            else:             # the samples stay in the monitor's file: how many, what type
+                out[f"{kind}/{k}/streamed"] = np.frombuffer(
+                    json.dumps([m._stream.rows, m._stream.dtype.str]).encode(), np.uint8)
     return out
 
 
@@ -197,6 +203,25 @@ def save(net, path):
 
 
 # ------------------------------------------------------------------------------ reading
+def _resume_stream(path, data, key, mon, n_steps):
+    """A monitor that streams to a file continues after the rows the checkpoint counted
+    (the file's later rows, written after the checkpoint, are dropped)."""
+    try:
+        rows, dtype = json.loads(bytes(data[key]).decode())
+        rows, dtype = int(rows), np.dtype(dtype)
+    except (KeyError, ValueError, TypeError) as e:
+        raise CheckpointError(f"{path}: entry {key!r} is missing or unreadable "
+                              f"(the monitor streams to {mon.to}; {e})") from None
+    if rows != n_steps or dtype.kind not in "fi":
+        raise CheckpointError(f"{path}: entry {key!r}: {rows} rows of {dtype} for "
+                              f"{n_steps} steps")
+    mon._cache = None
+    try:
+        mon._stream.resume(rows, dtype)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+
+
 def _header(path, h):
     """The header of a checkpoint from its 'header' entry, checked."""
     try:
@@ -495,6 +520,10 @@ def _apply(path, net, header, data):
     for kind, mons in (("states", net.state_monitors), ("weights", net.weight_monitors)):
         for k, m in enumerate(mons):
             steps = _get(path, data, f"{kind}/{k}/steps", np.int64, 1)
+            if getattr(m, "_stream", None) is not None:
+                _resume_stream(path, data, f"{kind}/{k}/streamed", m, steps.size)
+                m._steps[:] = [steps.copy()] if steps.size else []
+                continue
             key = f"{kind}/{k}/values"
             if key not in data or data[key].shape != (steps.size, len(m.indices)) or \
                     data[key].dtype.kind not in "fi":

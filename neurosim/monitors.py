@@ -100,34 +100,68 @@ class StateMonitor(Sealed):
         Sample times (s), one per step.
     values : numpy.ndarray
         Shape ``(len(t), len(indices))``: column k is the trace of neuron ``indices[k]``
-        (so ``plt.plot(m.t, m.values)`` draws one line per neuron).
+        (so ``plt.plot(m.t, m.values)`` draws one line per neuron). For a monitor that
+        streams to a file (``to``), a read-only memory map of it.
+    to : str or None
+        The ``.npy`` file the samples are streamed to (:mod:`neurosim.stream`), or None.
     """
 
-    def __init__(self, pop, var, indices):
+    def __init__(self, pop, var, indices, to=None):
         self.pop = pop
         self.var = var
         self.indices = indices
         self._steps = []
         self._vals = []
         self._cache = None
+        self._stream = None
+        if to is not None:
+            from .stream import NpyStream
+            self._stream = NpyStream(to, len(indices), np.float64)
         self._seal()
+
+    @property
+    def to(self):
+        return None if self._stream is None else self._stream.path
 
     def _add(self, step0, block):
         if block.shape[0]:
             self._steps.append(step0 + np.arange(block.shape[0], dtype=np.int64))
-            self._vals.append(np.array(block))   # float (V) or int64 (loihi_lif)
+            if self._stream is None:
+                self._vals.append(np.array(block))   # float (V) or int64 (loihi_lif)
+            elif self.pop.net.rank == 0:             # under MPI, rank 0 writes the file
+                self._stream.append(block)
+            else:
+                self._stream.rows += block.shape[0]
             self._cache = None
 
     def _clear(self):
         self._steps, self._vals, self._cache = [], [], None
+        if self._stream is not None:
+            self._stream.clear()
 
     def _arrays(self):
         if self._cache is None:
             steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
-            vals = (np.concatenate(self._vals) if self._vals
-                    else np.zeros((0, len(self.indices))))
+            if self._stream is not None:
+                vals = self._stream.array()
+            else:
+                vals = (np.concatenate(self._vals) if self._vals
+                        else np.zeros((0, len(self.indices))))
             self._cache = (steps, vals)
         return self._cache
+
+    def _bytes_per_row(self):
+        """(memory, disk) bytes per recorded step: the step number and the 8-byte samples,
+        each twice in memory (the chunks and their concatenation), or the samples once on
+        disk for a monitor that streams."""
+        samples = 8 * len(self.indices)
+        if self._stream is not None:
+            return 2 * 8, samples
+        return 2 * (8 + samples), 0
+
+    def _rows(self, n_steps, step0):
+        """Samples that ``n_steps`` steps from ``step0`` add (one per step)."""
+        return n_steps
 
     @property
     def t(self):
@@ -165,6 +199,10 @@ class WeightMonitor(StateMonitor):
         self.every = every
         self._flat = None          # indices into the plan's plastic arrays, once built
         super().__init__(proj.post, "weight", indices)
+
+    def _rows(self, n_steps, step0):
+        """Samples that ``n_steps`` steps from ``step0`` add (every ``every``-th step)."""
+        return -(-(step0 + n_steps) // self.every) - (-(-step0 // self.every))
 
     def _add_rows(self, steps, block):
         keep = steps % self.every == 0

@@ -7,6 +7,8 @@ the chunk boundary without losing anything (a second Ctrl-C interrupts at once).
 """
 
 import copy
+import os
+import shutil
 import signal
 import sys
 import threading
@@ -33,7 +35,7 @@ from .units import ms
 from . import memory, rules
 from .random import Distribution
 from .validation import (
-    InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
+    InsufficientDiskError, InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
     check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
     check_finite_array, int_per_neuron, warn_implausible, _user_stacklevel,
 )
@@ -72,10 +74,18 @@ class Network(Sealed):
         (default) does when the script was started by ``mpiexec -n K`` or ``srun`` with
         K > 1, else runs in this process; False never does. Each rank stores only the
         synapses into its own neurons; results are identical for every number of ranks.
+    mpi_balance : {"memory", "time"}
+        How the ranks' contiguous ranges of neurons are chosen (results are the same for
+        both): "memory" (default) gives each rank about the same number of synapses, so the
+        largest rank's memory is near 1/K of one process's; "time" gives each about the
+        same work per step (neuron updates, Poisson drives and expected synaptic events),
+        so no rank waits for another at the exchange. They differ when in-degrees differ
+        between populations (the full microcircuit at K = 2: 0.53x or 0.58x the memory,
+        5-30 % or 10 % of the time in the exchange; benchmarks/mpi_results.md).
     """
 
     def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba", threads=1,
-                 mpi="auto"):
+                 mpi="auto", mpi_balance="memory"):
         self.dt = check_positive("dt", dt, "s")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (1 << 63))
@@ -83,6 +93,7 @@ class Network(Sealed):
         self.dtype = check_choice("dtype", dtype, ("float64", "float32"))
         self.backend = check_choice("backend", backend, tuple(BACKENDS))
         self.threads = check_int("threads", threads, 1, 256)
+        self.mpi_balance = check_choice("mpi_balance", mpi_balance, ("memory", "time"))
         from .mpi import resolve
         self._ranks = resolve(mpi)
         if self._ranks is not None and backend != "numba":
@@ -780,20 +791,24 @@ class Network(Sealed):
         self._record = None
         return mon
 
-    def state_monitor(self, pop, var, indices=None):
+    def state_monitor(self, pop, var, indices=None, to=None):
         """Record ``var`` of ``pop`` at every step from now on.
 
         ``var`` is one of the population's variables: ``"v"``, ``"I_exc"``, ``"I_inh"`` for
         LIF (sampled at the start of each step), ``"u"``, ``"v"`` for loihi_lif (integers,
         sampled after the step's reset, as Lava's Monitor). ``indices`` defaults to every
-        neuron.
+        neuron. ``to``: a ``.npy`` file path to stream the samples to instead of keeping
+        them in memory (:mod:`neurosim.stream`; ``values`` is then a memory map of the
+        file, valid after every chunk, so a killed run leaves a readable file; under MPI
+        rank 0 writes it). A run whose in-memory recordings would not fit in memory, or
+        whose streamed ones on disk, is refused before it starts, with the estimate.
         """
         check_same_network(self, pop, "pop")
         if var not in pop.variables:
             fail("var", "one of " + (", ".join(repr(v) for v in pop.variables) or
                                      "(no state variables)") + f" for {pop.kind}", var)
         idx = self._indices(pop, indices)
-        mon = StateMonitor(pop, var, np.arange(pop.n) if idx is None else idx)
+        mon = StateMonitor(pop, var, np.arange(pop.n) if idx is None else idx, to=to)
         self.state_monitors.append(mon)
         self._record = None
         return mon
@@ -944,23 +959,35 @@ class Network(Sealed):
         memory.require(need, f"building this network ({n_syn:,.0f} synapses{where}, "
                        f"{n_nodes:,} neurons)", "plan and lowering temporaries")
 
-    #: A neuron's weight in the split over MPI ranks, in synapses (its update costs about
-    #: as much as a few synaptic events; its state is on every rank anyway).
+    #: A neuron's weight in the memory split over MPI ranks, in synapses (its state is
+    #: small and on every rank anyway; its update costs about as much as a few events).
     _NEURON_WEIGHT = 4.0
+    #: The time split's costs per step, in neuron updates: a Poisson drive's draw for one
+    #: target (a uniform and a table search) and one synaptic event; and the rate assumed for
+    #: every presynaptic neuron (measured on the full microcircuit, where a neuron update
+    #: with its drive took about 20 ns and a synaptic event about 3 ns).
+    _DRIVE_COST, _EVENT_COST, _ASSUMED_RATE = 1.0, 0.3, 5.0
 
     def _rank_edges(self):
-        """The LIF ranges of the MPI ranks (K + 1 edges): contiguous, with about equal
-        shares of the synapses into them (expected counts of the static projections, a
-        rule's synapses spread evenly over its targets) plus _NEURON_WEIGHT per neuron, so
-        that memory and delivery work are balanced; any contiguous split gives the same
+        """The LIF ranges of the MPI ranks (K + 1 edges), contiguous, with about equal
+        shares of ``mpi_balance``'s cost: "memory", the expected synapses into them (a
+        rule's synapses spread evenly over its targets, static projections) plus
+        _NEURON_WEIGHT per neuron; "time", per neuron and step one update, a draw per
+        Poisson drive and the expected synaptic events. Any contiguous split gives the same
         results."""
         lifs = [p for p in self.populations if p.kind == "lif"]
         if not lifs:
             return np.zeros(self._ranks.size + 1, np.int64)
-        per = np.array([self._NEURON_WEIGHT + sum(
+        synapses = np.array([sum(
             q._max_synapses() for q in self.projections
             if q.post is pop and q.crossbar is None and q.plasticity is None) / pop.n
             for pop in lifs])
+        if self.mpi_balance == "memory":
+            per = self._NEURON_WEIGHT + synapses
+        else:
+            drives = np.array([sum(d.post is pop for d in self.drives) for pop in lifs])
+            per = (1.0 + self._DRIVE_COST * drives
+                   + self._EVENT_COST * synapses * self._ASSUMED_RATE * self.dt)
         sizes = np.array([p.n for p in lifs], np.int64)
         cum = np.concatenate([[0.0], np.cumsum(per * sizes)])   # at population starts
         first = np.concatenate([[0], np.cumsum(sizes)])
@@ -1048,6 +1075,7 @@ class Network(Sealed):
         n_steps = max(int(round(t_end / self.dt)) - self._step, 0)
         if chunk_steps is not None:
             chunk_steps = check_int("chunk_steps", chunk_steps, 1)
+        self._check_recordings(n_steps)
         for src in self.current_sources:
             src._check()
         if self._plan is not None:
@@ -1104,6 +1132,33 @@ class Network(Sealed):
             warnings.warn(f"run interrupted ({by}) at t = {self.t:g} s; recordings kept{saved}",
                           stacklevel=2)
         return not self.interrupted
+
+    def _check_recordings(self, n_steps):
+        """Refuse a run whose state and weight recordings would not fit: in memory (8
+        bytes per sample, twice: the chunks and their concatenation, and the step
+        numbers) or, for monitors that stream (``to``), on the file system of their file."""
+        mem, disk = 0, {}
+        for m in self.state_monitors + self.weight_monitors:
+            rows = m._rows(n_steps, self._step)
+            per_mem, per_disk = m._bytes_per_row()
+            mem += rows * per_mem
+            if per_disk and self.rank == 0:
+                folder = os.path.dirname(os.path.abspath(m.to))
+                disk[folder] = disk.get(folder, 0) + rows * per_disk
+        n = len(self.state_monitors) + len(self.weight_monitors)
+        if mem:
+            memory.require(mem, f"recording {n} state/weight monitor(s) for {n_steps:,} "
+                           "steps", "8 bytes per sample; pass to='file.npy' to "
+                           "net.state_monitor to stream a long recording to disk, or record "
+                           "fewer neurons or a shorter run")
+        for folder, need in disk.items():
+            free = shutil.disk_usage(folder).free
+            if need > free:
+                raise InsufficientDiskError(
+                    f"the recordings streamed to {folder} for {n_steps:,} steps need about "
+                    f"{memory.format_bytes(need)}, but the file system has "
+                    f"{memory.format_bytes(free)} free; nothing was run. Record fewer "
+                    "neurons, a shorter run, or stream to another disk")
 
     def save_checkpoint(self, path):
         """Write the whole state of the simulation to ``path`` (.npz), atomically, to

@@ -23,6 +23,7 @@ from .units import DIMENSION, SI_UNIT
 
 __all__ = [
     "ParameterError",
+    "InsufficientDiskError",
     "NetworkError",
     "InsufficientMemoryError",
     "check_positive",
@@ -54,6 +55,11 @@ class NetworkError(RuntimeError):
 class InsufficientMemoryError(NetworkError, MemoryError):
     """A network (or a part of it) that would not fit in the memory available, refused
     before anything is allocated; the message holds the estimate and what is available."""
+
+
+class InsufficientDiskError(NetworkError, OSError):
+    """A recording streamed to disk that would not fit on its file system, refused before
+    the run starts; the message holds the estimate and the free space."""
 
 
 def _fmt(value):

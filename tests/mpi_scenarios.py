@@ -195,14 +195,16 @@ def main(argv):
     name, out = argv[0], argv[1]
     threads = int(argv[2]) if len(argv) > 2 else 1
     dtype = argv[3] if len(argv) > 3 else "float64"
-    net = ns.Network(dt=0.1 * ms, seed=7, threads=threads, dtype=dtype)
+    balance = argv[4] if len(argv) > 4 else "memory"
+    net = ns.Network(dt=0.1 * ms, seed=7, threads=threads, dtype=dtype, mpi_balance=balance)
     result = SCENARIOS[name](net, dtype)
     net = result.pop("_net", net)
     if name == "cuba":                  # results files: rank 0 writes, every rank returns
         saved = ns.save_results(out + ".results.npz", net)
         assert ns.load_results(saved).spikes[net.populations[0].name].num_spikes > 0
+    edges = net._rank_edges() if net.n_ranks > 1 else np.zeros(0, np.int64)
     if net.rank == 0:
-        np.savez(out, n_ranks=np.array(net.n_ranks), **flatten(result))
+        np.savez(out, n_ranks=np.array(net.n_ranks), edges=edges, **flatten(result))
 
 
 if __name__ == "__main__":

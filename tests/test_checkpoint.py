@@ -290,7 +290,7 @@ def test_signal_stops_the_run_and_writes_a_checkpoint(tmp_path, sig):
     path = tmp_path / "stop.npz"
     sender = _signal_once_running(sig, after=0.3)
     with pytest.warns(UserWarning, match="checkpoint written to"):
-        finished = a.run(1000.0, chunk_steps=1, checkpoint=path)
+        finished = a.run(100.0, chunk_steps=1, checkpoint=path)
     sender.join()
     assert not finished and a.interrupted and path.exists()
     stopped = a._step
@@ -509,11 +509,11 @@ def test_cli_resume_extends_a_run(tmp_path):
 
 def test_cli_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path, capsys):
     sender = _signal_once_running()    # a fast machine runs 1000 s of this net in 1 s
-    assert _cli("--out", str(tmp_path / "a"), "--duration", "1e7 s") == 130
-    sender.join()
+    assert _cli("--out", str(tmp_path / "a"), "--duration", "20000 s") == 130
+    sender.join()           # (longer: its voltage trace would not fit in memory, refused)
     from neurosim.checkpoint import read_header
     step = read_header(tmp_path / "a" / "checkpoint.npz")["step"]
-    assert 0 < step < 10**10
+    assert 0 < step < 2 * 10**7
     until = f"{(step + 80) * 1e-3!r} s"
     assert _cli("--out", str(tmp_path / "a"), "--duration", until, "--resume") == 0
     assert _cli("--out", str(tmp_path / "b"), "--duration", until) == 0

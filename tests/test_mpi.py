@@ -52,8 +52,8 @@ def _run(tmp_path, scenario, ranks, *more, env=None, expect_ok=True):
 
 
 def _assert_identical(a, b):
-    keys = sorted(set(a) - {"n_ranks"})
-    assert keys == sorted(set(b) - {"n_ranks"})
+    keys = sorted(set(a) - {"n_ranks", "edges"})
+    assert keys == sorted(set(b) - {"n_ranks", "edges"})
     differ = [k for k in keys if a[k].dtype != b[k].dtype or a[k].shape != b[k].shape
               or a[k].tobytes() != b[k].tobytes()]
     assert not differ, f"differ: {differ}"
@@ -72,11 +72,47 @@ def test_every_model_rule_source_and_plasticity_identical_for_1_to_4_ranks(tmp_p
         _assert_identical(ref, got)
 
 
-def test_microcircuit_identical_on_2_ranks(tmp_path):
+def test_microcircuit_identical_on_2_ranks_for_both_splits(tmp_path):
     ref, _ = _run(tmp_path, "microcircuit", 0)
-    got, _ = _run(tmp_path, "microcircuit", 2)
     assert sum(ref[k].shape[1] for k in ref if k.startswith("spikes/")) > 100
-    _assert_identical(ref, got)
+    edges = []
+    for balance in ("memory", "time"):
+        got, _ = _run(tmp_path, "microcircuit", 2, 1, "float64", balance)
+        _assert_identical(ref, got)
+        edges.append(tuple(got["edges"]))
+    assert edges[0] != edges[1]          # the two splits differ, the results do not
+
+
+class _TwoRanks:
+    size, rank = 2, 0
+
+
+def test_memory_split_balances_synapses_time_split_balances_work():
+    """Two populations of equal size, in-degrees 400 and 40, the second one driven: the
+    memory split gives each rank about the same synapses (the first rank holds fewer
+    neurons), the time split about the same work (updates, drive draws, events)."""
+    import neurosim as ns
+    from neurosim.units import ms, mV
+    lif = dict(tau_m=10 * ms, tau_syn=5 * ms, v_th=-50 * mV, v_rest=-65 * mV,
+               v_reset=-65 * mV)
+    splits = {}
+    for balance in ("memory", "time"):
+        net = ns.Network(seed=1, mpi=False, mpi_balance=balance)
+        src = net.poisson(1000, rate=5.0)
+        a, b = net.lif(1000, **lif), net.lif(1000, **lif)
+        net.connect(src, a, weight=0.1 * mV, indegree=400)
+        net.connect(src, b, weight=0.1 * mV, indegree=40)
+        net.poisson_input(b, rate=1000.0, weight=0.1 * mV)
+        net._ranks = _TwoRanks()
+        splits[balance] = net._rank_edges()
+    cut = splits["memory"][1]
+    assert 0 < cut < 1000 and abs(cut * 404 - (1000 * 404 + 1000 * 44) / 2) < 404
+    cut = splits["time"][1]   # per neuron-step: a 1 + 400 * 5 Hz * 0.1 ms * 0.3, b 2 + ...
+    work_a, work_b = 1 + 400 * 5e-4 * 0.3, 2 + 40 * 5e-4 * 0.3
+    assert 1000 < cut < 2000
+    assert abs(1000 * work_a + (cut - 1000) * work_b - 1000 * (work_a + work_b) / 2) < work_b
+    with pytest.raises(ns.validation.ParameterError, match="mpi_balance must be one of"):
+        ns.Network(mpi=False, mpi_balance="speed")
 
 
 def test_crossbar_with_every_nonideality_identical_on_2_and_3_ranks(tmp_path):
