@@ -163,7 +163,24 @@ def _fixed(net, dtype_tag):
     return {}
 
 
-SCENARIOS = {"random": _random, "microcircuit": _microcircuit, "cuba": _cuba,
+def _property(net, dtype_tag):
+    """A network drawn by tests/_strategies.networks (its description in the JSON file
+    named by NEUROSIM_PROPERTY_DESC), built by that module's own builder."""
+    import json
+    import os
+    from _strategies import build
+    with open(os.environ["NEUROSIM_PROPERTY_DESC"]) as f:
+        desc = json.load(f)
+    pnet, spikes, states = build(desc, dtype=dtype_tag)
+    pnet.run(desc["steps"] * pnet.dt)
+    finals = {f"{p.name}.{var}": getattr(p, var) for p in pnet.populations
+              if p.kind == "lif" for var in p.variables}
+    return dict(spikes={k: np.stack([m.steps, m.indices]) for k, m in spikes.items()},
+                states=[m.values for m in states.values()], finals=finals,
+                counts=pnet.counts(), _net=pnet)
+
+
+SCENARIOS = {"random": _random, "property": _property, "microcircuit": _microcircuit, "cuba": _cuba,
              "interrupt": _interrupt, "crossbar": _crossbar, "fixed": _fixed}
 
 

@@ -83,6 +83,36 @@ def test_microcircuit_identical_on_2_ranks_for_both_splits(tmp_path):
     assert edges[0] != edges[1]          # the two splits differ, the results do not
 
 
+#: Random networks per run of the rank-count property (two launches each: 10-40 s a case).
+PROPERTY_EXAMPLES = max(1, round(6 * float(os.environ.get("NEUROSIM_PROPERTY_SCALE", "1"))))
+
+
+def test_random_networks_identical_for_any_rank_count():
+    """Property (hypothesis, tests/_strategies.networks: every LIF model, rule, delay,
+    source, drive, current source and plasticity it draws): the spikes, traces, final
+    state and counters of 2, 3 or 4 ranks equal one process's, bit for bit."""
+    import json
+    import tempfile
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from _strategies import networks
+
+    @settings(max_examples=PROPERTY_EXAMPLES, deadline=None, derandomize=True,
+              database=None, suppress_health_check=list(HealthCheck))
+    @given(desc=networks(max_steps=60), ranks=st.integers(2, 4),
+           dtype=st.sampled_from(("float64", "float32")))
+    def check(desc, ranks, dtype):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "desc.json"
+            path.write_text(json.dumps(desc, default=lambda o: o.item()))
+            env = _env(NEUROSIM_PROPERTY_DESC=str(path))
+            ref, _ = _run(Path(tmp), "property", 0, 1, dtype, env=env)
+            got, _ = _run(Path(tmp), "property", ranks, 1, dtype, env=env)
+            assert int(got["n_ranks"]) == ranks
+            _assert_identical(ref, got)
+
+    check()
+
+
 class _TwoRanks:
     size, rank = 2, 0
 
