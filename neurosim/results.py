@@ -8,13 +8,28 @@ Format (NumPy ``.npz``, no pickled objects; read with :func:`load_results` or pl
   ``network`` (populations: name, kind, n and scalar parameters; projections: name, pre,
   post, synapses, crossbar settings), ``counts`` (:meth:`Counts.to_dict`), ``interrupted``
   and whatever the caller adds as ``extra``;
-- ``spikes/<population>/steps`` and ``/indices`` (int64) per spike monitor;
-- ``state/<population>/<var>/steps``, ``/indices`` and ``/values`` (steps x neurons) per
+- ``spikes/<key>/steps`` and ``/indices`` (int64) per spike monitor;
+- ``state/<name>/<var>/steps``, ``/indices`` and ``/values`` (steps x neurons) per
   state monitor;
 - ``param/<population>/<name>``: per-neuron parameters (arrays);
 - ``weights/<projection>/pre``, ``/post``, ``/weight`` (sparse triplets) when asked for,
   and always for plastic projections (their final, learned weights); weight monitors as
   ``state/<projection>/weight/...`` (indices: synapse indices).
+
+Several monitors of one population (or of one variable) are all kept. The first spike
+monitor of a population is stored under the population's name, so ``res.spikes["exc"]``
+reads it as in files written before; a further one under ``"exc#1"``, ``"exc#2"``, ... in the
+order the monitors were made (a number is skipped where that key is the name of another
+population), and ``meta["monitors"]["spikes"]`` maps each such key to its population
+(``{"exc#1": "exc"}``; absent when no population has two monitors). State monitors do the
+same on the variable: ``res.state["exc", "v"]`` is the first monitor of ``v``,
+``res.state["exc", "v#1"]`` the second (a variable's name never holds ``#``), and weight
+monitors ``(projection, "weight#1")``. :meth:`Results.spikes_of` and
+:meth:`Results.traces_of` list every monitor of a population (variable) in that order;
+each :class:`SpikeData` and :class:`TraceData` names what it recorded (``population``,
+``source`` and ``var``). Files written before (without ``meta["monitors"]``) load as they
+did; neurosim versions before this read the further monitors as populations named
+``"exc#1"``.
 
 The file is written to a temporary file in the same folder and renamed over the target
 (atomic on POSIX and Windows), so an interrupted run never leaves a half-written file. The
@@ -46,10 +61,12 @@ class ResultsFileError(ValueError):
 
 @dataclass
 class SpikeData:
-    """Spikes of one population: ``steps``, ``indices`` and ``times`` (s)."""
+    """Spikes of one spike monitor: ``steps``, ``indices`` and ``times`` (s) of the
+    population ``population``."""
     steps: np.ndarray
     indices: np.ndarray
     dt: float
+    population: str = None
 
     @property
     def times(self):
@@ -62,11 +79,15 @@ class SpikeData:
 
 @dataclass
 class TraceData:
-    """A recorded state variable: ``values[k, j]`` of neuron ``indices[j]`` at ``t[k]``."""
+    """A recorded state variable: ``values[k, j]`` of neuron ``indices[j]`` at ``t[k]``;
+    ``source``: the population (or, for a weight monitor, the projection), ``var`` the
+    variable."""
     steps: np.ndarray
     indices: np.ndarray
     values: np.ndarray
     dt: float
+    source: str = None
+    var: str = None
 
     @property
     def t(self):
@@ -78,10 +99,21 @@ class Results:
     """What :func:`load_results` returns."""
     path: str
     meta: dict
-    spikes: dict = field(default_factory=dict)      # population -> SpikeData
-    state: dict = field(default_factory=dict)       # (population, var) -> TraceData
+    spikes: dict = field(default_factory=dict)      # population ("pop#1"...) -> SpikeData
+    state: dict = field(default_factory=dict)       # (population, var ("v#1"...)) -> TraceData
     params: dict = field(default_factory=dict)      # population -> {name: array}
     weights: dict = field(default_factory=dict)     # projection -> (pre, post, weight)
+
+    def spikes_of(self, population):
+        """Every spike monitor of ``population`` (:class:`SpikeData`), in the order they
+        were made: ``spikes[population]``, then ``spikes[population + "#1"]``, ..."""
+        return [s for s in self.spikes.values() if s.population == population]
+
+    def traces_of(self, source, var):
+        """Every state monitor of ``var`` of ``source`` (a population, or a projection for
+        ``"weight"``) in the order they were made: ``state[source, var]``, then
+        ``state[source, var + "#1"]``, ..."""
+        return [t for t in self.state.values() if (t.source, t.var) == (source, var)]
 
     @property
     def counts(self):
@@ -160,6 +192,21 @@ def describe(net):
     return dict(populations=pops, projections=projs), arrays
 
 
+def _monitor_keys(labels, reserved=()):
+    """One key per monitor, from what each records (``labels``, in order): the label for
+    the first monitor of it, ``label#1``, ``label#2``, ... for further ones, skipping keys
+    in ``reserved`` (other populations' names) or already given."""
+    reserved, seen, out = set(reserved), set(), []
+    for label in labels:
+        key, k = label, 0
+        while key in seen or (k and key in reserved):
+            k += 1
+            key = f"{label}#{k}"
+        seen.add(key)
+        out.append(key)
+    return out
+
+
 def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None,
                  weights=False, interrupted=False):
     """Write what ``net`` recorded to ``path`` (``.npz``), atomically.
@@ -181,17 +228,19 @@ def save_results(path, net, spike_monitors=None, state_monitors=None, extra=None
                 dtype=str(net.dtype), backend=net.backend, network=desc,
                 counts=counts.to_dict() if counts is not None else None,
                 interrupted=bool(interrupted), extra=extra)
-    for m in spike_monitors:
-        arrays[f"spikes/{m.pop.name}/steps"] = m.steps
-        arrays[f"spikes/{m.pop.name}/indices"] = m.indices
-    for m in state_monitors:
-        key = f"state/{m.pop.name}/{m.var}"
-        steps, vals = m._arrays()
-        arrays[key + "/steps"] = steps
-        arrays[key + "/indices"] = np.asarray(m.indices, dtype=np.int64)
-        arrays[key + "/values"] = vals
-    for m in getattr(net, "weight_monitors", []):      # sampled plastic weights
-        key = f"state/{m.proj.name}/weight"
+    keys = _monitor_keys([m.pop.name for m in spike_monitors],
+                         reserved=[p.name for p in net.populations])
+    numbered = {k: m.pop.name for k, m in zip(keys, spike_monitors) if k != m.pop.name}
+    if numbered:                       # a population with several monitors (module doc)
+        meta["monitors"] = dict(spikes=numbered)
+    for key, m in zip(keys, spike_monitors):
+        arrays[f"spikes/{key}/steps"] = m.steps
+        arrays[f"spikes/{key}/indices"] = m.indices
+    traces = [(m.pop.name, m.var, m) for m in state_monitors] + [
+        (m.proj.name, "weight", m) for m in getattr(net, "weight_monitors", [])]
+    keys = _monitor_keys([f"{name}/{var}" for name, var, _ in traces])
+    for key, (_, _, m) in zip(keys, traces):       # (weight monitors: sampled weights)
+        key = f"state/{key}"
         steps, vals = m._arrays()
         arrays[key + "/steps"] = steps
         arrays[key + "/indices"] = np.asarray(m.indices, dtype=np.int64)
@@ -264,6 +313,12 @@ def _check_meta(path, meta):
     if meta["steps"] < 0:
         raise ResultsFileError(f"{path}: entry 'meta' field 'steps': must be >= 0; got "
                                f"{meta['steps']!r}")
+    monitors = meta.get("monitors", {})
+    spikes = monitors.get("spikes", {}) if isinstance(monitors, dict) else None
+    if not isinstance(spikes, dict) or set(monitors) - {"spikes"} or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in spikes.items()):
+        raise ResultsFileError(f"{path}: entry 'meta' field 'monitors': must be "
+                               '{"spikes": {key: population name}}; got ' f"{monitors!r}")
     if meta.get("counts") is not None:
         try:
             Counts.from_dict(meta["counts"])
@@ -371,12 +426,18 @@ def load_results(path):
             raise ResultsFileError(f"{path}: entry {key!r} is not an entry of a results file "
                                    "(meta, spikes/POP/..., state/POP/VAR/..., param/POP/NAME, "
                                    "weights/PROJ/...)")
+    numbered = meta.get("monitors", {}).get("spikes", {})
+    for key in numbered:
+        if ("spikes", key) not in groups:
+            raise ResultsFileError(f"{path}: entry 'meta' field 'monitors' names spikes "
+                                   f"{key!r}, which the file has no entries of")
     for (kind, name), group in groups.items():
         if kind == "spikes":
-            out.spikes[name] = SpikeData(*group, dt)
+            out.spikes[name] = SpikeData(*group, dt, population=numbered.get(name, name))
         elif kind == "state":
-            pop, var = name.rsplit("/", 1)
-            out.state[(pop, var)] = TraceData(*group, dt)
+            source, var = name.rsplit("/", 1)     # var "v#1": the second monitor of v
+            out.state[(source, var)] = TraceData(*group, dt, source=source,
+                                                 var=var.split("#", 1)[0])
         else:
             out.weights[name] = tuple(group)
     return out
