@@ -35,7 +35,10 @@ Python objects (nothing is ever unpickled or evaluated: ``allow_pickle=False``),
 network whose fingerprint differs. The thread count may differ (results do not depend on
 it); the backend may not (the reference backend's state has another form).
 
-Checkpoints run in one process: under MPI (``net.n_ranks > 1``) they are refused.
+Under MPI (``net.n_ranks > 1``) every rank writes its own part (rank 0 ``path``, rank r
+``path.rank<r>``: its neurons' state, delay rings and drive streams, and the state every
+rank keeps), all marked with one token; a checkpoint is restored by a job of as many ranks
+with the same ``mpi_balance``, and parts of different checkpoints are refused.
 """
 
 import json
@@ -64,11 +67,19 @@ class CheckpointError(NetworkError):
     """A checkpoint cannot be written, read or applied to this network."""
 
 
-def _mpi_refused(net, what):
-    if net._ranks is not None:
-        raise NetworkError(f"checkpoints run in one process: cannot {what} a checkpoint of a "
-                           f"network split over {net.n_ranks} MPI ranks (run it without "
-                           f"mpiexec, or pass mpi=False)")
+def rank_path(net, path):
+    """The file of this rank: ``path`` in one process and on rank 0 of an MPI job,
+    ``path.rank<r>`` on rank r > 0 (each rank writes and reads its own part of the state)."""
+    path = os.fspath(path)
+    return path if net.rank == 0 else f"{path}.rank{net.rank}"
+
+
+def _everywhere(net, what, function, *args):
+    """``function(*args)``; under MPI a collective vote after it, so that a failure on one
+    rank raises on every rank instead of leaving the others waiting."""
+    if net._ranks is None:
+        return function(*args)
+    return net._ranks.collective(what, function, *args)
 
 
 def fingerprint(net, projections=True):
@@ -92,6 +103,7 @@ def fingerprint(net, projections=True):
         weight_monitors=[[m.proj.name, int(len(m.indices)), int(m.every)]
                          for m in net.weight_monitors],
         count_monitors=[int(m.bin_steps) for m in net.count_monitors],
+        ranks=None if net._ranks is None else [int(net.n_ranks), net.mpi_balance],
     )
     if not projections:
         del out["projections"]
@@ -184,21 +196,25 @@ def _arrays(net):
 
 
 def save(net, path):
-    """Write the state of ``net`` to ``path`` (.npz) atomically; returns the path.
+    """Write the state of ``net`` to ``path`` (.npz) atomically; returns the path (under
+    MPI every rank calls it and writes its own file, :func:`rank_path`, all marked with one
+    token so that restoring refuses parts of different checkpoints).
 
     Builds the network first if it was not built (a checkpoint at t = 0)."""
-    _mpi_refused(net, "write")
-    path = os.fspath(path)
+    path = rank_path(net, path)
     net.build()
+    job = None
+    if net._ranks is not None:
+        job = net._ranks.comm.bcast(os.urandom(8).hex() if net.rank == 0 else None, root=0)
     arrays = _arrays(net)
     bins = _bins_now(net)
     header = dict(format=FORMAT, format_version=FORMAT_VERSION, step=int(net._step),
                   t_end=float(net._t_end), bins_steps=None if bins is None
                   else int(bins["steps"]), network=fingerprint(net), entries=sorted(arrays),
-                  written=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                  written=time.strftime("%Y-%m-%dT%H:%M:%S%z"), job=job, rank=net.rank)
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
     from .results import write_npz
-    write_npz(path, arrays, compressed=False)
+    _everywhere(net, "writing the checkpoint", write_npz, path, arrays, False)
     return path
 
 
@@ -216,6 +232,9 @@ def _resume_stream(path, data, key, mon, n_steps):
         raise CheckpointError(f"{path}: entry {key!r}: {rows} rows of {dtype} for "
                               f"{n_steps} steps")
     mon._cache = None
+    if mon.pop.net.rank != 0:            # rank 0 wrote the file and continues it
+        mon._stream.rows, mon._stream.dtype = rows, dtype
+        return
     try:
         mon._stream.resume(rows, dtype)
     except ValueError as e:
@@ -314,6 +333,14 @@ def _compare(path, saved, mine):
         raise CheckpointError(f"{path}: written by neurosim {saved.get('neurosim_version')!r};"
                               f" this is neurosim {__version__}: a checkpoint is continued "
                               "by the version that wrote it")
+    if saved.get("ranks") != mine.get("ranks"):
+        def job(r):
+            return ("one process" if r is None else
+                    f"{r[0]} MPI ranks with mpi_balance={r[1]!r}" if isinstance(r, list) and
+                    len(r) == 2 else repr(r))
+        raise CheckpointError(f"{path}: written by {job(saved.get('ranks'))}; this is "
+                              f"{job(mine.get('ranks'))}: a checkpoint continues with the "
+                              "ranks and split that wrote it")
     for key, want in mine.items():
         got = saved.get(key)
         if json.loads(json.dumps(want)) != got:
@@ -451,23 +478,39 @@ def restore(net, path):
     """Put the state saved in ``path`` into ``net``, a network built by the same script
     (built now if it was not): afterwards ``net.run`` continues the saved run. A file or
     network refused before anything changed leaves ``net`` as it was; an entry refused
-    while the state was being put back leaves it reset to t = 0."""
-    _mpi_refused(net, "restore")
-    path = os.fspath(path)
-    header, data = _read(path)
-    saved = header["network"]
-    # what is known before building (cheap), then the synapse counts of the built network
-    _compare(path, saved, fingerprint(net, projections=False))
+    while the state was being put back leaves it reset to t = 0. Under MPI every rank calls
+    it and reads its own file (:func:`rank_path`), written by a job of as many ranks."""
+    path = rank_path(net, path)
+
+    def read():
+        header, data = _read(path)
+        if not isinstance(header.get("job"), (str, type(None))):
+            raise CheckpointError(f"{path}: entry 'header' field 'job' is not a token")
+        # what is known before building (cheap); the synapse counts once built
+        _compare(path, header["network"], fingerprint(net, projections=False))
+        if int(round(header["t_end"] / net.dt)) != header["step"]:
+            raise CheckpointError(f"{path}: entry 'header': step {header['step']} is not the "
+                                  f"end time t_end = {header['t_end']!r} s on the dt grid")
+        return header, data
+
+    header, data = _everywhere(net, "reading the checkpoint", read)
+    if net._ranks is not None:
+        parts = net._ranks.comm.allgather((header.get("job"), header["step"]))
+        if len(set(parts)) > 1:
+            raise CheckpointError(f"{path}: the ranks' files are parts of different "
+                                  f"checkpoints (token and step per rank: {parts}); write it "
+                                  "again")
     net.build()
-    _compare(path, saved, fingerprint(net))
-    if int(round(header["t_end"] / net.dt)) != header["step"]:
-        raise CheckpointError(f"{path}: entry 'header': step {header['step']} is not the end "
-                              f"time t_end = {header['t_end']!r} s on the dt grid")
-    try:
-        _apply(path, net, header, data)
-    except BaseException:
-        net.reset()                      # not half restored: back at t = 0
-        raise
+
+    def apply():
+        _compare(path, header["network"], fingerprint(net))
+        try:
+            _apply(path, net, header, data)
+        except BaseException:
+            net.reset()                  # not half restored: back at t = 0
+            raise
+
+    _everywhere(net, "restoring the checkpoint", apply)
     return net
 
 
@@ -553,7 +596,6 @@ class Periodic:
     def check(cls, net, path, every):
         """Validate ``run``'s checkpoint arguments (before anything runs)."""
         from .validation import check_positive, fail
-        _mpi_refused(net, "write")
         if path is None:
             fail("checkpoint", "a file path when checkpoint_every is given", None)
         try:
@@ -565,7 +607,11 @@ class Periodic:
         return cls(net, path, every)
 
     def due(self):
-        return self.every is not None and time.monotonic() - self._last >= self.every
+        """A checkpoint is due (under MPI: rank 0's clock decides for every rank)."""
+        due = self.every is not None and time.monotonic() - self._last >= self.every
+        if self.net._ranks is not None:
+            due = self.net._ranks.comm.bcast(due, root=0)
+        return due
 
     def write(self, started):
         """A checkpoint of the network as it is between chunks of a run; ``started``: steps

@@ -180,7 +180,40 @@ def _property(net, dtype_tag):
                 counts=pnet.counts(), _net=pnet)
 
 
-SCENARIOS = {"random": _random, "property": _property, "microcircuit": _microcircuit, "cuba": _cuba,
+def _checkpoint(net, dtype_tag):
+    """The property network (NEUROSIM_PROPERTY_DESC) run straight, with a checkpoint
+    written after k = NEUROSIM_CHECKPOINT_AT steps (every rank its part), then built again
+    and continued from the checkpoint: the continued run's results, and the straight one's
+    under "straight/" (they must be equal, and equal to one process's)."""
+    import json
+    import os
+    from _strategies import build
+    with open(os.environ["NEUROSIM_PROPERTY_DESC"]) as f:
+        desc = json.load(f)
+    k = int(os.environ["NEUROSIM_CHECKPOINT_AT"])
+    path = sys.argv[2] + ".ckpt.npz"
+
+    def result(pnet, spikes, states):
+        finals = {f"{p.name}.{var}": getattr(p, var) for p in pnet.populations
+                  if p.kind == "lif" for var in p.variables}
+        return dict(spikes={n: np.stack([m.steps, m.indices]) for n, m in spikes.items()},
+                    states=[m.values for m in states.values()], finals=finals,
+                    counts=pnet.counts(), _net=pnet)
+
+    straight, spikes, states = build(desc, dtype=dtype_tag)
+    straight.run(k * straight.dt)
+    straight.save_checkpoint(path)
+    straight.run((desc["steps"] - k) * straight.dt)
+    first = flatten(result(straight, spikes, states))
+    again, spikes, states = build(desc, dtype=dtype_tag)
+    again.restore_checkpoint(path)
+    again.run((desc["steps"] - k) * again.dt)
+    out = result(again, spikes, states)
+    out["finals"].update({f"straight/{key}": v for key, v in first.items()})
+    return out
+
+
+SCENARIOS = {"random": _random, "property": _property, "checkpoint": _checkpoint, "microcircuit": _microcircuit, "cuba": _cuba,
              "interrupt": _interrupt, "crossbar": _crossbar, "fixed": _fixed}
 
 

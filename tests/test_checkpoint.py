@@ -18,7 +18,6 @@ from neurosim import random as nr
 from neurosim.checkpoint import CheckpointError
 from neurosim.plasticity import STDP, TripletSTDP, TsodyksMarkram
 from neurosim.units import mV, ms
-from neurosim.validation import NetworkError
 
 from mpi_scenarios import every_model                  # one population of every model
 from test_models import KINDS, VARIANTS, _model_net   # every LIF model, as test_models runs it
@@ -457,18 +456,23 @@ def test_writing_is_atomic(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["c.npz"]
 
 
-def test_mpi_networks_are_refused(tmp_path):
+def test_a_checkpoint_continues_with_the_ranks_that_wrote_it(tmp_path):
+    """One process's checkpoint is refused by a job of 2 ranks and the other way round,
+    naming both (the split runs are tested under mpiexec in tests/test_mpi.py)."""
+    from neurosim.checkpoint import CheckpointError, _compare, fingerprint
     net, _ = _net(_small)
-
-    class Ranks:
-        size, rank = 2, 0
-    net._ranks = Ranks()
-    for call in (lambda: net.save_checkpoint(tmp_path / "m.npz"),
-                 lambda: net.restore_checkpoint(tmp_path / "m.npz"),
-                 lambda: net.run(1 * ms, checkpoint=tmp_path / "m.npz")):
-        with pytest.raises(NetworkError, match="checkpoints run in one process"):
-            call()
-    assert not (tmp_path / "m.npz").exists()
+    net.build()
+    mine = fingerprint(net)
+    assert mine["ranks"] is None
+    split = dict(mine, ranks=[2, "memory"])
+    with pytest.raises(CheckpointError, match=r"written by one process; this is 2 MPI ranks "
+                                              r"with mpi_balance='memory'"):
+        _compare("c.npz", mine, split)
+    with pytest.raises(CheckpointError, match=r"written by 2 MPI ranks with "
+                                              r"mpi_balance='memory'; this is one process"):
+        _compare("c.npz", split, mine)
+    old = {k: v for k, v in mine.items() if k != "ranks"}    # files written before MPI
+    _compare("c.npz", json.loads(json.dumps(old)), mine)
 
 
 # ------------------------------------------------------------------------- neurosim run

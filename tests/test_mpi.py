@@ -87,6 +87,12 @@ def test_microcircuit_identical_on_2_ranks_for_both_splits(tmp_path):
 PROPERTY_EXAMPLES = max(1, round(6 * float(os.environ.get("NEUROSIM_PROPERTY_SCALE", "1"))))
 
 
+def _busy(desc):
+    """Cases worth two launches: at least 20 steps and a projection (hypothesis starts
+    from the simplest networks: one step, no synapses)."""
+    return desc["steps"] >= 20 and len(desc["projs"]) > 0
+
+
 def test_random_networks_identical_for_any_rank_count():
     """Property (hypothesis, tests/_strategies.networks: every LIF model, rule, delay,
     source, drive, current source and plasticity it draws): the spikes, traces, final
@@ -98,7 +104,7 @@ def test_random_networks_identical_for_any_rank_count():
 
     @settings(max_examples=PROPERTY_EXAMPLES, deadline=None, derandomize=True,
               database=None, suppress_health_check=list(HealthCheck))
-    @given(desc=networks(max_steps=60), ranks=st.integers(2, 4),
+    @given(desc=networks(max_steps=60).filter(_busy), ranks=st.integers(2, 4),
            dtype=st.sampled_from(("float64", "float32")))
     def check(desc, ranks, dtype):
         with tempfile.TemporaryDirectory() as tmp:
@@ -109,6 +115,38 @@ def test_random_networks_identical_for_any_rank_count():
             got, _ = _run(Path(tmp), "property", ranks, 1, dtype, env=env)
             assert int(got["n_ranks"]) == ranks
             _assert_identical(ref, got)
+
+    check()
+
+
+def test_checkpoint_of_a_split_network_continues_bitwise():
+    """Property: a network split over 2 or 3 ranks, checkpointed after k steps (each rank
+    its part) and continued in a network built again, equals the straight run, which
+    equals one process's."""
+    import json
+    import tempfile
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from _strategies import networks
+
+    @settings(max_examples=max(1, PROPERTY_EXAMPLES // 2), deadline=None, derandomize=True,
+              database=None, suppress_health_check=list(HealthCheck))
+    @given(desc=networks(max_steps=60).filter(_busy), ranks=st.integers(2, 3), data=st.data())
+    def check(desc, ranks, data):
+        k = data.draw(st.integers(0, desc["steps"]))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "desc.json"
+            path.write_text(json.dumps(desc, default=lambda o: o.item()))
+            env = _env(NEUROSIM_PROPERTY_DESC=str(path), NEUROSIM_CHECKPOINT_AT=str(k))
+            ref, _ = _run(Path(tmp), "property", 0, env=env)
+            got, _ = _run(Path(tmp), "checkpoint", ranks, env=env)
+            assert int(got["n_ranks"]) == ranks
+            parts = sorted(p.name for p in Path(tmp).glob("*.ckpt.npz*"))
+            assert len(parts) == ranks, parts         # rank 0's file and one per other rank
+            straight = {key[len("final/straight/"):]: v for key, v in got.items()
+                        if key.startswith("final/straight/")}
+            continued = {key: v for key, v in got.items() if "straight/" not in key}
+            _assert_identical(ref, continued)
+            _assert_identical(ref, straight | {"n_ranks": ranks, "edges": got["edges"]})
 
     check()
 
