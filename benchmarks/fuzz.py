@@ -24,8 +24,11 @@ Parsers and what each input is:
 Every input must either load or raise the parser's own error class (NetworkFileError, or
 InsufficientMemoryError for a network too large to build; ResultsFileError;
 HardwareProfileError; NIRError) with a message naming the file, and must leave no file
-behind. Anything else is a crash: its traceback is kept (the first few of each kind) and
-the run exits with status 1.
+behind. Anything else is a crash: its traceback is kept (the first of each kind) and the
+run exits with status 1. A worker process that dies (a segmentation fault in a C extension,
+killed for memory) does not end the run: the input it was trying is tried alone in a fresh
+process and, if that dies too, counted as a crash of that input (with its --replay seeds);
+the chunks the dead pool took down are run again.
 
 Prints JSON (per parser: inputs, accepted, refused, crashes, seconds) and writes
 fuzz_results.json and fuzz_results.md to --out. ``--quick`` runs 300 inputs per parser.
@@ -33,6 +36,7 @@ fuzz_results.json and fuzz_results.md to --out. ``--quick`` runs 300 inputs per 
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 import datetime
 import io
 import json
@@ -697,64 +701,178 @@ _TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK
 _FUZZERS = {}                 # one per parser and worker process (its setup runs once)
 
 
-def _fuzzer(parser):
+def _fuzzer(parser, base=None):
+    """The process's fuzzer of ``parser``; its folder in ``base`` (removed by the run, if
+    the process dies) or in /dev/shm."""
     if parser not in _FUZZERS:
-        folder = tempfile.mkdtemp(prefix=f"fuzz-{parser}-", dir=_TMP)
+        folder = tempfile.mkdtemp(prefix=f"fuzz-{parser}-", dir=base or _TMP)
         import atexit
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _FUZZERS[parser] = Fuzzer(parser, folder)
     return _FUZZERS[parser]
 
 
+def _record(crashes, parser, seed, detail):
+    """Count the crash ``detail`` of input ``seed`` in ``crashes`` ({kind: [count, first
+    example]})."""
+    kind = _crash_kind(detail)
+    detail = f"input {seed} (--replay {parser}:" + ",".join(map(str, seed)) + ")\n" + detail
+    crashes.setdefault(kind, [0, detail])[0] += 1
+
+
 def run_chunk(args):
-    """Fuzz ``parser`` with ``n`` inputs from ``seed`` (one worker process)."""
-    parser, seed, n = args
+    """Fuzz ``parser`` with ``n`` inputs from ``seed`` (one worker process).
+
+    ``progress``: a file where the index of the input being tried is kept (-1 during the
+    setup), to tell which input a worker that died was trying; ``dead``: {index: detail} of
+    inputs that killed a worker before, counted as crashes without being tried again."""
+    parser, seed, n, progress, dead = args
+    fd = os.open(progress, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if progress else None
+    if fd is not None:
+        os.pwrite(fd, b"%20d" % -1, 0)
     limit_memory()
-    fz = _fuzzer(parser)
+    fz = _fuzzer(parser, os.path.dirname(progress) if progress else None)
     counts = {"accepted": 0, "refused": 0, "crash": 0}
     crashes = {}
     t0 = time.process_time()
     for i in range(n):
-        outcome, detail = fz.case(case_rng(seed + [i]))
+        if i in dead:
+            outcome, detail = "crash", dead[i]
+        else:
+            if fd is not None:
+                os.pwrite(fd, b"%20d" % i, 0)
+            outcome, detail = fz.case(case_rng(seed + [i]))
         counts[outcome] += 1
         if detail is not None:
-            kind = _crash_kind(detail)
-            detail = f"input {seed + [i]} (--replay {parser}:" + ",".join(
-                map(str, seed + [i])) + ")\n" + detail
-            crashes.setdefault(kind, [0, detail])[0] += 1
+            _record(crashes, parser, seed + [i], detail)
+    if fd is not None:
+        os.close(fd)
     return parser, counts, crashes, time.process_time() - t0
 
 
+def _merge(r, crashes):
+    """Add a chunk's ``crashes`` to a parser's ``crash_kinds`` (count, first example)."""
+    for kind, (c, detail) in crashes.items():
+        r["crash_kinds"].setdefault(kind, dict(count=0, example=detail))["count"] += c
+
+
+def _run_one(parser, seed, base=None):
+    """Try one input (a process of its own: :func:`_dies_alone`; None: the setup only)."""
+    limit_memory()
+    fz = _fuzzer(parser, base)
+    if seed is not None:
+        fz.case(case_rng(seed))
+
+
+def _signal_name(code):
+    import signal
+    try:
+        return f"killed by signal {-code} ({signal.Signals(-code).name})"
+    except ValueError:
+        return f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
+
+
+def _dies_alone(parser, seed, ctx, base=None):
+    """The exit code of a fresh process that tries input ``seed`` alone (0: it survives;
+    None: the parser's setup only)."""
+    proc = ctx.Process(target=_run_one, args=(parser, seed, base))
+    proc.start()
+    proc.join()
+    return proc.exitcode
+
+
+def _in_progress(path):
+    """The index a chunk's worker was trying (-1: in its setup; None: not started)."""
+    try:
+        with open(path, "rb") as f:
+            return int(f.read() or b"-1")
+    except (OSError, ValueError):
+        return None
+
+
 def fuzz(parsers, n, jobs, seed, chunk=2000, progress=None):
-    """Run ``n`` inputs per parser over ``jobs`` processes; a dict per parser."""
-    tasks = []                    # the parsers in turn, so a partial run covers each
+    """Run ``n`` inputs per parser over ``jobs`` processes; a dict per parser.
+
+    A worker process that dies (a segmentation fault in a C extension, killed for memory)
+    does not end the run: every chunk it took down with the pool is run again in a new pool,
+    and the input each was trying is tried alone in a fresh process; an input that kills
+    that one too (or kills its chunk's worker twice) is a crash of that input, counted
+    without being tried again."""
+    tasks = {}                    # the parsers in turn, so a partial run covers each
     for j, start in enumerate(range(0, n, chunk)):
         for p in parsers:
-            tasks.append((p, [seed, PARSERS.index(p), j], min(chunk, n - start)))
+            tasks[len(tasks)] = (p, [seed, PARSERS.index(p), j], min(chunk, n - start))
     out = {p: dict(inputs=0, accepted=0, refused=0, crashes=0, cpu_s=0.0, wall_s=0.0,
-                   crash_kinds={}) for p in parsers}
+                   crash_kinds={}, chunks_rerun=0) for p in parsers}
     t0 = {p: None for p in parsers}
     start = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:   # a dead worker: an error
-        for fut in as_completed([pool.submit(run_chunk, t) for t in tasks]):
-            parser, counts, crashes, secs = fut.result()
-            r = out[parser]
-            r["inputs"] += sum(counts.values())
-            r["accepted"] += counts["accepted"]
-            r["refused"] += counts["refused"]
-            r["crashes"] += counts["crash"]
-            r["cpu_s"] += secs
-            for kind, (k, detail) in crashes.items():
-                ent = r["crash_kinds"].setdefault(kind, dict(count=0, example=detail))
-                ent["count"] += k
-            t0[parser] = time.perf_counter() - start
-            if progress is not None:
-                progress(out, time.perf_counter() - start)
+    folder = tempfile.mkdtemp(prefix="fuzz-progress-", dir=_TMP)
+    dead = {k: {} for k in tasks}         # chunk: {index: crash detail}
+    deaths = {}                           # chunk: the indices its worker died at
+    try:
+        while tasks:
+            broken = []
+            with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+                futs = {pool.submit(run_chunk, (p, s, m, os.path.join(folder, str(k)),
+                                                dead[k])): k
+                        for k, (p, s, m) in tasks.items()}
+                for fut in as_completed(futs):
+                    k = futs[fut]
+                    try:
+                        parser, counts, crashes, secs = fut.result()
+                    except BrokenProcessPool:
+                        broken.append(k)
+                        continue
+                    del tasks[k]
+                    r = out[parser]
+                    r["inputs"] += sum(counts.values())
+                    r["accepted"] += counts["accepted"]
+                    r["refused"] += counts["refused"]
+                    r["crashes"] += counts["crash"]
+                    r["cpu_s"] += secs
+                    _merge(r, crashes)
+                    t0[parser] = time.perf_counter() - start
+                    if progress is not None:
+                        progress(out, time.perf_counter() - start)
+            for k in broken:
+                _after_death(k, tasks, folder, dead, deaths, out, ctx)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     for p in parsers:
         out[p]["cpu_s"] = round(out[p]["cpu_s"], 1)
-        out[p]["wall_s"] = round(t0[p], 1)     # when its last chunk finished
+        out[p]["wall_s"] = round(t0[p] or 0.0, 1)     # when its last chunk finished
     return out, time.perf_counter() - start
+
+
+#: a chunk whose worker dies this often (at inputs that do not kill alone) is given up
+MAX_DEATHS = 10
+
+
+def _after_death(k, tasks, folder, dead, deaths, out, ctx):
+    """Chunk ``k`` was in the pool when a worker died: find out whether the input it was
+    trying is the one that kills (tried alone) and mark it so the chunk skips it."""
+    path = os.path.join(folder, str(k))
+    i = _in_progress(path)
+    if i is None:                          # not started: it just runs again
+        return
+    os.unlink(path)
+    parser, seed, _ = tasks[k]
+    out[parser]["chunks_rerun"] += 1
+    before, deaths[k] = deaths.get(k, []), deaths.get(k, []) + [i]
+    code = _dies_alone(parser, seed + [i] if i >= 0 else None, ctx, folder)
+    if i >= 0 and (code != 0 or i in before):
+        dead[k][i] = (f"the worker process died trying it: {_signal_name(code)} (alone, in "
+                      "a fresh process)" if code != 0 else "the worker process died trying "
+                      "it, twice in its chunk (not alone, in a fresh process)")
+    elif code != 0 or i in before or len(before) >= MAX_DEATHS:
+        del tasks[k]
+        out[parser]["crashes"] += 1
+        crashes = {}
+        _record(crashes, parser, seed, f"worker processes died in this chunk at inputs "
+                f"{deaths[k]} (-1: in the fuzzer's setup; alone: {_signal_name(code)}); "
+                "the chunk was given up")
+        _merge(out[parser], crashes)
 
 
 def markdown(res, total, args, done=True):
@@ -767,7 +885,10 @@ def markdown(res, total, args, done=True):
             f"{total:.0f} s wall clock in all.", "",
             "Every input either loads or is refused with the parser's own error naming the "
             "file; a crash is any other exception, a message without the file's name, a "
-            "file left behind, or an unpickled object (none may happen).", "",
+            "file left behind, an unpickled object, or a worker process that dies trying "
+            "it (none may happen). Chunks of inputs run again after a worker process "
+            "died: " + (", ".join(f"{p} {r['chunks_rerun']}" for p, r in res.items()
+                                  if r.get("chunks_rerun")) or "none") + ".", "",
             "| parser | inputs | accepted | refused (package error) | crashes | CPU s | "
             "inputs/CPU s |", "|---|---|---|---|---|---|---|"]
     for p, r in res.items():

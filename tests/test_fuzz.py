@@ -405,3 +405,71 @@ def test_damaged_nir_files_are_refused(tmp_path):
                 ns.read(str(path), dt=1e-4)
         except ns.NIRError as e:
             assert str(path) in str(e)
+
+
+def test_nir_datasets_of_a_damaged_variable_length_type_are_refused_unread(tmp_path):
+    """A variable-length string type whose kind byte was changed to the reserved kind 2
+    (fuzz input nir:0,3,16,1315 changed it to 0xd2) made HDF5 crash the process reading it
+    (a segmentation fault that killed the fuzz worker); the file is refused before any
+    dataset is read. Run in a process of its own, so a regression fails the test instead of
+    ending the test run."""
+    pytest.importorskip("neurosim.nir")
+    import subprocess
+    import sys
+    raw = open(os.path.join(fuzz.GRAPHS, "lif_norse.nir"), "rb").read()
+    vlen_utf8 = b"\x19\x01\x01\x00\x10\x00\x00\x00"     # class 9 (vlen), kind 1 (string)
+    assert raw.count(vlen_utf8) >= 2
+    path = tmp_path / "vlen.nir"
+    path.write_bytes(raw.replace(vlen_utf8, b"\x19\x02" + vlen_utf8[2:]))
+    code = ("import sys, neurosim as ns\n"
+            "try:\n    ns.nir.read(sys.argv[1], dt=1e-4)\n"
+            "except ns.nir.NIRError as e:\n    print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, f"exit status {r.returncode}: {r.stderr[-2000:]}"
+    assert re.match(re.escape(str(path)) + r": dataset '[^']+' is of HDF5 type Vlen \(not a "
+                    r"number, string or boolean", r.stdout), r.stdout + r.stderr
+
+
+def test_nir_datasets_too_large_for_memory_are_refused_before_reading(tmp_path):
+    """A dataset's declared shape needs no stored data: a 20 kB file can declare a 2 GB
+    weight matrix, which reading would allocate (and fill); it is refused first."""
+    h5py = pytest.importorskip("h5py")
+    ns = pytest.importorskip("neurosim.nir")
+    import tracemalloc
+    path = str(tmp_path / "big.nir")
+    with open(os.path.join(fuzz.GRAPHS, "lif_norse.nir"), "rb") as f:
+        open(path, "wb").write(f.read())
+    with h5py.File(path, "a") as f:
+        del f["node/nodes/0/weight"]
+        f.create_dataset("node/nodes/0/weight", shape=(16000, 16000), dtype="f8",
+                         chunks=(1000, 1000))
+    assert os.path.getsize(path) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ns.NIRError, match=re.escape(path) + r": its datasets declare "
+                           r"2\.0\d GB \(dataset 'node/nodes/0/weight': shape \(16000, 16000\), "
+                           r"float64\), more than the 1(\.0)? GB of memory available"):
+            ns.read(path, dt=1e-4)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6
+
+
+@pytest.mark.parametrize("value,message", [
+    (np.array([[b"input", b"lif"], [b"lif", b"nope"]]),                 # nir:0,3,28,408
+     r"groups must be an integer; got an array of shape \(2, 2\)"),
+    (np.float64(1.5), r"groups must be an integer; got 1\.5"),
+])
+def test_nir_conv_groups_that_are_not_an_integer_are_refused(tmp_path, value, message):
+    """A Conv2d's groups went through int(): an array of several values raised TypeError
+    (found by the fuzzer), a fraction was cut."""
+    ns = pytest.importorskip("neurosim.nir")
+    path = _nir(tmp_path, "cnn_sinabs.nir", lambda t: t["node"]["nodes"]["0"].update(
+        groups=value))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                  # nir's type check fallback
+        with pytest.raises(ns.NIRError, match=re.escape(path) + r": node '0' \(Conv2d\): "
+                           + message):
+            ns.read(path, dt=1e-4)

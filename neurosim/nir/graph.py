@@ -83,6 +83,7 @@ def check_file(path):
                 walk(nodes[k], k if name == "" else f"{name}.{k}")
     try:
         with f:
+            _check_datasets(f, path)
             if not isinstance(f.get("node"), h5py.Group):
                 raise NIRError(f"{path}: not a NIR graph (no 'node' group at the top level)")
             walk(f["node"], "")
@@ -90,6 +91,41 @@ def check_file(path):
         raise
     except Exception as e:                 # h5py on damaged metadata or data
         raise NIRError(f"{path}: a damaged HDF5 file ({type(e).__name__}: {e})") from None
+
+
+def _check_datasets(f, path):
+    """Refuse, before any data is read, a dataset of a type a NIR file does not hold or a
+    file whose datasets declare more elements than memory can take.
+
+    Only numbers, strings and h5py's booleans (an enum) are read: HDF5 crashes the process
+    (a segmentation fault) reading a damaged variable-length type, e.g. a variable-length
+    string whose type byte was changed into a reserved variable-length kind. A dataset's
+    declared shape needs no stored data (a fill value), so a file of a few kB can declare
+    terabytes that reading it would allocate.
+    """
+    import h5py
+    from .. import memory
+    atomic = (h5py.h5t.TypeIntegerID, h5py.h5t.TypeFloatID, h5py.h5t.TypeStringID,
+              h5py.h5t.TypeEnumID)
+    names = []                             # (low-level calls: 10 times faster)
+    h5py.h5o.visit(f.id, lambda name, info: names.append(name)
+                   if info.type == h5py.h5o.TYPE_DATASET else None, info=True)
+    datasets, sizes = [], []
+    for name in names:
+        d = h5py.h5d.open(f.id, name)
+        name, tid = name.decode("utf-8", "replace"), d.get_type()
+        if not isinstance(tid, atomic):
+            raise NIRError(f"{path}: dataset {name!r} is of HDF5 type "
+                           f"{type(tid).__name__[4:-2] or type(tid).__name__} (not a number, "
+                           "string or boolean, which a NIR graph holds); not read")
+        datasets.append((name, d))
+        sizes.append(int(d.get_space().get_simple_extent_npoints()) * int(tid.get_size()))
+    avail = memory.available_bytes()
+    if avail is not None and sum(sizes) > avail:
+        name, d = datasets[int(np.argmax(sizes))]
+        raise NIRError(f"{path}: its datasets declare {memory.format_bytes(sum(sizes))} "
+                       f"(dataset {name!r}: shape {d.shape}, {d.dtype}), more than the "
+                       f"{memory.format_bytes(avail)} of memory available; not read")
 
 
 # ------------------------------------------------------------------ 2. flattening
@@ -135,6 +171,19 @@ def _array(name, kind, field, value, shape=None):
     if shape is not None and a.size not in (1, int(np.prod(shape))):
         _err(name, kind, f"{field} has shape {a.shape}; expected a scalar or {tuple(shape)}")
     return a
+
+
+def _int(name, kind, field, value):
+    """``value`` (a number or an array of one) as an int; a NIRError unless it is whole."""
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):
+        a = np.asarray(None)
+    v = a.item() if a.size == 1 and a.dtype.kind in "iuf" else None
+    if v is None or not np.isfinite(v) or v != int(v):
+        _err(name, kind, f"{field} must be an integer; got "
+             + (f"{v!r}" if v is not None else f"an array of shape {a.shape}, {a.dtype}"))
+    return int(v)
 
 
 def _shape_of(node, key, name="?"):
@@ -212,7 +261,7 @@ def linear_op(name, node, in_shape, dt):
         s = _array(name, kind, "scale", node.scale, in_shape).ravel()
         return sp.diags(np.broadcast_to(s, (n_in,))).tocsr(), None, None, in_shape
     if isinstance(node, nir.Flatten):
-        start, end = int(node.start_dim), int(node.end_dim)
+        start, end = (_int(name, kind, k, getattr(node, k)) for k in ("start_dim", "end_dim"))
         nd = len(in_shape)
         s0, s1 = start % nd if start < 0 else start, end % nd if end < 0 else end
         if not 0 <= s0 <= s1 < nd:
@@ -231,9 +280,10 @@ def linear_op(name, node, in_shape, dt):
             k.astype(np.int64), (n_in,)).copy(), in_shape
     if isinstance(node, (nir.Conv1d, nir.Conv2d)):
         w = _array(name, kind, "weight", node.weight)
+        groups = _int(name, kind, "groups", node.groups)
         try:
             pre, post, ws, out = conv_ops.conv_synapses(in_shape, w, node.stride, node.padding,
-                                                        node.dilation, int(node.groups))
+                                                        node.dilation, groups)
         except ValueError as e:
             _err(name, kind, str(e))
         bias = None
@@ -420,7 +470,8 @@ def lower(graph, dt):
                     _err(name, kind, "receives no edge and declares no input shape")
             if isinstance(node, (nir.Conv1d, nir.Conv2d)) and len(in_shape) != np.ndim(
                     node.weight) - 1:
-                c = int(np.asarray(node.weight).shape[1] * int(node.groups))
+                c = int(np.asarray(node.weight).shape[1] * _int(name, kind, "groups",
+                                                                 node.groups))
                 n = int(np.prod(in_shape))
                 declared = tuple(int(s) for s in np.ravel(node.input_shape)) if np.size(
                     node.input_shape) else None
