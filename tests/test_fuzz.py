@@ -473,3 +473,18 @@ def test_nir_conv_groups_that_are_not_an_integer_are_refused(tmp_path, value, me
         with pytest.raises(ns.NIRError, match=re.escape(path) + r": node '0' \(Conv2d\): "
                            + message):
             ns.read(path, dt=1e-4)
+
+
+def test_nir_populations_too_large_for_memory_name_the_file(tmp_path):
+    """An unconnected Output of 2**31 neurons (fuzz input nir:0,3,40,177) was refused before
+    allocating, but the InsufficientMemoryError did not name the file or the node."""
+    ns = pytest.importorskip("neurosim.nir")
+    def edit(t):                  # no edges: the Output is a population of its own
+        t["node"].update(edges=np.array([]))
+        t["node"]["nodes"]["output"].update(shape=np.array([2**31]))
+    path = _nir(tmp_path, "lif_norse.nir", edit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                  # nir's type check fallback
+        with pytest.raises(InsufficientMemoryError, match=re.escape(path) + r": node '[^']+' "
+                           r"\(\w+\): a population of 2,147,483,648 neurons needs about"):
+            ns.read(path, dt=1e-4)

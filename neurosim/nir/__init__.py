@@ -48,7 +48,8 @@ import os
 import numpy as np
 
 from ..layered import LayerNetwork, LayerRun
-from ..validation import ParameterError, check_choice, check_positive, fail
+from ..validation import (InsufficientMemoryError, ParameterError, check_choice,
+                          check_positive, fail)
 from .graph import NIRError, check_file, lower
 
 __all__ = ["read", "write", "NIRNetwork", "NIRError", "load", "to_loihi"]
@@ -151,6 +152,19 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
         except ParameterError as e:              # a value of the file out of range
             raise NIRError(f"{where}node {name!r} ({type(p['node']).__name__}): {e}") \
                 from None
+        except InsufficientMemoryError as e:     # a shape too large: the file is named
+            raise InsufficientMemoryError(f"{where}node {name!r} "
+                                          f"({type(p['node']).__name__}): {e}") from None
+    try:
+        _connect(net, made, projs)
+    except InsufficientMemoryError as e:
+        raise InsufficientMemoryError(f"{where}{e}") from None
+    return NIRNetwork(net, graph, {n: made[n] for n in ins},
+                      {o: (made[s], node) for o, (s, node) in outs.items()}, dict(opts, per_node=per_node))
+
+
+def _connect(net, made, projs):
+    """Connect the populations ``made`` by the projections ``projs`` and build ``net``."""
     used = set()
     for q in projs:
         base = f"{q['pre']}->{q['post']}"
@@ -167,8 +181,6 @@ def read(source, dt, *, method="euler", reset="zero", reset_timing="same", v_ini
             net.connect(made[q["pre"]], made[q["post"]], q["w"], delay=q["delay"], name=name,
                         initial=q.get("initial"))
     net.build()
-    return NIRNetwork(net, graph, {n: made[n] for n in ins},
-                      {o: (made[s], node) for o, (s, node) in outs.items()}, dict(opts, per_node=per_node))
 
 
 class NIRNetwork:
