@@ -20,10 +20,17 @@ Parsers and what each input is:
   (datasets replaced by values of other types, shapes or ranges, node types changed, nodes,
   fields and edges deleted or added) and/or its bytes truncated or flipped
   (:func:`neurosim.nir.read`).
+- ``checkpoint``: a checkpoint (:meth:`neurosim.Network.restore_checkpoint`) of a small
+  network (LIF with exponential and delta synapses, adaptation, Poisson sources and drive,
+  STDP, stored delays, spike, state, weight and count monitors) at t = 0, mid-run and after
+  learning, on the numba and reference backends, with its JSON header edited as the network
+  files are, its entries edited as the results files are, and/or its bytes flipped; an
+  input that restores must also run 1 ms (a state that restores but makes the engine index
+  out of range is a crash).
 
 Every input must either load or raise the parser's own error class (NetworkFileError, or
 InsufficientMemoryError for a network too large to build; ResultsFileError;
-HardwareProfileError; NIRError) with a message naming the file, and must leave no file
+HardwareProfileError; NIRError; CheckpointError) with a message naming the file, and must leave no file
 behind. Anything else is a crash: its traceback is kept (the first of each kind) and the
 run exits with status 1. A worker process that dies (a segmentation fault in a C extension,
 killed for memory) does not end the run: the input it was trying is tried alone in a fresh
@@ -59,7 +66,7 @@ sys.path.insert(0, ROOT)
 NETWORKS = os.path.join(ROOT, "examples", "networks")
 HARDWARE = os.path.join(ROOT, "hardware")
 GRAPHS = os.path.join(ROOT, "tests", "data", "nir", "reference", "graphs")
-PARSERS = ("netfile", "results", "hardware", "nir")
+PARSERS = ("netfile", "results", "hardware", "nir", "checkpoint")
 
 #: a small network that uses every part of the file format
 KITCHEN_SINK = """
@@ -450,14 +457,23 @@ def mutated_results(seed_arrays, rng):
             arrays["meta"] = np.array(str(arrays["meta"])[:int(rng.integers(60))])
         else:
             arrays["meta"] = _mutate_array(arrays["meta"], rng)
+    return npz_edited(arrays, rng, RESULT_KEYS)
+
+
+def npz_edited(arrays, rng, names, keep=()):
+    """Bytes of an .npz of ``arrays`` with 0-3 entries (not those in ``keep``) deleted,
+    renamed to one of ``names`` or edited (:func:`_mutate_array`), compressed or not, and
+    one file in four with its bytes mutated."""
     for _ in range(int(rng.integers(0, 4))):
-        keys = list(arrays)
+        keys = [k for k in arrays if k not in keep]
+        if not keys:
+            break
         k = keys[rng.integers(len(keys))]
         op = rng.integers(4)
         if op == 0:
             del arrays[k]
         elif op == 1:
-            arrays[RESULT_KEYS[rng.integers(len(RESULT_KEYS))]] = arrays.pop(k)
+            arrays[names[rng.integers(len(names))]] = arrays.pop(k)
         else:
             arrays[k] = _mutate_array(arrays[k], rng)
     buf = io.BytesIO()
@@ -541,6 +557,48 @@ def mutated_nir(tree, rng):
             c[k] = _nir_edit(c[k], rng)
     return tree
 
+#: the small network whose checkpoints are fuzzed (every model, drives, plasticity,
+#: monitors of every kind): built once per worker, restored into for every input
+def _checkpoint_net(backend):
+    import neurosim as ns
+    from neurosim.plasticity import STDP
+    from neurosim.units import mV, ms
+    net = ns.Network(seed=5, backend=backend)
+    base = dict(v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV)
+    a = net.lif(6, tau_m=20 * ms, tau_syn=5 * ms, bias=16 * mV, name="a", **base)
+    b = net.lif(5, tau_m=10 * ms, synapse="delta", tau_a=50 * ms, beta=1 * mV,
+                bias=15.5 * mV, name="b", **base)
+    src = net.poisson(8, rate=40.0, name="src")
+    net.connect(src, a, weight=1.5 * mV, p=0.5, delay=1 * ms)
+    proj = net.connect(a, b, weight=1 * mV, p=0.5, plasticity=STDP(w_max=3 * mV))
+    net.poisson_input(b, rate=500.0, weight=0.3 * mV, delay=0.5 * ms)
+    net.spike_monitor(a)
+    net.state_monitor(b, "v", indices=[0, 4])
+    net.weight_monitor(proj, indices=[0])
+    net.count_monitor(2 * ms)
+    return net
+
+
+def mutated_checkpoint(seed_arrays, rng):
+    """Bytes of an .npz: a checkpoint with its entries and/or its JSON header edited."""
+    arrays = dict(seed_arrays)
+    if rng.random() < 0.5:
+        header = json.loads(bytes(arrays["header"]).decode())
+        r = rng.random()
+        if r < 0.8:
+            mutate_tree(header, rng, value=lambda g: random_value(g, dates=False))
+            text = json.dumps(header)
+        elif r < 0.9:
+            text = json.dumps(random_value(rng, dates=False))
+        elif r < 0.95:
+            text = bytes(arrays["header"]).decode()[:int(rng.integers(80))]
+        else:
+            text = None
+        arrays["header"] = _mutate_array(arrays["header"], rng) if text is None else \
+            np.frombuffer(text.encode(), np.uint8)
+    names = [k for k in seed_arrays if k != "header"]
+    return npz_edited(arrays, rng, names, keep=("header",))
+
 
 class Fuzzer:
     """One parser's inputs and its loader; :meth:`case` writes one input and tries it."""
@@ -550,6 +608,7 @@ class Fuzzer:
         self.folder = folder
         self.marker = os.path.join(folder, "MARKER")
         import neurosim.nir  # noqa: F401  (import cost outside the timing of cases)
+        from neurosim.checkpoint import CheckpointError
         from neurosim.hardware import HardwareProfileError
         from neurosim.netfile import NetworkFileError
         from neurosim.nir import NIRError
@@ -557,7 +616,8 @@ class Fuzzer:
         from neurosim.validation import InsufficientMemoryError
         self.errors = {"netfile": (NetworkFileError, InsufficientMemoryError),
                        "results": (ResultsFileError,), "hardware": (HardwareProfileError,),
-                       "nir": (NIRError, InsufficientMemoryError)}[parser]
+                       "nir": (NIRError, InsufficientMemoryError),
+                       "checkpoint": (CheckpointError,)}[parser]
         getattr(self, "setup_" + parser)()
         self.before = set(os.listdir(folder))
 
@@ -590,6 +650,19 @@ class Fuzzer:
         names = sorted(f for f in os.listdir(GRAPHS) if f.endswith(".nir"))
         self.seeds = [(n, h5_tree(os.path.join(GRAPHS, n))) for n in names]
         self.raw = {n: open(os.path.join(GRAPHS, n), "rb").read() for n in names}
+
+    def setup_checkpoint(self):
+        """Checkpoints of the small network on both backends at t = 0, mid-run and after
+        the plastic weights changed; every input is restored into its seed's network."""
+        self.seeds = []
+        for backend in ("numba", "reference"):
+            net = _checkpoint_net(backend)
+            for t in (0.0, 4.3e-3, 20e-3):
+                net.run(t - net.t) if t > net.t else net.build()
+                f = net.save_checkpoint(os.path.join(self.folder, "seed.npz"))
+                with np.load(f) as z:
+                    self.seeds.append((net, {k: z[k] for k in z.files}))
+                os.unlink(f)
 
     # -- one input
     def make(self, rng):
@@ -638,6 +711,17 @@ class Fuzzer:
         else:
             write_h5(mutated_nir(tree, rng), path)
         return path, lambda p: ns.nir.read(p, dt=1e-3)
+
+    def make_checkpoint(self, rng):
+        net, arrays = self.seeds[rng.integers(len(self.seeds))]
+        path = os.path.join(self.folder, "case.npz")
+        with open(path, "wb") as f:
+            f.write(mutated_checkpoint(arrays, rng))
+
+        def load(p):             # a restored state must also run (no out-of-range index)
+            net.restore_checkpoint(p)
+            net.run(1e-3)
+        return path, load
 
     def case(self, rng):
         """Try one input: ("accepted" | "refused" | "crash", detail)."""

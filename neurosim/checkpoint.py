@@ -47,7 +47,7 @@ import time
 
 import numpy as np
 
-from .validation import NetworkError
+from .validation import NetworkError, ParameterError
 
 __all__ = ["CheckpointError", "FORMAT", "FORMAT_VERSION", "save", "restore", "read_header",
            "fingerprint", "Periodic"]
@@ -403,21 +403,29 @@ def _restore_edits(path, net, data):
                 net.projections) or parts[2] not in ("weight", "delay_steps"):
             raise CheckpointError(f"{path}: entry {key!r} is not an entry of a checkpoint")
         pr = net.projections[int(parts[1])]
-        if parts[2] == "weight":
-            w = _get(path, data, key, np.float64, 1)
-            if not np.array_equal(pr._weights(), w):
-                pr.weight = w
-                changed = True
-        else:
-            d = data[key]
-            if d.dtype != np.int64 or d.ndim > 1:
-                raise CheckpointError(f"{path}: entry {key!r}: must be int64 steps; got "
-                                      f"dtype {d.dtype}, shape {d.shape}")
-            now = np.asarray(pr._delay_steps())
-            if now.shape != d.shape or not np.array_equal(now, d):
-                pr.delay = d.astype(np.float64) * net.dt
-                changed = True
+        try:
+            changed |= _restore_edit(path, net, data, key, pr, parts[2])
+        except ParameterError as e:       # a value the projection itself refuses
+            raise CheckpointError(f"{path}: entry {key!r}: {e}") from None
     return changed
+
+
+def _restore_edit(path, net, data, key, pr, what):
+    if what == "weight":
+        w = _get(path, data, key, np.float64, 1)
+        if np.array_equal(pr._weights(), w):
+            return False
+        pr.weight = w
+        return True
+    d = data[key]
+    if d.dtype != np.int64 or d.ndim > 1:
+        raise CheckpointError(f"{path}: entry {key!r}: must be int64 steps; got "
+                              f"dtype {d.dtype}, shape {d.shape}")
+    now = np.asarray(pr._delay_steps())
+    if now.shape == d.shape and np.array_equal(now, d):
+        return False
+    pr.delay = d.astype(np.float64) * net.dt
+    return True
 
 
 #: Delay rings (state fields whose first axis is the ring's slots): a saved ring may be
@@ -576,6 +584,13 @@ def _apply(path, net, header, data):
             if steps.size:
                 m._steps.append(steps.copy())
                 m._vals.append(data[key].copy())
+    for proj in net.projections:          # what run() would refuse, refused here
+        if proj.plasticity is not None and proj.crossbar is None:
+            try:
+                net._check_plastic_weights(proj)
+            except ParameterError as e:
+                raise CheckpointError(f"{path}: the plastic weights saved are not valid "
+                                      f"({e})") from None
     net._step = header["step"]
     net._t_end = float(header["t_end"])
     net._sync_crossbars()

@@ -4,6 +4,7 @@ backends, every neuron model, threads 1 and 2, every source, plasticity and cros
 damaged, foreign and crafted files and networks that differ are refused."""
 
 import json
+import re
 import os
 import signal
 import threading
@@ -603,3 +604,48 @@ def test_mutated_headers_and_entries_give_checkpoint_errors(tmp_path):
             assert str(bad) in str(e)
             refused += 1
     assert refused > 40
+
+
+def _plastic(net):
+    pre = net.poisson(10, rate=40.0)
+    post = net.lif(4, tau_m=20 * ms, tau_syn=5 * ms, v_rest=-65 * mV, v_th=-50 * mV,
+                   v_reset=-65 * mV, bias=10 * mV)
+    net.connect(pre, post, weight=1 * mV, p=0.5, plasticity=STDP(w_max=3 * mV))
+    net.connect(pre, post, weight=0.5 * mV, p=0.5, delay=1 * ms)     # a stored delay
+    return {}
+
+
+@pytest.mark.parametrize("value,match", [
+    (-1.0, "of one sign"), (np.inf, "finite"), (1.0, r"within \[0, w_max")])
+def test_saved_plastic_weights_run_would_refuse_are_refused_on_restore(tmp_path, value,
+                                                                        match):
+    """Fuzz inputs checkpoint:0,4,2,1733 and 0,4,5,1559: plastic weights of both signs or
+    not finite were restored, and only the next run() refused them (a ParameterError that
+    did not name the file)."""
+    path = tmp_path / "c.npz"
+    net, _ = _net(_plastic)
+    net.run(5 * ms)
+    w = np.asarray(net.projections[0].weight).copy()
+    w[1] = value * (w[0] if value != 1.0 else 1.0)
+    net.projections[0]._w[:] = w                  # as a damaged file would give them
+    net.save_checkpoint(path)
+    fresh, _ = _net(_plastic)
+    with pytest.raises(CheckpointError, match=re.escape(str(path)) + ".*plastic weights "
+                       ".*" + match):
+        fresh.restore_checkpoint(path)
+    assert fresh.t == 0
+
+
+def test_saved_delays_the_projection_refuses_are_refused_naming_the_entry(tmp_path):
+    """Fuzz input checkpoint:0,4,0,732: stored delays of the wrong shape raised the
+    projection's ParameterError from inside restore."""
+    path = _saved(tmp_path, _plastic)
+
+    def change(header, arrays):
+        key = next(k for k in arrays if k.endswith("/delay_steps"))
+        arrays[key] = np.full(2, 10, np.int64)    # two delays for more synapses
+    _rewrite(path, change)
+    fresh, _ = _net(_plastic)
+    with pytest.raises(CheckpointError, match=re.escape(str(path)) +
+                       r": entry 'edits/1/delay_steps': delay.shape must be"):
+        fresh.restore_checkpoint(path)

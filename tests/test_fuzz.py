@@ -61,7 +61,7 @@ def fuzzers(tmp_path_factory):
 
 # ------------------------------------------------------------------ seeded mutations
 @pytest.mark.parametrize("parser,n", [("netfile", 400), ("results", 300), ("hardware", 400),
-                                      ("nir", 120)])
+                                      ("nir", 120), ("checkpoint", 300)])
 def test_seeded_mutations_load_or_are_refused(fuzzers, parser, n):
     fz = fuzzers[parser]
     seen = {"accepted": 0, "refused": 0}
