@@ -47,7 +47,7 @@ import time
 
 import numpy as np
 
-from .validation import NetworkError, ParameterError
+from .validation import NetworkError, ParameterError, fail
 
 __all__ = ["CheckpointError", "FORMAT", "FORMAT_VERSION", "save", "restore", "read_header",
            "fingerprint", "Periodic"]
@@ -195,12 +195,19 @@ def _arrays(net):
     return out
 
 
+def _supported(net):
+    if net.backend == "event":
+        fail("backend", "'numba' or 'reference' for checkpoints (the event-driven engine's "
+             "queue of spikes in transit is not saved yet)", net.backend)
+
+
 def save(net, path):
     """Write the state of ``net`` to ``path`` (.npz) atomically; returns the path (under
     MPI every rank calls it and writes its own file, :func:`rank_path`, all marked with one
     token so that restoring refuses parts of different checkpoints).
 
     Builds the network first if it was not built (a checkpoint at t = 0)."""
+    _supported(net)
     path = rank_path(net, path)
     net.build()
     job = None
@@ -488,6 +495,7 @@ def restore(net, path):
     network refused before anything changed leaves ``net`` as it was; an entry refused
     while the state was being put back leaves it reset to t = 0. Under MPI every rank calls
     it and reads its own file (:func:`rank_path`), written by a job of as many ranks."""
+    _supported(net)
     path = rank_path(net, path)
 
     def read():
@@ -584,6 +592,7 @@ def _apply(path, net, header, data):
             if steps.size:
                 m._steps.append(steps.copy())
                 m._vals.append(data[key].copy())
+    _check_indices(path, net, header["step"])
     for proj in net.projections:          # what run() would refuse, refused here
         if proj.plasticity is not None and proj.crossbar is None:
             try:
@@ -594,6 +603,27 @@ def _apply(path, net, header, data):
     net._step = header["step"]
     net._t_end = float(header["t_end"])
     net._sync_crossbars()
+
+
+def _check_indices(path, net, step):
+    """The restored values the engine uses as indices are in range (a damaged file must not
+    make it read or write outside its arrays): the Poisson sources' next trials, the
+    plastic projections' spike history counts, the current sources' next change."""
+    runner, plan = net._runner, net._plan
+    src = getattr(plan, "sources", None)
+    st = runner.state
+    if src is not None and src.pois_n.size and np.any(       # (homogeneous rates use it)
+            (st.pois_next < step * src.pois_n) & ~np.isnan(src.pois_log1m_p)):
+        raise CheckpointError(f"{path}: entry 'state/pois_next': a Poisson source's next "
+                              f"spike lies before step {step}, where the checkpoint stops")
+    ps = getattr(runner, "pstate", None)
+    if ps is not None and np.any((ps.hist_n < 0) | (ps.hist_n > ps.hist.shape[1])):
+        raise CheckpointError(f"{path}: entry 'pstate/hist_n': spike counts outside 0 .. "
+                              f"{ps.hist.shape[1]}")
+    cs, cc = getattr(runner, "cstate", None), getattr(plan, "currents", None)
+    if cs is not None and cc is not None and not 0 <= int(cs.next[0]) <= cc.ev_amp.shape[0]:
+        raise CheckpointError(f"{path}: entry 'cstate/next': {int(cs.next[0])} is not the "
+                              f"index of a current change (0 .. {cc.ev_amp.shape[0]})")
 
 
 # --------------------------------------------------------------------- during a run

@@ -649,3 +649,19 @@ def test_saved_delays_the_projection_refuses_are_refused_naming_the_entry(tmp_pa
     with pytest.raises(CheckpointError, match=re.escape(str(path)) +
                        r": entry 'edits/1/delay_steps': delay.shape must be"):
         fresh.restore_checkpoint(path)
+
+
+def test_indices_the_engine_would_follow_out_of_range_are_refused(tmp_path):
+    """Fuzz inputs checkpoint:0,4,16,1775 and 0,4,17,1299: a Poisson source's next trial
+    set before the checkpoint's step restored, and the next run wrote spikes of negative
+    node numbers (an IndexError on the reference backend, a segmentation fault on numba)."""
+    path = _saved(tmp_path)
+
+    def change(header, arrays):
+        arrays["state/pois_next"] = np.zeros_like(arrays["state/pois_next"])
+    _rewrite(path, change)
+    fresh, _ = _net(_small)
+    with pytest.raises(CheckpointError, match=re.escape(str(path)) + r": entry "
+                       r"'state/pois_next': a Poisson source's next spike lies before step 50"):
+        fresh.restore_checkpoint(path)
+    assert fresh.t == 0
