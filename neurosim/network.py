@@ -63,8 +63,10 @@ class Network(Sealed):
         kept in ``net.seed`` so the run can be repeated.
     dtype : {"float64", "float32"}
         Floating-point type of state and weights. float64 matches Brian2 spike for spike.
-    backend : {"numba", "reference"}
-        Engine that runs the step loop (see :mod:`neurosim.backends`).
+    backend : {"numba", "reference", "event"}
+        Engine that runs the step loop (see :mod:`neurosim.backends`): "event" advances a
+        neuron only when an input reaches it (current-based LIF with exponential synapses;
+        same spikes as "numba" up to rounding, faster when activity is sparse).
     threads : int
         Partitions of the numba backend, 1 to 256, run on up to that many threads (at most the
         cores Numba sees). Each partition owns a contiguous range of target neurons and the
@@ -912,6 +914,12 @@ class Network(Sealed):
                 proj._check_edits()
             for src in self.current_sources:
                 src._check()
+            runner_cls = self._backends().get(self.backend)
+            if runner_cls is None:
+                fail("backend", f"one of {', '.join(self._backends())} for a network of "
+                     "fixed-point (loihi_lif) populations", self.backend)
+            if hasattr(runner_cls, "check_network"):
+                runner_cls.check_network(self)
             self._require_plan()
             for proj in self.projections:
                 if proj.plasticity is not None and proj.crossbar is None:

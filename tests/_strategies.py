@@ -104,7 +104,8 @@ def networks(draw, max_steps=60, profile=None):
     Hypothesis draws the sizes (steps, numbers of populations, projections, drives, current
     sources) and a seed; the seed picks every other choice (kinds, rules, weights...), so
     that a case costs a few draws. ``profile`` ("plain": no Poisson drives, current sources
-    or plasticity; "full": at least one of each; None: drawn) keeps the engine's kernel
+    or plasticity; "full": at least one of each; "event": as "plain", every LIF population
+    of the model backend="event" runs; None: drawn) keeps the engine's kernel
     variants (which Numba compiles once each) to two per dtype and thread mode."""
     steps = draw(st.integers(1, max_steps))
     n_lif = draw(st.integers(1, 3))
@@ -113,12 +114,16 @@ def networks(draw, max_steps=60, profile=None):
     if profile is None:
         profile = draw(st.sampled_from(PROFILES))
     full = profile == "full"
-    n_drv = draw(st.integers(1, 2)) if full else 0
+    n_drv = draw(st.integers(1, 2)) if full else 0       # (none in "plain" and "event")
     n_cur = draw(st.integers(1, 2)) if full else 0
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     names = _names(rng, n_lif + n_src)
     pops = [_lif_spec(rng, names[k]) for k in range(n_lif)]
     pops += [_source_spec(rng, names[n_lif + k], steps) for k in range(n_src)]
+    if profile == "event":           # what backend="event" runs: the plain exp model
+        for d in pops[:n_lif]:
+            d.update(synapse="exp", convention="brian2", params="scalar", adapt=False,
+                     thresh=False, t_ref=d["t_ref"] if d["t_ref"] != "array" else 3)
     lifs = list(range(n_lif))
     projs = [_projection_spec(rng, len(pops), lifs, full and rng.random() < 0.5)
              for _ in range(n_proj)]

@@ -1,0 +1,155 @@
+"""The event-driven engine behind the backend interface (``backend="event"``).
+
+Runs :func:`neurosim.engine.event.event_advance` on rows of lazily updated neurons. The
+clock-driven :class:`State` stays the public face of the run: reading ``runner.state``
+(what ``pop.v``, ``net.get_state`` and checkpoints do) first advances every neuron to the
+end of the last step run and writes it there; the next run reads it back (so edits made
+between runs are taken) and predicts every neuron again. A run that nobody looks at
+between its chunks pays neither.
+"""
+
+import numpy as np
+
+from ..engine import event as _ev
+from ..validation import fail
+from .base import Chunk
+from .numba_backend import NumbaRunner
+
+__all__ = ["EventRunner"]
+
+
+def _pool():
+    return (np.full(1024, -1, np.int64), np.zeros(1024, np.int64), np.zeros(1024, np.int64))
+
+
+class EventRunner(NumbaRunner):
+    """Runs a Plan of fast-path LIF populations event by event (one thread)."""
+
+    name = "event"
+
+    @staticmethod
+    def check_network(net):
+        """Refuse, before anything is built, what the event-driven engine does not run."""
+        if net.threads != 1:
+            fail("threads", "1 with backend='event' (the event-driven engine runs on one "
+                 "thread)", net.threads)
+        if np.dtype(net.dtype) != np.float64:
+            fail("dtype", "'float64' with backend='event'", net.dtype)
+        for pop in net.populations:
+            if pop.kind == "lif" and not pop.spec.fast:
+                sp = pop.spec
+                why = [f"synapse={sp.synapse!r}"] if sp.synapse != "exp" else []
+                why += ["per-neuron parameters"] if sp.heterogeneous else []
+                why += ["an adaptation current"] if sp.tau_w is not None else []
+                why += ["an adaptive threshold"] if sp.tau_a is not None else []
+                why += [f"convention={sp.convention!r}"] if sp.convention != "brian2" else []
+                fail(f"{pop.name}: model", "the current-based LIF with exponential synapses, "
+                     "one value per parameter, no adaptation, convention='brian2' with "
+                     "backend='event' (use backend='numba' for the other models)",
+                     " and ".join(why))
+        what = [("poisson_input drives", net.drives), ("current sources",
+                                                       net.current_sources),
+                ("plastic projections", [p for p in net.projections if p.plasticity]),
+                ("crossbar projections", [p for p in net.projections if p.crossbar])]
+        for name, items in what:
+            if items:
+                fail("backend", f"'numba' for a network with {name} (the event-driven "
+                     "engine does not run them yet)", "event")
+
+    def __init__(self, plan):
+        self._st = None
+        super().__init__(plan)
+        st = self._st
+        n = st.v.shape[0]
+        self.tb = _ev.tables(plan.params, st.ring_exc.shape[0])
+        self.E = np.zeros((n, 8))
+        self.mark = np.full(max(n, 1), -10, np.int64)
+        self.changed = np.zeros(max(n, 1), np.int64)
+        D = st.ring_exc.shape[0]
+        self.q = (np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
+                  np.array([-1], np.int64), np.full(_ev.HORIZON, -1, np.int64),
+                  np.full(_ev.HORIZON, -1, np.int64), *_pool(), np.array([-1], np.int64))
+        self.q = self._freed(self.q)
+        self._end = -1            # the last step run (rows are at its end)
+        self._reload = True       # the rows must be read from the state
+        self._synced = True       # the state holds the rows' values
+
+    @staticmethod
+    def _freed(q):
+        """The pools' entries on their free lists."""
+        q = list(q)
+        for nxt_i, free_i in ((2, 5), (8, 11)):
+            cap = q[nxt_i].shape[0]
+            q[nxt_i][:] = np.arange(1, cap + 1)
+            q[nxt_i][-1] = -1
+            q[free_i][0] = 0
+        return tuple(q)
+
+    @property
+    def state(self):
+        """The clock-driven state at the end of the last step run (every neuron advanced
+        to it first)."""
+        if not self._synced:
+            st = self._st
+            _ev.store_rows(self.E, self.plan.params, self.tb, self._end, st.v, st.i_exc,
+                           st.i_inh, st.ref_until)
+            self._synced = True
+        self._reload = True       # whoever reads it may change it
+        return self._st
+
+    @state.setter
+    def state(self, value):
+        self._st = value
+        self._reload = True
+        self._synced = True
+
+    @staticmethod
+    def _configure(plan):
+        return 1, _ev.event_advance, np.float64
+
+    def _extra(self):
+        return ()
+
+    def _args(self, record, step0, n_steps, max_per_step, samples):
+        plan = self.plan
+        return (plan.params, plan.conn, plan.sources, record, self._st, self.E, self.tb,
+                self.q, self.mark, self.changed, step0, n_steps, max_per_step,
+                self._spk_step, self._spk_node, samples)
+
+    def _call(self, args):
+        k, n_spk, self.q = self._kernel(*args)
+        return k, n_spk
+
+    def _load(self, step):
+        st = self._st
+        q = self.q
+        cn, ca, cb = _ev.load_rows(self.E, st.v, st.i_exc, st.i_inh, st.ref_until, st.bias,
+                                   self.plan.params.pop_start, step, q)
+        q = q[:8] + (cn, ca, cb) + q[11:]
+        cn, ca, cb = _ev.predict_all(self.E, self.plan.params, self.tb, q, step)
+        self.q = q[:8] + (cn, ca, cb) + q[11:]
+
+    def advance(self, step0, n_steps, record):
+        if record.var_code.size and record.var_code.max() > 2:
+            fail("state monitor", "of v, i_exc or i_inh with backend='event'",
+                 int(record.var_code.max()))
+        if self._reload or step0 - 1 != self._end:
+            self._load(step0 - 1)
+            self._reload = False
+        max_per_step = self._reserve(record)
+        samples = np.empty((n_steps, record.var_code.shape[0]), dtype=np.float64)
+        steps_out, nodes_out = [], []
+        done = 0
+        while done < n_steps:
+            k, n_spk = self._call(self._args(record, step0 + done, n_steps - done,
+                                             max_per_step, samples[done:]))
+            if n_spk:
+                steps_out.append(self._spk_step[:n_spk].copy())
+                nodes_out.append(self._spk_node[:n_spk].astype(np.int64))
+            done += k
+            if done < n_steps:
+                self._grow(2 * self._cap)
+        self._end = step0 + n_steps - 1
+        self._synced = n_steps == 0 and self._synced
+        cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64)  # noqa: E731
+        return Chunk(n_steps, cat(steps_out), cat(nodes_out), samples)

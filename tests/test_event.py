@@ -1,0 +1,272 @@
+"""The event-driven engine (backend="event") against the clock-driven one (issue 25).
+
+The two differ by rounding only: the event engine advances a neuron over a gap of k steps
+with the closed form, the clock-driven engine with k single steps. Spike trains must be
+equal except where the clock-driven engine's v was within :data:`TIE` of v_th at the first
+spike that differs (a threshold tie the rounding can decide either way); state within a
+relative 1e-9.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+
+import neurosim as ns
+from neurosim.engine import event as ev
+from neurosim.units import mV, ms
+
+from _strategies import build, networks
+
+V = dict(v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV)
+SCALE = float(os.environ.get("NEUROSIM_PROPERTY_SCALE", "1"))
+#: The stated bound: spikes may differ only where v was this close to v_th (volts).
+TIE = 1e-12
+
+
+def _run(desc, backend, traces):
+    net, _, _ = build(desc, backend=backend, monitors=False)
+    spikes = {p.name: net.spike_monitor(p) for p in net.populations}
+    states = {}
+    if traces:
+        for p in net.populations:
+            if p.kind == "lif":
+                for var in p.variables:                  # v, I_exc, I_inh
+                    states[p.name, var] = net.state_monitor(p, var)
+    net.run(desc["steps"] * desc["dt"], progress=False)
+    return net, spikes, states
+
+
+def _first_difference(a, b):
+    """(step, population, neuron) of the earliest spike in one run and not the other."""
+    first = None
+    for name in a:
+        x = set(zip(a[name].steps.tolist(), a[name].indices.tolist()))
+        y = set(zip(b[name].steps.tolist(), b[name].indices.tolist()))
+        for s, i in sorted(x ^ y)[:1]:
+            if first is None or s < first[0]:
+                first = (s, name, i)
+    return first
+
+
+def _v_after_update(net, states, name, i, step):
+    """The clock-driven v of neuron i of population ``name`` after the update of ``step``
+    (from the samples at the start of the step)."""
+    pop = next(p for p in net.populations if p.name == name)
+    p = next(k for k, q in enumerate(x for x in net.populations if x.kind == "lif")
+             if q is pop)
+    prm = net._plan.params
+    v, ie, ii = (states[name, var].values[step, i] for var in pop.variables)
+    b = net._runner.state.bias[prm.pop_start[p] + i]
+    return ev._step_v.py_func(v, ie, ii, b, prm.e_m[p], prm.c_e[p], prm.c_i[p], prm.v_rest[p]), \
+        prm.v_th[p]
+
+
+def check_agreement(desc):
+    """The event engine's spikes equal the clock-driven engine's up to a tie; its final
+    state within 1e-9 relative when they are equal."""
+    net_c, sc, states = _run(desc, "numba", traces=True)
+    net_e, se, _ = _run(desc, "event", traces=False)
+    diff = _first_difference(sc, se)
+    if diff is not None:
+        s, name, i = diff
+        v, v_th = _v_after_update(net_c, states, name, i, s)
+        assert abs(v - v_th) <= TIE, (f"spike of {name}[{i}] at step {s} differs, but the "
+                                      f"clock-driven v - v_th = {v - v_th:.3g} V")
+        return False
+    for p in net_c.populations:
+        if p.kind == "lif":
+            for var in p.variables:
+                a, b = np.asarray(getattr(p, var)), np.asarray(getattr(
+                    next(q for q in net_e.populations if q.name == p.name), var))
+                np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-15)
+    assert net_c.counts().to_dict() == net_e.counts().to_dict()
+    return True
+
+
+@settings(max_examples=max(1, int(round(400 * SCALE))), deadline=None, derandomize=True,
+          database=None, suppress_health_check=[HealthCheck.too_slow,
+                                                HealthCheck.data_too_large])
+@given(networks(max_steps=200, profile="event"))
+def test_random_networks_spike_as_the_clock_driven_engine(desc):
+    note(f"network: {desc!r}")
+    check_agreement(desc)
+
+
+# ------------------------------------------------------------------ hand-made cases
+def _cortex(backend, n=2000, seed=3, **kw):
+    net = ns.Network(seed=seed, backend=backend, **kw)
+    src = net.poisson(200, rate=20.0, name="src")
+    e = net.lif(int(n * 0.8), tau_m=20 * ms, tau_syn=5 * ms, v_rest=-60 * mV, v_th=-50 * mV,
+                v_reset=-60 * mV, t_ref=2 * ms, bias=2 * mV, name="e")
+    i = net.lif(n - int(n * 0.8), tau_m=10 * ms, tau_syn=(3 * ms, 6 * ms), v_rest=-60 * mV,
+                v_th=-50 * mV, v_reset=-60 * mV, t_ref=1 * ms, bias=5 * mV, name="i",
+                reset="subtract")
+    net.connect(src, e, weight=3 * mV, p=0.1, delay=1 * ms)
+    net.connect(src, i, weight=ns.random.uniform(2 * mV, 6 * mV), p=0.1, delay=0.5 * ms)
+    net.connect(e, e, weight=0.4 * mV, p=0.02, delay=1.5 * ms)
+    net.connect(e, i, weight=0.5 * mV, p=0.02, delay=0 * ms)
+    net.connect(i, e, weight=-1.5 * mV, p=0.02, delay=ns.random.uniform(0.5 * ms, 2 * ms))
+    return net, {p.name: net.spike_monitor(p) for p in (e, i, src)}
+
+
+def _spikes(mons):
+    return {k: (m.steps.copy(), m.indices.copy()) for k, m in mons.items()}
+
+
+def _same(a, b):
+    for k in a:
+        np.testing.assert_array_equal(a[k][0], b[k][0], err_msg=k)
+        np.testing.assert_array_equal(a[k][1], b[k][1], err_msg=k)
+
+
+def test_a_recurrent_network_gives_the_same_spikes_and_counters():
+    out = {}
+    for backend in ("numba", "event"):
+        net, mons = _cortex(backend)
+        net.count_monitor(5 * ms)
+        net.run(150 * ms, progress=False)
+        out[backend] = (_spikes(mons), net.counts().to_dict(), net.synaptic_events(),
+                        net.populations[1].v.copy(), net.populations[2].I_inh.copy())
+    a, b = out["numba"], out["event"]
+    assert sum(len(s[0]) for s in a[0].values()) > 1000      # an active network
+    _same(a[0], b[0])
+    assert a[1] == b[1] and a[2] == b[2]
+    np.testing.assert_allclose(b[3], a[3], rtol=1e-12)
+    np.testing.assert_allclose(b[4], a[4], rtol=1e-9, atol=1e-18)
+
+
+def test_reads_and_edits_between_runs_are_those_of_the_clock_driven_engine():
+    """Reading the state (every neuron brought up to date) and editing it between runs;
+    runs of chunks of any length."""
+    out = {}
+    for backend in ("numba", "event"):
+        net, mons = _cortex(backend)
+        net.run(30 * ms, progress=False, chunk_steps=7)
+        v = net.populations[1].v.copy()
+        net.populations[1].v = v + 3 * mV * (np.arange(v.size) % 3 == 0)
+        net.run(20 * ms, progress=False, chunk_steps=1)
+        net.run(40 * ms, progress=False)
+        out[backend] = (_spikes(mons), v)
+    _same(out["numba"][0], out["event"][0])
+    np.testing.assert_allclose(out["event"][1], out["numba"][1], rtol=1e-12)
+
+
+def test_state_monitors_record_the_clock_driven_values():
+    out = {}
+    for backend in ("numba", "event"):
+        net, _ = _cortex(backend, n=500)
+        m = net.state_monitor(net.populations[1], "v", indices=[0, 7, 100])
+        c = net.state_monitor(net.populations[2], "I_exc", indices=[1, 2])
+        net.run(60 * ms, progress=False)
+        out[backend] = (m.values.copy(), c.values.copy())
+    np.testing.assert_allclose(out["event"][0], out["numba"][0], rtol=1e-12)
+    np.testing.assert_allclose(out["event"][1], out["numba"][1], rtol=1e-12, atol=1e-18)
+
+
+@pytest.mark.parametrize("tau_syn", [5 * ms, 20 * ms, 40 * ms])
+def test_long_silences_use_the_closed_form_beyond_the_table(tau_syn):
+    """Inputs thousands of steps apart (gaps beyond the tabulated G sums, tau_syn equal to
+    tau_m and longer): v within 1e-12 relative of the clock-driven trajectory."""
+    out = {}
+    for backend in ("numba", "event"):
+        net = ns.Network(seed=1, backend=backend)
+        times = np.array([1.0, 600.0, 611.0, 1400.0]) * ms
+        src = net.spike_source(1, times=times, indices=np.zeros(4, int))
+        pop = net.lif(2, tau_m=20 * ms, tau_syn=tau_syn, v_rest=-65 * mV, v_th=-50 * mV,
+                      v_reset=-65 * mV, bias=np.array([2.0, 14.0]) * mV)
+        net.connect(src, pop, weight=5 * mV)
+        mon = net.spike_monitor(pop)
+        net.run(1500 * ms, progress=False)
+        out[backend] = (pop.v.copy(), pop.I_exc.copy(), mon.steps.copy())
+    np.testing.assert_allclose(out["event"][0], out["numba"][0], rtol=1e-12)
+    np.testing.assert_allclose(out["event"][1], out["numba"][1], rtol=1e-9)
+    np.testing.assert_array_equal(out["event"][2], out["numba"][2])
+
+
+def test_neurons_above_threshold_on_their_own_fire_regularly():
+    """A bias above threshold: every spike predicted by stepping, refractoriness kept."""
+    out = {}
+    for backend in ("numba", "event"):
+        net = ns.Network(seed=1, backend=backend)
+        pop = net.lif(5, tau_m=10 * ms, tau_syn=2 * ms, v_rest=-65 * mV, v_th=-50 * mV,
+                      v_reset=-65 * mV, t_ref=3 * ms, bias=np.linspace(16, 40, 5) * mV)
+        mon = net.spike_monitor(pop)
+        net.run(300 * ms, progress=False)
+        out[backend] = (mon.steps.copy(), mon.indices.copy())
+    assert out["numba"][0].size > 100
+    np.testing.assert_array_equal(out["event"][0], out["numba"][0])
+    np.testing.assert_array_equal(out["event"][1], out["numba"][1])
+
+
+def test_bound_never_rules_out_a_crossing():
+    """The bound of the largest v reachable without input is above every v of the
+    trajectory, for random states and time constants (it is what lets the engine skip a
+    neuron)."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        tau_m, tau_e, tau_i = rng.uniform(1, 50, 3) * ms
+        if rng.random() < 0.2:
+            tau_e = tau_m
+        net = ns.Network(seed=0, backend="event")
+        net.lif(1, tau_m=tau_m, tau_syn=(tau_e, tau_i), v_rest=-65 * mV, v_th=-50 * mV,
+                v_reset=-65 * mV)
+        net.build()
+        prm = net._plan.params
+        tb = ev.tables(prm, 4)
+        v, ie, ii, b = (rng.uniform(-80, -40) * mV, rng.uniform(-20, 40) * mV,
+                        rng.uniform(-40, 20) * mV, rng.uniform(-5, 20) * mV)
+        top = ev._bound.py_func(prm, tb, 0, v, ie, ii, b)
+        x, xe, xi = v, ie, ii
+        for _ in range(3000):
+            x = ev._step_v.py_func(x, xe, xi, b, prm.e_m[0], prm.c_e[0], prm.c_i[0], prm.v_rest[0])
+            xe *= prm.e_e[0]
+            xi *= prm.e_i[0]
+            assert x <= top
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(threads=2), "threads must be 1 with backend='event'"),
+    (dict(dtype="float32"), "dtype must be 'float64' with backend='event'"),
+])
+def test_what_the_event_engine_does_not_run_is_refused_before_building(kw, match):
+    net = ns.Network(backend="event", **kw)
+    net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, **V)
+    with pytest.raises(ns.ParameterError, match=match):
+        net.run(1 * ms, progress=False)
+    assert net._plan is None
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda net: net.lif(3, tau_m=10 * ms, synapse="delta", **V), "lif0: model must be the "
+     "current-based LIF with exponential synapses.*got .synapse=.delta."),
+    (lambda net: net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, tau_w=50 * ms, **V),
+     "lif0: model .*got 'an adaptation current'"),
+    (lambda net: net.poisson_input(net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, **V), 100.0,
+                                   1 * mV), "poisson_input drives"),
+    (lambda net: net.lif(2, tau_m=10 * ms, tau_syn=2 * ms, t_ref=np.array([1, 2]) * ms,
+                         **V),
+     "lif0: model .*got 'per-neuron parameters'"),
+])
+def test_models_and_features_it_does_not_run_are_refused(make, match):
+    net = ns.Network(backend="event")
+    make(net)
+    with pytest.raises(ns.ParameterError, match=match):
+        net.build()
+
+
+def test_checkpoints_are_refused_clearly(tmp_path):
+    net, _ = _cortex("event", n=50)
+    net.run(2 * ms, progress=False)
+    with pytest.raises(ns.ParameterError, match="'numba' or 'reference' for checkpoints"):
+        net.save_checkpoint(tmp_path / "c.npz")
+    assert not os.listdir(tmp_path)
+
+
+def test_fixed_point_networks_name_their_backends():
+    net = ns.Network(backend="event")
+    net.loihi_lif(3, du=100, dv=100, vth=10)
+    with pytest.raises(ns.ParameterError, match="backend must be one of numba, reference "
+                       "for a network of fixed-point"):
+        net.build()
