@@ -217,7 +217,7 @@ def test_bound_never_rules_out_a_crossing():
         tb = ev.tables(prm, 4)
         v, ie, ii, b = (rng.uniform(-80, -40) * mV, rng.uniform(-20, 40) * mV,
                         rng.uniform(-40, 20) * mV, rng.uniform(-5, 20) * mV)
-        top = ev._bound.py_func(prm, tb, 0, v, ie, ii, b)
+        top = ev._bound.py_func(tb, 0, v, ie, ii, b)
         x, xe, xi = v, ie, ii
         for _ in range(3000):
             x = ev._step_v.py_func(x, xe, xi, b, prm.e_m[0], prm.c_e[0], prm.c_i[0], prm.v_rest[0])

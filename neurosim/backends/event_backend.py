@@ -91,8 +91,8 @@ class EventRunner(NumbaRunner):
         to it first)."""
         if not self._synced:
             st = self._st
-            _ev.store_rows(self.E, self.plan.params, self.tb, self._end, st.v, st.i_exc,
-                           st.i_inh, st.ref_until)
+            _ev.store_rows(self.E, self.tb, self._end, st.v, st.i_exc, st.i_inh,
+                           st.ref_until)
             self._synced = True
         self._reload = True       # whoever reads it may change it
         return self._st
@@ -112,7 +112,7 @@ class EventRunner(NumbaRunner):
 
     def _args(self, record, step0, n_steps, max_per_step, samples):
         plan = self.plan
-        return (plan.params, plan.conn, plan.sources, record, self._st, self.E, self.tb,
+        return (plan.conn, plan.sources, record, self._st, self.E, self.tb,
                 self.q, self.mark, self.changed, step0, n_steps, max_per_step,
                 self._spk_step, self._spk_node, samples)
 
@@ -126,7 +126,7 @@ class EventRunner(NumbaRunner):
         cn, ca, cb = _ev.load_rows(self.E, st.v, st.i_exc, st.i_inh, st.ref_until, st.bias,
                                    self.plan.params.pop_start, step, q)
         q = q[:8] + (cn, ca, cb) + q[11:]
-        cn, ca, cb = _ev.predict_all(self.E, self.plan.params, self.tb, q, step)
+        cn, ca, cb = _ev.predict_all(self.E, self.tb, q, step)
         self.q = q[:8] + (cn, ca, cb) + q[11:]
 
     def advance(self, step0, n_steps, record):

@@ -69,12 +69,18 @@ HORIZON = 1024
 _TOL = 1e-12
 
 
+#: Columns of EventTables.par: the propagator, the thresholds and resets, log e_*, and
+#: the maxima over k of G_e(k), G_i(k) (upper bounds).
+(E_M, E_E, E_I, C_E, C_I, V_REST, V_TH, V_RESET, REF, SUB, LG_M, LG_E, LG_I, GMAX_E,
+ GMAX_I) = range(15)
+
+
 class EventTables(NamedTuple):
-    """Per-population constants of the closed form (index p, k < TABLE)."""
+    """Per-population constants (index p; k < TABLE), few arrays so that the calls of
+    the event loop pass few arguments."""
     pw: np.ndarray       # float64[P, 3, TABLE]: e_m**k, e_e**k, e_i**k
     g: np.ndarray        # float64[P, 2, TABLE]: G_e(k), G_i(k)
-    lg: np.ndarray       # float64[P, 3]: log e_m, log e_e, log e_i
-    gmax: np.ndarray     # float64[P, 2]: max over k of G_e(k), G_i(k) (an upper bound)
+    par: np.ndarray      # float64[P, 15]: the columns above
     ring: int            # slots of the delivery queue (the delay ring's length)
 
 
@@ -93,23 +99,24 @@ def _g_max(e_m, e_x):
 
 
 def tables(prm, ring):
-    """The :class:`EventTables` of a plan's LIF populations (float64)."""
+    """The :class:`EventTables` of a plan's LIF populations (LIFParams ``prm``)."""
     n_pops = prm.e_m.shape[0]
     pw = np.empty((n_pops, 3, TABLE))
     g = np.zeros((n_pops, 2, TABLE))
-    lg = np.empty((n_pops, 3))
-    gmax = np.empty((n_pops, 2))
+    par = np.zeros((n_pops, 15))
     for p in range(n_pops):
         es = (float(prm.e_m[p]), float(prm.e_e[p]), float(prm.e_i[p]))
+        par[p, :SUB + 1] = (*es, prm.c_e[p], prm.c_i[p], prm.v_rest[p], prm.v_th[p],
+                            prm.v_reset[p], prm.ref_steps[p], prm.reset_subtract[p])
         for j, e in enumerate(es):
             pw[p, j] = e ** np.arange(TABLE, dtype=np.float64)
-            lg[p, j] = math.log(e) if e > 0 else -np.inf
+            par[p, LG_M + j] = math.log(e) if e > 0 else -np.inf
         for j in (0, 1):                  # G(k+1) = e_m G(k) + e_x**k
             e_x = es[1 + j]
             for k in range(1, TABLE):
                 g[p, j, k] = es[0] * g[p, j, k - 1] + pw[p, 1 + j, k - 1]
-            gmax[p, j] = max(_g_max(es[0], e_x), g[p, j].max())
-    return EventTables(pw, g, lg, gmax, int(ring))
+            par[p, GMAX_E + j] = max(_g_max(es[0], e_x), g[p, j].max())
+    return EventTables(pw, g, par, int(ring))
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -117,7 +124,7 @@ def _power(tb, p, j, k):
     """e_j**k (k >= 0 steps)."""
     if k < TABLE:
         return tb.pw[p, j, k]
-    return math.exp(k * tb.lg[p, j])
+    return math.exp(k * tb.par[p, LG_M + j])
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -125,13 +132,13 @@ def _gsum(tb, p, j, f):
     """G_e (j = 0) or G_i (j = 1) over f free steps."""
     if f < TABLE:
         return tb.g[p, j, f]
-    lm = tb.lg[p, 0]
-    lr = tb.lg[p, 1 + j] - lm
+    lm = tb.par[p, LG_M]
+    lx = tb.par[p, LG_E + j]
+    lr = lx - lm
     if lr == 0.0:
         return f * math.exp((f - 1) * lm)
     if abs(f * lr) > 600.0:               # far apart: no cancellation
-        return (math.exp(f * lm) - math.exp(f * tb.lg[p, 1 + j])) / (
-            math.exp(lm) - math.exp(tb.lg[p, 1 + j]))
+        return (math.exp(f * lm) - math.exp(f * lx)) / (math.exp(lm) - math.exp(lx))
     return math.exp((f - 1) * lm) * (math.expm1(f * lr) / math.expm1(lr))
 
 
@@ -142,7 +149,7 @@ def _step_v(v, ie, ii, b, e_m, c_e, c_i, v_rest):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _advance_to(E, prm, tb, n, a):
+def _advance_to(E, tb, n, a):
     """Neuron n from the end of its last step to the end of step a (no input between)."""
     u = np.int64(E[n, LAST])
     k = a - u
@@ -157,16 +164,18 @@ def _advance_to(E, prm, tb, n, a):
         ie *= _power(tb, p, 1, h)
         ii *= _power(tb, p, 2, h)
     f = k - h
+    pp = tb.par[p]
     if f == 1:
-        E[n, V] = _step_v(E[n, V], ie, ii, E[n, BIAS], prm.e_m[p], prm.c_e[p], prm.c_i[p],
-                          prm.v_rest[p])
-        ie *= prm.e_e[p]
-        ii *= prm.e_i[p]
+        E[n, V] = _step_v(E[n, V], ie, ii, E[n, BIAS], pp[E_M], pp[C_E], pp[C_I],
+                          pp[V_REST])
+        ie *= pp[E_E]
+        ii *= pp[E_I]
     elif f > 1:
-        v_inf = prm.v_rest[p] + E[n, BIAS]
-        E[n, V] = v_inf + (_power(tb, p, 0, f) * (E[n, V] - v_inf)
-                           + (prm.c_e[p] * ie * _gsum(tb, p, 0, f)
-                              + prm.c_i[p] * ii * _gsum(tb, p, 1, f)))
+        v_inf = pp[V_REST] + E[n, BIAS]
+        x = pp[C_E] * ie * _gsum(tb, p, 0, f) if ie != 0.0 else 0.0
+        if ii != 0.0:
+            x += pp[C_I] * ii * _gsum(tb, p, 1, f)
+        E[n, V] = v_inf + (_power(tb, p, 0, f) * (E[n, V] - v_inf) + x)
         ie *= _power(tb, p, 1, f)
         ii *= _power(tb, p, 2, f)
     E[n, IE] = ie
@@ -175,16 +184,17 @@ def _advance_to(E, prm, tb, n, a):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _bound(prm, tb, p, v, ie, ii, b):
+def _bound(tb, p, v, ie, ii, b):
     """The largest v reachable without input from a free state (v, ie, ii)."""
-    v_inf = prm.v_rest[p] + b
-    top = v_inf + max(v - v_inf, 0.0) + max(prm.c_e[p] * ie, 0.0) * tb.gmax[p, 0] \
-        + max(prm.c_i[p] * ii, 0.0) * tb.gmax[p, 1]
-    return top + _TOL * (abs(prm.v_th[p]) + abs(v_inf))
+    pp = tb.par[p]
+    v_inf = pp[V_REST] + b
+    top = v_inf + max(v - v_inf, 0.0) + max(pp[C_E] * ie, 0.0) * pp[GMAX_E] \
+        + max(pp[C_I] * ii, 0.0) * pp[GMAX_I]
+    return top + _TOL * (abs(pp[V_TH]) + abs(v_inf))
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _crossing(E, prm, tb, n, s):
+def _crossing(E, tb, n, s):
     """The first step after s at which neuron n (at the end of step s) crosses threshold
     without further input: a step within HORIZON, -1 if it never does, or s + HORIZON - 1
     to be looked at again then (a wake-up)."""
@@ -194,7 +204,8 @@ def _crossing(E, prm, tb, n, s):
     ie = E[n, IE]
     ii = E[n, II]
     b = E[n, BIAS]
-    v_th = prm.v_th[p]
+    pp = tb.par[p]
+    v_th = pp[V_TH]
     hh = max(until - 1 - s, 0)
     if hh > 0:
         x_e = ie * _power(tb, p, 1, hh)
@@ -202,10 +213,10 @@ def _crossing(E, prm, tb, n, s):
     else:
         x_e = ie
         x_i = ii
-    if _bound(prm, tb, p, v, x_e, x_i, b) <= v_th:
+    if _bound(tb, p, v, x_e, x_i, b) <= v_th:
         return np.int64(-1)
-    e_m, e_e, e_i = prm.e_m[p], prm.e_e[p], prm.e_i[p]
-    c_e, c_i, v_rest = prm.c_e[p], prm.c_i[p], prm.v_rest[p]
+    e_m, e_e, e_i = pp[E_M], pp[E_E], pp[E_I]
+    c_e, c_i, v_rest = pp[C_E], pp[C_I], pp[V_REST]
     for t in range(s + 1, s + HORIZON):
         if t >= until:
             v = _step_v(v, ie, ii, b, e_m, c_e, c_i, v_rest)
@@ -213,7 +224,7 @@ def _crossing(E, prm, tb, n, s):
                 return np.int64(t)
         ie *= e_e
         ii *= e_i
-        if (t - s) % 16 == 0 and t >= until and _bound(prm, tb, p, v, ie, ii, b) <= v_th:
+        if (t - s) % 16 == 0 and t >= until and _bound(tb, p, v, ie, ii, b) <= v_th:
             return np.int64(-1)
     return np.int64(s + HORIZON - 1)
 
@@ -255,22 +266,14 @@ def _push(head, tail, nxt, fa, fb, free, bucket, x, y):
     return nxt, fa, fb
 
 
-@njit(**INNER_JIT_OPTIONS)
-def _schedule(E, prm, tb, ch, ct, cn, ca, cb, cfree, n, s):
-    """Predict neuron n (at the end of step s) and put its entry in the calendar."""
-    t = _crossing(E, prm, tb, n, s)
-    E[n, PRED] = t
-    if t >= 0:
-        cn, ca, cb = _push(ch, ct, cn, ca, cb, cfree, t % HORIZON, n, t)
-    return cn, ca, cb
 
 
 # ------------------------------------------------------------------------- the loop
 @njit(**STEP_JIT_OPTIONS)
-def _touch(E, prm, tb, n, s, ch_w, inh, mark, changed, nc):
+def _touch(E, tb, n, s, ch_w, inh, mark, changed, nc):
     """Input w into neuron n at step s (advanced to s first); n joins this step's list of
     changed neurons once."""
-    _advance_to(E, prm, tb, n, s)
+    _advance_to(E, tb, n, s)
     if inh:
         E[n, II] += ch_w
     else:
@@ -283,18 +286,24 @@ def _touch(E, prm, tb, n, s, ch_w, inh, mark, changed, nc):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _row_now(E, prm, tb, conn, b, lo, hi, s, mark, changed, nc):
+def _row_now(E, tb, conn, b, lo, hi, s, mark, changed, nc):
     """Synapses lo..hi-1 of block b delivered at step s."""
-    inh = conn.block_inh[b] != 0
+    col = II if conn.block_inh[b] != 0 else IE
     w0 = conn.block_w[b]
-    for k in range(lo, hi):
-        w = w0 if w0 == w0 else conn.weight[k]
-        nc = _touch(E, prm, tb, np.int64(conn.target[k]), s, w, inh, mark, changed, nc)
+    for k in range(lo, hi):           # _touch, written out (a call per event costs)
+        n = np.int64(conn.target[k])
+        if E[n, LAST] < s:
+            _advance_to(E, tb, n, s)
+        E[n, col] += w0 if w0 == w0 else conn.weight[k]
+        if mark[n] != s:
+            mark[n] = s
+            changed[nc] = n
+            nc += 1
     return nc
 
 
 @njit(**JIT_OPTIONS)
-def event_advance(prm, conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
+def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
                   max_rec_per_step, spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1``; as :func:`neurosim.engine.lif.advance`
     (same spikes, counters and samples up to rounding), on the lazily updated rows ``E``.
@@ -315,7 +324,7 @@ def event_advance(prm, conn, src, rec, st, E, tb, q, mark, changed, step0, n_ste
         # 1. start: samples at the start of the step (the end of the last one)
         for r in range(rec.var_code.shape[0]):
             i = rec.var_index[r]
-            _advance_to(E, prm, tb, i, s - 1)
+            _advance_to(E, tb, i, s - 1)
             c = rec.var_code[r]
             rec_buf[k, r] = E[i, V] if c == 0 else E[i, IE] if c == 1 else E[i, II]
         nc = np.int64(0)
@@ -327,12 +336,12 @@ def event_advance(prm, conn, src, rec, st, E, tb, q, mark, changed, step0, n_ste
             y = db[e]
             if y < 0:
                 b = -1 - y
-                nc = _row_now(E, prm, tb, conn, b, conn.indptr[0, b, pre],
+                nc = _row_now(E, tb, conn, b, conn.indptr[0, b, pre],
                               conn.indptr[0, b, pre + 1], s, mark, changed, nc)
             else:
                 b = y % n_blocks
                 syn = y // n_blocks
-                nc = _row_now(E, prm, tb, conn, b, syn, syn + 1, s, mark, changed, nc)
+                nc = _row_now(E, tb, conn, b, syn, syn + 1, s, mark, changed, nc)
             nx = dn[e]
             dn[e] = dfree[0]
             dfree[0] = e
@@ -347,9 +356,9 @@ def event_advance(prm, conn, src, rec, st, E, tb, q, mark, changed, step0, n_ste
             n = ca[e]
             if cb[e] == s and np.int64(E[n, PRED]) == s:
                 E[n, PRED] = -1.0
-                _advance_to(E, prm, tb, n, s)
+                _advance_to(E, tb, n, s)
                 p = np.int64(E[n, POP])
-                if E[n, V] > prm.v_th[p] and s >= np.int64(E[n, UNTIL]):
+                if E[n, V] > tb.par[p, V_TH] and s >= np.int64(E[n, UNTIL]):
                     fired[nf] = n
                     nf += 1
                 elif mark[n] != s:       # a wake-up, or a tie the closed form rounded
@@ -375,14 +384,14 @@ def event_advance(prm, conn, src, rec, st, E, tb, q, mark, changed, step0, n_ste
                     continue
                 d = conn.block_delay[b]
                 if d == 0:
-                    nc = _row_now(E, prm, tb, conn, b, lo, hi, s, mark, changed, nc)
+                    nc = _row_now(E, tb, conn, b, lo, hi, s, mark, changed, nc)
                 elif d > 0:
                     dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + d) % D, pre, -1 - b)
                 else:
                     for syn in range(lo, hi):
                         ds = conn.syn_delay[syn]
                         if ds == 0:
-                            nc = _row_now(E, prm, tb, conn, b, syn, syn + 1, s, mark,
+                            nc = _row_now(E, tb, conn, b, syn, syn + 1, s, mark,
                                           changed, nc)
                         else:
                             dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + ds) % D,
@@ -394,11 +403,12 @@ def event_advance(prm, conn, src, rec, st, E, tb, q, mark, changed, step0, n_ste
             count_spike(rec, node, s)
             if node < n_lif:
                 p = np.int64(E[node, POP])
-                if prm.reset_subtract[p]:
-                    E[node, V] -= prm.v_th[p] - prm.v_reset[p]
+                pp = tb.par[p]
+                if pp[SUB] != 0.0:
+                    E[node, V] -= pp[V_TH] - pp[V_RESET]
                 else:
-                    E[node, V] = prm.v_reset[p]
-                E[node, UNTIL] = s + prm.ref_steps[p]
+                    E[node, V] = pp[V_RESET]
+                E[node, UNTIL] = s + np.int64(pp[REF])
                 if mark[node] != s:
                     mark[node] = s
                     changed[nc] = node
@@ -407,8 +417,12 @@ def event_advance(prm, conn, src, rec, st, E, tb, q, mark, changed, step0, n_ste
                 spk_step[n_spk] = s
                 spk_node[n_spk] = node
                 n_spk += 1
-        for j in range(nc):
-            cn, ca, cb = _schedule(E, prm, tb, ch, ctl, cn, ca, cb, cfree, changed[j], s)
+        for j in range(nc):          # predicted again (a call with reference counting,
+            n = changed[j]           # which costs a microsecond, only for an entry)
+            t = _crossing(E, tb, n, s)
+            E[n, PRED] = t
+            if t >= 0:
+                cn, ca, cb = _push(ch, ctl, cn, ca, cb, cfree, t % HORIZON, n, t)
     return n_steps, n_spk, (dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree)
 
 
@@ -441,20 +455,23 @@ def load_rows(E, v, ie, ii, until, bias, pop_start, step, q):
 
 
 @njit(**JIT_OPTIONS)
-def predict_all(E, prm, tb, q, step):
+def predict_all(E, tb, q, step):
     """Every neuron (at the end of ``step``) predicted; returns the calendar's pool."""
     dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree = q
     for n in range(E.shape[0]):
-        cn, ca, cb = _schedule(E, prm, tb, ch, ctl, cn, ca, cb, cfree, n, step)
+        t = _crossing(E, tb, n, step)
+        E[n, PRED] = t
+        if t >= 0:
+            cn, ca, cb = _push(ch, ctl, cn, ca, cb, cfree, t % HORIZON, n, t)
     return cn, ca, cb
 
 
 @njit(**JIT_OPTIONS)
-def store_rows(E, prm, tb, step, v, ie, ii, until):
+def store_rows(E, tb, step, v, ie, ii, until):
     """Every neuron advanced to the end of ``step`` and written to the clock-driven
     state arrays."""
     for n in range(E.shape[0]):
-        _advance_to(E, prm, tb, n, step)
+        _advance_to(E, tb, n, step)
         v[n] = E[n, V]
         ie[n] = E[n, IE]
         ii[n] = E[n, II]
