@@ -47,7 +47,7 @@ import time
 
 import numpy as np
 
-from .validation import NetworkError, ParameterError, fail
+from .validation import NetworkError, ParameterError
 
 __all__ = ["CheckpointError", "FORMAT", "FORMAT_VERSION", "save", "restore", "read_header",
            "fingerprint", "Periodic"]
@@ -195,19 +195,12 @@ def _arrays(net):
     return out
 
 
-def _supported(net):
-    if net.backend == "event":
-        fail("backend", "'numba' or 'reference' for checkpoints (the event-driven engine's "
-             "queue of spikes in transit is not saved yet)", net.backend)
-
-
 def save(net, path):
     """Write the state of ``net`` to ``path`` (.npz) atomically; returns the path (under
     MPI every rank calls it and writes its own file, :func:`rank_path`, all marked with one
     token so that restoring refuses parts of different checkpoints).
 
     Builds the network first if it was not built (a checkpoint at t = 0)."""
-    _supported(net)
     path = rank_path(net, path)
     net.build()
     job = None
@@ -495,7 +488,6 @@ def restore(net, path):
     network refused before anything changed leaves ``net`` as it was; an entry refused
     while the state was being put back leaves it reset to t = 0. Under MPI every rank calls
     it and reads its own file (:func:`rank_path`), written by a job of as many ranks."""
-    _supported(net)
     path = rank_path(net, path)
 
     def read():

@@ -3,9 +3,12 @@
 Runs :func:`neurosim.engine.event.event_advance` on rows of lazily updated neurons. The
 clock-driven :class:`State` stays the public face of the run: reading ``runner.state``
 (what ``pop.v``, ``net.get_state`` and checkpoints do) first advances every neuron to the
-end of the last step run and writes it there; the next run reads it back (so edits made
-between runs are taken) and predicts every neuron again. A run that nobody looks at
-between its chunks pays neither.
+end of the last step run and writes it there, and moves the queued spikes in transit into
+the state's delay ring, so that the state is complete (checkpoints, a switch of engine);
+the next run reads it back (so edits made between runs are taken), predicts every neuron
+again and delivers what the ring holds. A run that nobody looks at between its chunks
+pays neither. Reading the state is therefore a rounding-level change of the run (the
+neurons are advanced at that step; ring sums add as the clock-driven engine's).
 """
 
 import numpy as np
@@ -93,6 +96,7 @@ class EventRunner(NumbaRunner):
             st = self._st
             _ev.store_rows(self.E, self.tb, self._end, st.v, st.i_exc, st.i_inh,
                            st.ref_until)
+            _ev.queue_to_ring(self.plan.conn, st, self.q)
             self._synced = True
         self._reload = True       # whoever reads it may change it
         return self._st

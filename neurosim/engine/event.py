@@ -29,7 +29,8 @@ Order of operations within step n, as the clock-driven engine's (Brian2's schedu
 
 1. start: recorded neurons are advanced to the end of step n-1 and sampled;
 2. groups: inputs arriving at n (sent earlier with a delay) are added to the currents of
-   their targets, each target advanced to n first;
+   their targets, each target advanced to n first: those the clock-driven state's delay
+   ring holds (sent before the rows were loaded), then those of the queue;
 3. thresholds: the calendar's entries of step n are checked (ascending neuron order);
    spike sources and Poisson sources emit their spikes of step n (the same streams as the
    clock-driven engine);
@@ -55,7 +56,7 @@ from numba import njit
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, STEP_JIT_OPTIONS
 from .lif import _emit_sources, count_spike
 
-__all__ = ["EventTables", "tables", "event_advance", "load_rows", "store_rows", "TABLE",
+__all__ = ["EventTables", "tables", "event_advance", "queue_to_ring", "predict_all", "load_rows", "store_rows", "TABLE",
            "HORIZON", "V", "IE", "II", "LAST", "UNTIL", "PRED", "BIAS", "POP"]
 
 #: Columns of a neuron's row.
@@ -302,6 +303,59 @@ def _row_now(E, tb, conn, b, lo, hi, s, mark, changed, nc):
     return nc
 
 
+@njit(**STEP_JIT_OPTIONS)
+def _ring_now(E, tb, st, slot, s, mark, changed, nc):
+    """The inputs in ring slot ``slot`` delivered at step s (a scan of every neuron: only
+    for the slots that were pending when the rows were loaded)."""
+    re = st.ring_exc[slot]
+    ri = st.ring_inh[slot]
+    for n in range(E.shape[0]):
+        if re[n] != 0.0 or ri[n] != 0.0:
+            _advance_to(E, tb, n, s)
+            E[n, IE] += re[n]
+            E[n, II] += ri[n]
+            re[n] = 0.0
+            ri[n] = 0.0
+            if mark[n] != s:
+                mark[n] = s
+                changed[nc] = n
+                nc += 1
+    st.ring_used[slot] = 0
+    return nc
+
+
+@njit(**JIT_OPTIONS)
+def queue_to_ring(conn, st, q):
+    """Every queued delivery added to the ring slot of its arrival step (in the order
+    they were sent, as the clock-driven engine sums them) and taken off the queue."""
+    dh, dtl, dn, da, db, dfree = q[:6]
+    n_blocks = conn.block_delay.shape[0]
+    for c in range(dh.shape[0]):
+        e = dh[c]
+        while e >= 0:
+            pre = da[e]
+            y = db[e]
+            if y < 0:
+                b = -1 - y
+                lo = conn.indptr[0, b, pre]
+                hi = conn.indptr[0, b, pre + 1]
+            else:
+                b = y % n_blocks
+                lo = y // n_blocks
+                hi = lo + 1
+            ring = st.ring_inh if conn.block_inh[b] != 0 else st.ring_exc
+            w0 = conn.block_w[b]
+            for k in range(lo, hi):
+                ring[c, np.int64(conn.target[k])] += w0 if w0 == w0 else conn.weight[k]
+            st.ring_used[c] = 1
+            nx = dn[e]
+            dn[e] = dfree[0]
+            dfree[0] = e
+            e = nx
+        dh[c] = -1
+        dtl[c] = -1
+
+
 @njit(**JIT_OPTIONS)
 def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
                   max_rec_per_step, spk_step, spk_node, rec_buf):
@@ -328,8 +382,12 @@ def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
             c = rec.var_code[r]
             rec_buf[k, r] = E[i, V] if c == 0 else E[i, IE] if c == 1 else E[i, II]
         nc = np.int64(0)
-        # 2. arrivals of this step, in the order they were sent
+        # 2. arrivals of this step, in the order they were sent: first those in the ring
+        # (sent before the rows were loaded: by the clock-driven engine, or written there
+        # when the state was read), then the queue's
         slot = s % D
+        if st.ring_used[slot]:
+            nc = _ring_now(E, tb, st, slot, s, mark, changed, nc)
         e = dh[slot]
         while e >= 0:
             pre = da[e]
