@@ -90,7 +90,7 @@ def fingerprint(net, projections=True):
     from . import __version__
     out = dict(
         neurosim_version=__version__, dt=float(net.dt), dtype=net.dtype, seed=int(net.seed),
-        backend=net.backend, fixed_point=bool(net.fixed_point),
+        backend="auto" if net._auto else net.backend, fixed_point=bool(net.fixed_point),
         populations=[[p.name, p.kind, int(p.n)] for p in net.populations],
         projections=[[pr.name, pr.pre.name, pr.post.name, int(pr.n_synapses),
                       pr.plasticity is not None, pr.crossbar is not None]

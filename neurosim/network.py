@@ -35,7 +35,7 @@ from .units import ms
 from . import memory, rules
 from .random import Distribution
 from .validation import (
-    InsufficientDiskError, InsufficientMemoryError, NetworkError, Sealed, check_choice, check_dimension, check_int,
+    InsufficientDiskError, InsufficientMemoryError, NetworkError, ParameterError, Sealed, check_choice, check_dimension, check_int,
     check_nonnegative, check_positive, fail, per_neuron, steps_on_grid,
     check_finite_array, int_per_neuron, warn_implausible, _user_stacklevel,
 )
@@ -63,10 +63,13 @@ class Network(Sealed):
         kept in ``net.seed`` so the run can be repeated.
     dtype : {"float64", "float32"}
         Floating-point type of state and weights. float64 matches Brian2 spike for spike.
-    backend : {"numba", "reference", "event"}
+    backend : {"numba", "reference", "event", "auto"}
         Engine that runs the step loop (see :mod:`neurosim.backends`): "event" advances a
         neuron only when an input reaches it (current-based LIF with exponential synapses;
-        same spikes as "numba" up to rounding, faster when activity is sparse).
+        same spikes as "numba" up to rounding, faster when activity is sparse); "auto"
+        runs "numba" for the first 1,000 steps, then continues on "event" if the network
+        is one it runs and the measured activity makes it the faster (said on stderr,
+        kept in ``net.backend_choice``).
     threads : int
         Partitions of the numba backend, 1 to 256, run on up to that many threads (at most the
         cores Numba sees). Each partition owns a contiguous range of target neurons and the
@@ -93,12 +96,19 @@ class Network(Sealed):
             seed = int(np.random.SeedSequence().entropy % (1 << 63))
         self.seed = check_int("seed", seed, 0)
         self.dtype = check_choice("dtype", dtype, ("float64", "float32"))
-        self.backend = check_choice("backend", backend, tuple(BACKENDS))
+        self._engine = check_choice("backend", backend, tuple(BACKENDS) + ("auto",))
+        #: backend="auto": the clock-driven engine until the first _AUTO_STEPS steps have
+        #: been measured, then the engine :meth:`_choose_backend` picks (once); its reasons
+        #: in ``backend_choice``.
+        self._auto = self._engine == "auto"
+        self._backend_choice = None
+        if self._auto:
+            self._engine = "numba"
         self.threads = check_int("threads", threads, 1, 256)
         self.mpi_balance = check_choice("mpi_balance", mpi_balance, ("memory", "time"))
         from .mpi import resolve
         self._ranks = resolve(mpi)
-        if self._ranks is not None and backend != "numba":
+        if self._ranks is not None and backend not in ("numba", "auto"):
             fail("backend", "'numba' when the network is split over MPI ranks "
                  f"(this is rank {self._ranks.rank} of {self._ranks.size})", backend)
         self.populations = []
@@ -854,8 +864,8 @@ class Network(Sealed):
         Same dt, seed, dtype, backend and threads, so it runs exactly as this network did
         from t = 0. Populations keep their names (``copy.population(name)``).
         """
-        new = Network(dt=self.dt, seed=self.seed, dtype=self.dtype, backend=self.backend,
-                      threads=self.threads)
+        new = Network(dt=self.dt, seed=self.seed, dtype=self.dtype,
+                      backend="auto" if self._auto else self.backend, threads=self.threads)
         pops = {}
         for p in self.populations:
             pops[p] = new._add(type(p)(new, copy.deepcopy(p.spec), p.name))
@@ -1109,6 +1119,9 @@ class Network(Sealed):
         self._interrupted = halt = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
         done = 0
+        if self._auto and self._backend_choice is None and self._ranks is None and \
+                self._auto_base is None:
+            self._auto_base = self._measure()
         with _GracefulInterrupt() as stop, tqdm(total=n_steps, disable=not show, unit="step",
                                                 desc="simulating", leave=False) as bar:
             while done < n_steps:
@@ -1130,6 +1143,9 @@ class Network(Sealed):
                     ckpt.write(started=True)
                 if chunk_steps is None:
                     chunk = int(min(max(k * 0.2 / max(elapsed, 1e-6), 1), 2 * k + 100))
+                if self._auto_base is not None and \
+                        self._step - self._auto_base[0] >= self._AUTO_STEPS:
+                    self._choose_backend()
         self._t_end = t_end if done == n_steps else self._step * self.dt
         self._close_bins()
         self._sync_crossbars()
@@ -1140,6 +1156,75 @@ class Network(Sealed):
             warnings.warn(f"run interrupted ({by}) at t = {self.t:g} s; recordings kept{saved}",
                           stacklevel=2)
         return not self.interrupted
+
+    #: backend="auto": steps measured on the clock-driven engine before the choice, and
+    #: the cost model (ns): per neuron and step and per synaptic event on the clock-driven
+    #: engine; per synaptic event, per LIF spike (its crossing found by stepping) and per
+    #: step on the event-driven one (benchmarks/sparse_results.md, one thread). The event
+    #: engine is chosen when it is estimated at least 1/_AUTO_MARGIN times faster.
+    _AUTO_STEPS = 1000
+    _COST_NEURON_STEP, _COST_EVENT_CLOCK = 1.2, 3.0
+    _COST_EVENT, _COST_SPIKE, _COST_STEP = 70.0, 300.0, 1000.0
+    _AUTO_MARGIN = 0.7
+    _auto_base = None
+
+    @property
+    def backend(self):
+        """The engine that runs the network ("numba", "reference", "event"; with
+        backend="auto", the one chosen so far)."""
+        return self._engine
+
+    @property
+    def backend_choice(self):
+        """backend="auto": what was chosen and why (None before the choice): backend,
+        from_t (s), rate_hz, events_per_neuron_step, estimated_speedup of the event-driven
+        engine, not_supported (why it cannot run the network, or None)."""
+        return self._backend_choice
+
+    def _measure(self):
+        """(step, synaptic events, LIF spikes) now."""
+        st = self._runner.state
+        return (self._step, self.synaptic_events(),
+                int(st.spike_count[:self._plan.n_lif].sum()))
+
+    def _choose_backend(self):
+        """backend="auto": from the rates measured since ``_auto_base``, keep the
+        clock-driven engine or continue on the event-driven one (its state is the same:
+        results differ by rounding only); said on stderr and kept in ``backend_choice``."""
+        step0, ev0, sp0 = self._auto_base
+        self._auto_base = None
+        step, ev1, sp1 = self._measure()
+        steps, events, spikes = step - step0, ev1 - ev0, sp1 - sp0
+        n_lif = self._plan.n_lif
+        clock = steps * (n_lif * self._COST_NEURON_STEP) + events * self._COST_EVENT_CLOCK
+        event = events * self._COST_EVENT + spikes * self._COST_SPIKE + \
+            steps * self._COST_STEP
+        why = None
+        try:
+            BACKENDS["event"].check_network(self)
+        except ParameterError as e:
+            why = str(e)
+        pick = "event" if why is None and event < self._AUTO_MARGIN * clock else "numba"
+        rate = spikes / max(n_lif * steps * self.dt, 1e-300)
+        self._backend_choice = choice = dict(
+            backend=pick, from_t=float(self._step * self.dt), rate_hz=float(rate),
+            events_per_neuron_step=float(events / max(n_lif * steps, 1)),
+            estimated_speedup=float(clock / max(event, 1e-300)), not_supported=why)
+        if self.rank == 0:
+            what = ("the event-driven engine" if pick == "event" else
+                    "the clock-driven engine")
+            reason = (f"the event-driven engine does not run this network ({why})" if why
+                      else f"mean rate {rate:.3g} Hz, "
+                      f"{choice['events_per_neuron_step']:.3g} synaptic events "
+                      f"per neuron and step: event-driven estimated "
+                      f"{choice['estimated_speedup']:.2g}x as fast")
+            print(f"neurosim: backend='auto' runs {what} from t = {self.t:g} s ({reason})",
+                  file=sys.stderr, flush=True)
+        if pick == "event":
+            runner = BACKENDS["event"](self._plan)
+            runner.state = self._runner.state
+            runner.prepare(self._record)
+            self._runner, self._engine = runner, "event"
 
     def _check_recordings(self, n_steps):
         """Refuse a run whose state and weight recordings would not fit: in memory (8

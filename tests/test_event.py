@@ -283,3 +283,45 @@ def test_fixed_point_networks_name_their_backends():
     with pytest.raises(ns.ParameterError, match="backend must be one of numba, reference "
                        "for a network of fixed-point"):
         net.build()
+
+
+def _sparse(backend, rate, n=3000):
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+    import sparse
+    net, pop = sparse.network(backend, n, rate)
+    return net, net.spike_monitor(pop)
+
+
+def test_auto_picks_the_event_engine_for_sparse_activity(capsys):
+    net, mon = _sparse("auto", 0.5)
+    net.run(300 * ms, progress=False)
+    assert net.backend_choice["backend"] == "event" and net.backend == "event"
+    assert 0.1 <= net.backend_choice["from_t"] < 0.3      # the chunk after 1,000 steps
+    assert "backend='auto' runs the event-driven engine from t = " in capsys.readouterr().err
+    ref, mon_ref = _sparse("numba", 0.5)
+    ref.run(300 * ms, progress=False)
+    assert mon.steps.size > 100
+    np.testing.assert_array_equal(mon.steps, mon_ref.steps)
+    np.testing.assert_array_equal(mon.indices, mon_ref.indices)
+
+
+def test_auto_keeps_the_clock_driven_engine_for_dense_activity_and_other_models(capsys):
+    net, _ = _sparse("auto", 50.0, n=500)
+    net.run(150 * ms, progress=False)
+    assert net.backend == "numba" and net.backend_choice["backend"] == "numba"
+    assert net.backend_choice["estimated_speedup"] < 1
+    other = ns.Network(backend="auto")
+    pop = other.lif(10, tau_m=10 * ms, synapse="delta", **V)
+    other.connect(other.poisson(10, rate=1.0), pop, weight=1 * mV)
+    other.run(120 * ms, progress=False)
+    assert other.backend == "numba"
+    assert "synapse='delta'" in other.backend_choice["not_supported"]
+    assert "does not run this network" in capsys.readouterr().err
+
+
+def test_auto_decides_once_over_short_runs():
+    net, _ = _sparse("auto", 0.5)
+    for _ in range(12):                      # 12 x 10 ms: decided in the 10th
+        net.run(10 * ms, progress=False)
+    assert net.backend_choice is not None and net.backend == "event"

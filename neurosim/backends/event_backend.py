@@ -33,6 +33,9 @@ class EventRunner(NumbaRunner):
     @staticmethod
     def check_network(net):
         """Refuse, before anything is built, what the event-driven engine does not run."""
+        if net.fixed_point:
+            fail("backend", "'numba' or 'reference' for fixed-point (loihi_lif) networks",
+                 "event")
         if net.threads != 1:
             fail("threads", "1 with backend='event' (the event-driven engine runs on one "
                  "thread)", net.threads)
