@@ -69,7 +69,6 @@ class EventRunner(NumbaRunner):
         n = st.v.shape[0]
         self.tb = _ev.tables(plan.params, st.ring_exc.shape[0])
         self.E = np.zeros((n, 8))
-        self.mark = np.full(max(n, 1), -10, np.int64)
         self.changed = np.zeros(max(n, 1), np.int64)
         D = st.ring_exc.shape[0]
         self.q = (np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
@@ -120,7 +119,7 @@ class EventRunner(NumbaRunner):
     def _args(self, record, step0, n_steps, max_per_step, samples):
         plan = self.plan
         return (plan.conn, plan.sources, record, self._st, self.E, self.tb,
-                self.q, self.mark, self.changed, step0, n_steps, max_per_step,
+                self.q, self.changed, step0, n_steps, max_per_step,
                 self._spk_step, self._spk_node, samples)
 
     def _call(self, args):

@@ -271,55 +271,43 @@ def _push(head, tail, nxt, fa, fb, free, bucket, x, y):
 
 # ------------------------------------------------------------------------- the loop
 @njit(**STEP_JIT_OPTIONS)
-def _touch(E, tb, n, s, ch_w, inh, mark, changed, nc):
-    """Input w into neuron n at step s (advanced to s first); n joins this step's list of
-    changed neurons once."""
-    _advance_to(E, tb, n, s)
-    if inh:
-        E[n, II] += ch_w
-    else:
-        E[n, IE] += ch_w
-    if mark[n] != s:
-        mark[n] = s
-        changed[nc] = n
-        nc += 1
-    return nc
-
-
-@njit(**STEP_JIT_OPTIONS)
-def _row_now(E, tb, conn, b, lo, hi, s, mark, changed, nc):
-    """Synapses lo..hi-1 of block b delivered at step s."""
+def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink):
+    """Synapses lo..hi-1 of block b delivered at step s. A neuron first reached in this
+    step (its row still at an earlier step) is advanced and joins ``changed``: every path
+    that brings a row to step s does so, so ``E[n, LAST] == s`` means "in the list"."""
     col = II if conn.block_inh[b] != 0 else IE
     w0 = conn.block_w[b]
-    for k in range(lo, hi):           # _touch, written out (a call per event costs)
+    if hi - lo >= 16:                 # the rows read first, loads independent of each
+        acc = 0.0                     # other: their cache misses overlap (the update loop
+        for k in range(lo, hi):       # below would meet them one after the other)
+            acc += E[np.int64(conn.target[k]), LAST]
+        sink[0] = np.int64(acc)
+    for k in range(lo, hi):           # the input, written out (a call per event costs)
         n = np.int64(conn.target[k])
         if E[n, LAST] < s:
             _advance_to(E, tb, n, s)
-        E[n, col] += w0 if w0 == w0 else conn.weight[k]
-        if mark[n] != s:
-            mark[n] = s
             changed[nc] = n
             nc += 1
+        E[n, col] += w0 if w0 == w0 else conn.weight[k]
     return nc
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _ring_now(E, tb, st, slot, s, mark, changed, nc):
+def _ring_now(E, tb, st, slot, s, changed, nc):
     """The inputs in ring slot ``slot`` delivered at step s (a scan of every neuron: only
     for the slots that were pending when the rows were loaded)."""
     re = st.ring_exc[slot]
     ri = st.ring_inh[slot]
     for n in range(E.shape[0]):
         if re[n] != 0.0 or ri[n] != 0.0:
-            _advance_to(E, tb, n, s)
+            if E[n, LAST] < s:
+                _advance_to(E, tb, n, s)
+                changed[nc] = n
+                nc += 1
             E[n, IE] += re[n]
             E[n, II] += ri[n]
             re[n] = 0.0
             ri[n] = 0.0
-            if mark[n] != s:
-                mark[n] = s
-                changed[nc] = n
-                nc += 1
     st.ring_used[slot] = 0
     return nc
 
@@ -357,7 +345,7 @@ def queue_to_ring(conn, st, q):
 
 
 @njit(**JIT_OPTIONS)
-def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
+def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
                   max_rec_per_step, spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1``; as :func:`neurosim.engine.lif.advance`
     (same spikes, counters and samples up to rounding), on the lazily updated rows ``E``.
@@ -387,7 +375,7 @@ def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
         # when the state was read), then the queue's
         slot = s % D
         if st.ring_used[slot]:
-            nc = _ring_now(E, tb, st, slot, s, mark, changed, nc)
+            nc = _ring_now(E, tb, st, slot, s, changed, nc)
         e = dh[slot]
         while e >= 0:
             pre = da[e]
@@ -395,11 +383,11 @@ def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
             if y < 0:
                 b = -1 - y
                 nc = _row_now(E, tb, conn, b, conn.indptr[0, b, pre],
-                              conn.indptr[0, b, pre + 1], s, mark, changed, nc)
+                              conn.indptr[0, b, pre + 1], s, changed, nc, st.sink)
             else:
                 b = y % n_blocks
                 syn = y // n_blocks
-                nc = _row_now(E, tb, conn, b, syn, syn + 1, s, mark, changed, nc)
+                nc = _row_now(E, tb, conn, b, syn, syn + 1, s, changed, nc, st.sink)
             nx = dn[e]
             dn[e] = dfree[0]
             dfree[0] = e
@@ -414,15 +402,14 @@ def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
             n = ca[e]
             if cb[e] == s and np.int64(E[n, PRED]) == s:
                 E[n, PRED] = -1.0
-                _advance_to(E, tb, n, s)
+                if E[n, LAST] < s:       # predicted again at the end of the step (fired
+                    _advance_to(E, tb, n, s)     # or not: a wake-up, or a tie the
+                    changed[nc] = n              # closed form rounded the other way)
+                    nc += 1
                 p = np.int64(E[n, POP])
                 if E[n, V] > tb.par[p, V_TH] and s >= np.int64(E[n, UNTIL]):
                     fired[nf] = n
                     nf += 1
-                elif mark[n] != s:       # a wake-up, or a tie the closed form rounded
-                    mark[n] = s
-                    changed[nc] = n
-                    nc += 1
             nx = cn[e]
             cn[e] = cfree[0]
             cfree[0] = e
@@ -442,15 +429,15 @@ def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
                     continue
                 d = conn.block_delay[b]
                 if d == 0:
-                    nc = _row_now(E, tb, conn, b, lo, hi, s, mark, changed, nc)
+                    nc = _row_now(E, tb, conn, b, lo, hi, s, changed, nc, st.sink)
                 elif d > 0:
                     dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + d) % D, pre, -1 - b)
                 else:
                     for syn in range(lo, hi):
                         ds = conn.syn_delay[syn]
                         if ds == 0:
-                            nc = _row_now(E, tb, conn, b, syn, syn + 1, s, mark,
-                                          changed, nc)
+                            nc = _row_now(E, tb, conn, b, syn, syn + 1, s, changed,
+                                          nc, st.sink)
                         else:
                             dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + ds) % D,
                                                pre, syn * n_blocks + b)
@@ -466,11 +453,7 @@ def event_advance(conn, src, rec, st, E, tb, q, mark, changed, step0, n_steps,
                     E[node, V] -= pp[V_TH] - pp[V_RESET]
                 else:
                     E[node, V] = pp[V_RESET]
-                E[node, UNTIL] = s + np.int64(pp[REF])
-                if mark[node] != s:
-                    mark[node] = s
-                    changed[nc] = node
-                    nc += 1
+                E[node, UNTIL] = s + np.int64(pp[REF])      # (in ``changed`` already)
             if rec.spike_mask[node]:
                 spk_step[n_spk] = s
                 spk_node[n_spk] = node
