@@ -433,6 +433,18 @@ def _restore_edit(path, net, data, key, pr, what):
 _RINGS = ("ring_exc", "ring_inh", "ring_used", "ring", "acc", "mark", "touched")
 
 
+def _longest_delay(plan):
+    """The longest delay of a float plan's connectivity in steps (inf for other plans: a
+    ring is then never shortened)."""
+    conn = getattr(plan, "conn", None)
+    if conn is None or not hasattr(conn, "block_delay"):
+        return np.inf
+    longest = int(conn.block_delay.max()) if conn.block_delay.size else 0
+    if conn.syn_delay.size:
+        longest = max(longest, int(conn.syn_delay.max()))
+    return longest
+
+
 def _grow_rings(path, net, data):
     runner, plan = net._runner, net._plan
     grow = {}
@@ -442,8 +454,11 @@ def _grow_rings(path, net, data):
         src = data.get(key)
         if live is None or src is None or src.ndim != live.ndim or src.dtype != live.dtype:
             continue
-        if src.ndim and src.shape[0] > live.shape[0] and src.shape[1:] == live.shape[1:]:
-            grow[field] = np.zeros_like(src)
+        if src.ndim and src.shape[0] != live.shape[0] and src.shape[1:] == live.shape[1:] \
+                and (src.shape[0] > live.shape[0] or src.shape[0] > _longest_delay(plan)):
+            grow[field] = np.zeros_like(src)   # longer: grown by the edits of the run that
+            # wrote it; shorter: this network's grew (a checkpoint with longer delays was
+            # restored into it before) and the file's still holds every delay
     if grow:
         runner.state = runner.state._replace(**grow)
         net._plan = plan._replace(init=plan.init._replace(

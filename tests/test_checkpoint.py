@@ -665,3 +665,32 @@ def test_indices_the_engine_would_follow_out_of_range_are_refused(tmp_path):
                        r"'state/pois_next': a Poisson source's next spike lies before step 50"):
         fresh.restore_checkpoint(path)
     assert fresh.t == 0
+
+
+@pytest.mark.parametrize("backend", ["numba", "reference", "event"])
+def test_a_checkpoint_with_shorter_delays_restores_after_one_with_longer(tmp_path, backend):
+    """Found by the fuzzer reusing one network: a checkpoint whose edited delays grew the
+    delay ring, restored first, left the network unable to take a checkpoint of the
+    original delays (its ring length was refused)."""
+    def build():
+        net = ns.Network(seed=7, backend=backend)
+        rec = _small(net)
+        return net, rec["spikes"][0]
+
+    net, _ = build()
+    net.run(5 * ms)
+    short = net.save_checkpoint(tmp_path / "short.npz")
+    net.projections[0].delay = 4.4 * ms              # longer: the ring grows
+    net.run(3 * ms)
+    long_ = net.save_checkpoint(tmp_path / "long.npz")
+    reused, mon = build()
+    reused.restore_checkpoint(long_)
+    reused.run(1 * ms)
+    reused.restore_checkpoint(short)
+    reused.run(150 * ms)
+    fresh, mon_fresh = build()
+    fresh.restore_checkpoint(short)
+    fresh.run(150 * ms)
+    assert mon_fresh.steps.size > 0
+    np.testing.assert_array_equal(mon.steps, mon_fresh.steps)
+    np.testing.assert_array_equal(mon.indices, mon_fresh.indices)

@@ -67,17 +67,22 @@ class EventRunner(NumbaRunner):
         super().__init__(plan)
         st = self._st
         n = st.v.shape[0]
-        self.tb = _ev.tables(plan.params, st.ring_exc.shape[0])
         self.E = np.zeros((n, 8))
         self.changed = np.zeros(max(n, 1), np.int64)
-        D = st.ring_exc.shape[0]
-        self.q = (np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
-                  np.array([-1], np.int64), np.full(_ev.HORIZON, -1, np.int64),
-                  np.full(_ev.HORIZON, -1, np.int64), *_pool(), np.array([-1], np.int64))
-        self.q = self._freed(self.q)
+        self._queues(st)
         self._end = -1            # the last step run (rows are at its end)
         self._reload = True       # the rows must be read from the state
         self._synced = True       # the state holds the rows' values
+
+    def _queues(self, st):
+        """The tables and empty queues for the delay ring of ``st`` (its length is the
+        delivery queue's number of buckets)."""
+        D = st.ring_exc.shape[0]
+        self.tb = _ev.tables(self.plan.params, D)
+        self.q = self._freed((np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
+                              np.array([-1], np.int64), np.full(_ev.HORIZON, -1, np.int64),
+                              np.full(_ev.HORIZON, -1, np.int64), *_pool(),
+                              np.array([-1], np.int64)))
 
     @staticmethod
     def _freed(q):
@@ -105,9 +110,12 @@ class EventRunner(NumbaRunner):
 
     @state.setter
     def state(self, value):
+        old = self._st
         self._st = value
         self._reload = True
         self._synced = True
+        if old is not None and value.ring_exc.shape[0] != old.ring_exc.shape[0]:
+            self._queues(value)        # another ring length (a checkpoint's): new buckets
 
     @staticmethod
     def _configure(plan):
