@@ -422,7 +422,7 @@ def _mutate_array_(a, rng):
         dt = DTYPES[rng.integers(len(DTYPES))]
         try:
             return a.astype(dt) if dt != "object" else np.array([a, 1], dtype=object)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RuntimeError):     # (strings to datetimes)
             return np.zeros(a.shape, dtype=dt)
     if op == 1:
         return a.reshape(-1)[: int(rng.integers(0, a.size + 1))]
