@@ -54,6 +54,7 @@ def check_file(path):
     import h5py
     import nir
     known = set(nir.ir.__all__) if hasattr(nir.ir, "__all__") else set(dir(nir))
+    _check_global_heaps(path)
     try:
         f = h5py.File(path, "r")
     except Exception as e:                 # OSError, or h5py's errors on a damaged header
@@ -91,6 +92,44 @@ def check_file(path):
         raise
     except Exception as e:                 # h5py on damaged metadata or data
         raise NIRError(f"{path}: a damaged HDF5 file ({type(e).__name__}: {e})") from None
+
+
+def _check_global_heaps(path):
+    """Refuse a file whose HDF5 global heap collections (where variable-length strings,
+    such as every node's ``type``, are kept) are not consistent, before HDF5 reads them:
+    a damaged object size there made h5py's read of a string never return (fuzz input
+    nir:0,3,31,151; the call cannot be interrupted). A collection ("GCOL", version 1,
+    its size) holds objects (index, reference count, size, data padded to 8 bytes) and
+    ends with the free-space object 0, whose size is exactly what remains."""
+    import struct
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return                                   # h5py says what is wrong with it
+    i = data.find(b"GCOL")
+    while i >= 0:
+        if data[i + 4:i + 8] == b"\x01\x00\x00\x00" and i + 16 <= len(data):
+            size = struct.unpack_from("<Q", data, i + 8)[0]
+            end, pos, why = i + size, i + 16, None
+            if size < 16 or end > len(data):
+                why = f"size {size} runs past the end of the file"
+            while why is None and pos < end:
+                if pos + 16 > end:               # too little left for free space
+                    break
+                index = struct.unpack_from("<H", data, pos)[0]
+                obj = struct.unpack_from("<Q", data, pos + 8)[0]
+                if index == 0:                   # free space: the rest of the collection
+                    if obj != end - pos:
+                        why = f"free space of {obj} bytes at byte {pos}, {end - pos} remain"
+                    break
+                pos += 16 + ((obj + 7) & ~7)
+                if pos > end:
+                    why = f"object {index} of {obj} bytes runs past its end"
+            if why is not None:
+                raise NIRError(f"{path}: a damaged HDF5 file (the global heap collection "
+                               f"at byte {i}: {why})")
+        i = data.find(b"GCOL", i + 1)
 
 
 def _check_datasets(f, path):
