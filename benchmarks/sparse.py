@@ -146,10 +146,14 @@ def main():
                     help="N:rate points where Brian2 and NEST run too")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--from-log", help="make the tables from the printed lines of a run "
+                    "that was stopped (its JSON lines)")
     ap.add_argument("--out", default=HERE)
     args = ap.parse_args()
     if args.child:
         return child(args.child, args.N[0], args.rate[0], args.duration, args.seed)
+    if args.from_log:
+        return finish(from_log(args.from_log), args)
     if args.quick:
         args.N, args.rounds, args.no_peers = [10_000, 100_000], 1, True
         args.rate = [0.1, 1.0, 10.0]
@@ -180,15 +184,36 @@ def main():
                     print(json.dumps(dict(row, sim=s, N=N, round=r)), flush=True)
                     got[s].append(row)
             for s, rs in got.items():
-                ok = [x for x in rs if "error" not in x]
-                if not ok:
-                    rows.append(dict(sim=s, N=N, input_rate_hz=rate, error=rs[0]["error"]))
-                    continue
-                med = {k: float(np.median([x[k] for x in ok])) for k in
-                       ("sim_s", "build_s", "peak_rss_mb", "rate_hz") if k in ok[0]}
-                rows.append(dict(ok[0], **med, sim=s, N=N, input_rate_hz=rate,
-                                 rounds=len(ok)))
-    lat = {N: round(latency_ns(N), 2) for N in args.N}
+                rows.append(aggregate(s, N, rate, rs))
+    finish(rows, args)
+
+
+def aggregate(sim, N, rate, rs):
+    """One table row from the rounds ``rs`` of a simulator at (N, rate): medians."""
+    ok = [x for x in rs if "error" not in x]
+    if not ok:
+        return dict(sim=sim, N=N, input_rate_hz=rate, error=rs[0]["error"])
+    med = {k: float(np.median([x[k] for x in ok])) for k in
+           ("sim_s", "build_s", "peak_rss_mb", "rate_hz", "ns_per_event") if k in ok[0]}
+    return dict(ok[0], **med, sim=sim, N=N, input_rate_hz=rate, rounds=len(ok))
+
+
+def from_log(path):
+    """The rows of a run from its printed lines (a run stopped before its tables)."""
+    got = {}
+    for line in open(path):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if "round" in r:
+            rate = r.get("input_rate_hz", r.get("rate"))
+            got.setdefault((r["sim"], r["N"], float(rate)), []).append(r)
+    return [aggregate(s, N, rate, rs) for (s, N, rate), rs in got.items()]
+
+
+def finish(rows, args):
+    lat = {N: round(latency_ns(N), 2) for N in sorted({r["N"] for r in rows})}
     summary = summarize(rows, lat)
     print(json.dumps(dict(summary=summary)))
     if not args.quick:
