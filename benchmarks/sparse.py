@@ -176,7 +176,7 @@ def main():
                             str(N), "--rate", str(rate), "--duration", str(dur), "--seed",
                             str(args.seed + r)] if s in ("event", "numba")
                            else _peer_cmd(s, N, rate, dur, args.seed + r, nest_py))
-                    row = run(cmd)
+                    row = dict(run(cmd), input_rate_hz=rate)
                     if s in ("brian2", "nest") and "sim_s" in row:   # per simulated second
                         row.update(sim_s=row["sim_s"] / dur, duration_s=dur,
                                    ns_per_event=round(row["sim_s"] / max(
@@ -208,6 +208,8 @@ def from_log(path):
             continue
         if "round" in r:
             rate = r.get("input_rate_hz", r.get("rate"))
+            if rate is None:                      # an error line: its rate is not known
+                continue
             got.setdefault((r["sim"], r["N"], float(rate)), []).append(r)
     return [aggregate(s, N, rate, rs) for (s, N, rate), rs in got.items()]
 
@@ -264,17 +266,20 @@ def write(rows, summary, lat, args):
         json.dump(dict(meta=meta, rows=rows, summary=summary), f, indent=1)
     lines = ["# Sparse activity: event-driven against clock-driven, Brian2 and NEST", "",
              f"`python benchmarks/sparse.py` on {platform.node()} ({os.cpu_count()} CPUs, "
-             f"Python {platform.python_version()}), {meta['date']}; medians of "
-             f"{args.rounds} rounds taken in turn. sim s per simulated second.", "",
-             "| N | input Hz | simulator | build | rate Hz | sim s | build s | peak RSS MB "
-             "| ns/event |", "|---|---|---|---|---|---|---|---|---|"]
+             f"Python {platform.python_version()}), {meta['date']}; medians of the "
+             f"rounds (taken in turn between the simulators). sim s per simulated second; "
+             f"peak RSS of the simulating process (Brian2: of its Python process, which "
+             f"also builds).", "",
+             "| N | input Hz | simulator | build | rounds | rate Hz | sim s | build s | "
+             "peak RSS MB | ns/event |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['N']:,} | {r['input_rate_hz']:g} | {r['sim']} | error: "
-                         f"{r['error']} | | | | | |")
+                         f"{r['error']} | | | | | | |")
             continue
         lines.append(f"| {r['N']:,} | {r['input_rate_hz']:g} | {r['sim']} | "
-                     f"{r.get('build', '')} | {r.get('rate_hz', 0):.3g} | {r['sim_s']:.4g} | "
+                     f"{r.get('build', '')} | {r.get('rounds', '')} | "
+                     f"{r.get('rate_hz', 0):.3g} | {r['sim_s']:.4g} | "
                      f"{r['build_s']:.3g} | {r.get('peak_rss_mb', 0):.0f} | "
                      f"{r.get('ns_per_event', '')} |")
     lines += ["", "## Speed-ups of the event engine, crossover, memory bound", ""]
