@@ -15,7 +15,6 @@ import numpy as np
 
 from ..engine import event as _ev
 from ..validation import fail
-from .base import Chunk
 from .numba_backend import NumbaRunner
 
 __all__ = ["EventRunner"]
@@ -150,20 +149,7 @@ class EventRunner(NumbaRunner):
         if self._reload or step0 - 1 != self._end:
             self._load(step0 - 1)
             self._reload = False
-        max_per_step = self._reserve(record)
-        samples = np.empty((n_steps, record.var_code.shape[0]), dtype=np.float64)
-        steps_out, nodes_out = [], []
-        done = 0
-        while done < n_steps:
-            k, n_spk = self._call(self._args(record, step0 + done, n_steps - done,
-                                             max_per_step, samples[done:]))
-            if n_spk:
-                steps_out.append(self._spk_step[:n_spk].copy())
-                nodes_out.append(self._spk_node[:n_spk].astype(np.int64))
-            done += k
-            if done < n_steps:
-                self._grow(2 * self._cap)
+        out = super().advance(step0, n_steps, record)     # the same chunk loop
         self._end = step0 + n_steps - 1
         self._synced = n_steps == 0 and self._synced
-        cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64)  # noqa: E731
-        return Chunk(n_steps, cat(steps_out), cat(nodes_out), samples)
+        return out
