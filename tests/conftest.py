@@ -64,16 +64,23 @@ def spikes_of(mon):
     return np.stack([mon.steps, mon.indices])
 
 
-def load_example(name):
-    """The module examples/<name>.py (examples are scripts, not a package)."""
+def load_script(folder, name):
+    """The module <folder>/<name>.py (examples and benchmarks are scripts, not packages),
+    under a name of its own: importing benchmarks/sparse.py as `sparse` would shadow the
+    pydata `sparse` package that scipy looks up in sys.modules."""
     import importlib.util
     import os
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    spec = importlib.util.spec_from_file_location(f"{name}_example",
-                                                  os.path.join(here, "examples", f"{name}.py"))
+    spec = importlib.util.spec_from_file_location(f"neurosim_{folder}_{name}",
+                                                  os.path.join(here, folder, f"{name}.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def load_example(name):
+    """The module examples/<name>.py."""
+    return load_script("examples", name)
 
 
 #: Kernels and adaptation features rotated over the populations of random_model_network.

@@ -286,10 +286,8 @@ def test_fixed_point_networks_name_their_backends():
 
 
 def _sparse(backend, rate, n=3000):
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
-    import sparse
-    net, pop = sparse.network(backend, n, rate)
+    from conftest import load_script
+    net, pop = load_script("benchmarks", "sparse").network(backend, n, rate)
     return net, net.spike_monitor(pop)
 
 

@@ -7,7 +7,6 @@ few hundred seeded inputs per parser, hypothesis-generated values in each file f
 one regression test per kind of crash the fuzzers found (each failed before its fix).
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -27,12 +26,11 @@ from neurosim.netfile import NetworkFileError, load_network
 from neurosim.results import ResultsFileError, load_results
 from neurosim.validation import InsufficientMemoryError
 
+from conftest import load_script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-_spec = importlib.util.spec_from_file_location("fuzz", os.path.join(ROOT, "benchmarks",
-                                                                    "fuzz.py"))
-fuzz = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fuzz)
+fuzz = load_script("benchmarks", "fuzz")
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
