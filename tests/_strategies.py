@@ -120,10 +120,11 @@ def networks(draw, max_steps=60, profile=None):
     names = _names(rng, n_lif + n_src)
     pops = [_lif_spec(rng, names[k]) for k in range(n_lif)]
     pops += [_source_spec(rng, names[n_lif + k], steps) for k in range(n_src)]
-    if profile == "event":           # what backend="event" runs: the plain exp model
-        for d in pops[:n_lif]:
-            d.update(synapse="exp", convention="brian2", params="scalar", adapt=False,
-                     thresh=False, t_ref=d["t_ref"] if d["t_ref"] != "array" else 3)
+    if profile == "event":           # what backend="event" runs: current-based kernels,
+        for d in pops[:n_lif]:       # adaptation, one value per parameter, Brian2's rules
+            d.update(synapse=d["synapse"] if d["synapse"] != "cond_exp" else "exp",
+                     convention="brian2", params="scalar",
+                     t_ref=d["t_ref"] if d["t_ref"] != "array" else 3)
     lifs = list(range(n_lif))
     projs = [_projection_spec(rng, len(pops), lifs, full and rng.random() < 0.5)
              for _ in range(n_proj)]

@@ -10,6 +10,7 @@ relative 1e-9.
 import os
 
 import numpy as np
+from numba import njit
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 
@@ -18,6 +19,7 @@ from neurosim.engine import event as ev
 from neurosim.units import mV, ms
 
 from _strategies import build, networks
+from neurosim.engine.neurons import COEF
 
 V = dict(v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV)
 SCALE = float(os.environ.get("NEUROSIM_PROPERTY_SCALE", "1"))
@@ -32,7 +34,7 @@ def _run(desc, backend, traces):
     if traces:
         for p in net.populations:
             if p.kind == "lif":
-                for var in p.variables:                  # v, I_exc, I_inh
+                for var in p.variables:          # v, I_exc, I_inh, w, a
                     states[p.name, var] = net.state_monitor(p, var)
     net.run(desc["steps"] * desc["dt"], progress=False)
     return net, spikes, states
@@ -51,29 +53,44 @@ def _first_difference(a, b):
 
 
 def _v_after_update(net, states, name, i, step):
-    """The clock-driven v of neuron i of population ``name`` after the update of ``step``
-    (from the samples at the start of the step)."""
+    """v of neuron i of population ``name`` after the update of ``step`` in a run that
+    did not spike then, and its threshold (v_th + a): the sample at the start of step+1
+    (the final state after the last step); for delta synapses, whose samples include the
+    inputs of the synapses slot, one update from the sample at the start of ``step``."""
     pop = next(p for p in net.populations if p.name == name)
     p = next(k for k, q in enumerate(x for x in net.populations if x.kind == "lif")
              if q is pop)
     prm = net._plan.params
-    v, ie, ii = (states[name, var].values[step, i] for var in pop.variables)
+
+    def at(var, k):
+        vals = states[name, var].values
+        return vals[k, i] if k < vals.shape[0] else np.asarray(getattr(pop, var))[i]
+
+    a = at("a", step + 1) if "a" in pop.variables else 0.0
+    sp = pop.spec
+    if sp.synapse != "delta":
+        return at("v", step + 1), sp.v_th + a
     b = net._runner.state.bias[prm.pop_start[p] + i]
-    return ev._step_v.py_func(v, ie, ii, b, prm.e_m[p], prm.c_e[p], prm.c_i[p], prm.v_rest[p]), \
-        prm.v_th[p]
+    e_m = np.exp(-net.dt / sp.tau_m)
+    v = sp.v_rest + (b + e_m * ((at("v", step) - sp.v_rest) - b))
+    if "w" in pop.variables:
+        v += prm.coef[COEF.index("c_w"), prm.coef_start[p]] * at("w", step)
+    return v, sp.v_th + a
 
 
 def check_agreement(desc):
     """The event engine's spikes equal the clock-driven engine's up to a tie; its final
     state within 1e-9 relative when they are equal."""
-    net_c, sc, states = _run(desc, "numba", traces=True)
-    net_e, se, _ = _run(desc, "event", traces=False)
+    net_c, sc, states_c = _run(desc, "numba", traces=True)
+    net_e, se, states_e = _run(desc, "event", traces=True)
     diff = _first_difference(sc, se)
     if diff is not None:
         s, name, i = diff
-        v, v_th = _v_after_update(net_c, states, name, i, s)
-        assert abs(v - v_th) <= TIE, (f"spike of {name}[{i}] at step {s} differs, but the "
-                                      f"clock-driven v - v_th = {v - v_th:.3g} V")
+        spiked_c = bool(np.any((sc[name].steps == s) & (sc[name].indices == i)))
+        net, states = (net_e, states_e) if spiked_c else (net_c, states_c)
+        v, th = _v_after_update(net, states, name, i, s)
+        assert abs(v - th) <= TIE, (f"spike of {name}[{i}] at step {s} differs, but "
+                                    f"v - threshold = {v - th:.3g} V without it")
         return False
     for p in net_c.populations:
         if p.kind == "lif":
@@ -81,6 +98,10 @@ def check_agreement(desc):
                 a, b = np.asarray(getattr(p, var)), np.asarray(getattr(
                     next(q for q in net_e.populations if q.name == p.name), var))
                 np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-15)
+            for var in p.variables:
+                np.testing.assert_allclose(states_e[p.name, var].values,
+                                           states_c[p.name, var].values, rtol=1e-9,
+                                           atol=1e-15)
     assert net_c.counts().to_dict() == net_e.counts().to_dict()
     return True
 
@@ -226,6 +247,121 @@ def test_bound_never_rules_out_a_crossing():
             assert x <= top
 
 
+def _models(backend, synapse, n=1000, seed=5):
+    """A recurrent network of the models beyond the plain one: an excitatory population
+    with an adaptation current and an adaptive threshold, an inhibitory one without."""
+    net = ns.Network(seed=seed, backend=backend)
+    src = net.poisson(200, rate=20.0, name="src")
+    syn = {} if synapse == "delta" else dict(tau_syn=(3 * ms, 6 * ms))
+    w_in = 1.5 * mV if synapse == "delta" else 3 * mV
+    e = net.lif(int(n * 0.8), tau_m=20 * ms, synapse=synapse, t_ref=2 * ms, bias=2 * mV,
+                tau_w=100 * ms, b_w=1 * mV, tau_a=30 * ms, beta=1 * mV, name="e",
+                v_rest=-60 * mV, v_th=-50 * mV, v_reset=-60 * mV, **syn)
+    i = net.lif(n - int(n * 0.8), tau_m=10 * ms, synapse=synapse, t_ref=1 * ms,
+                bias=5 * mV, name="i", reset="subtract", v_rest=-60 * mV, v_th=-50 * mV,
+                v_reset=-60 * mV, **syn)
+    net.connect(src, e, weight=w_in, p=0.1, delay=1 * ms)
+    net.connect(src, i, weight=ns.random.uniform(0.5 * w_in, 1.5 * w_in), p=0.1,
+                delay=0.5 * ms)
+    net.connect(e, e, weight=0.4 * mV, p=0.02, delay=1.5 * ms)
+    net.connect(e, i, weight=0.5 * mV, p=0.02, delay=0 * ms)
+    net.connect(i, e, weight=-1.5 * mV, p=0.02, delay=ns.random.uniform(0.5 * ms, 2 * ms))
+    return net, {p.name: net.spike_monitor(p) for p in (e, i, src)}
+
+
+@pytest.mark.parametrize("synapse", ["alpha", "delta"])
+def test_alpha_delta_and_adaptation_give_the_clock_driven_results(synapse, tmp_path):
+    """Spikes, counters, every recorded variable and the final state; a run in chunks
+    with the state read and edited between them (w, I_exc of alpha: State.x rows); a
+    checkpoint continued."""
+    def make(backend):
+        net, mons = _models(backend, synapse)
+        e = net.populations[1]
+        rec = {var: net.state_monitor(e, var, indices=[0, 3, 200]) for var in e.variables}
+        net.count_monitor(5 * ms)
+        return net, mons, e, rec
+
+    out = {}
+    for backend in ("numba", "event"):
+        net, mons, e, rec = make(backend)
+        net.run(60 * ms, progress=False, chunk_steps=37)
+        e.w = e.w + 0.5 * mV * (np.arange(e.n) % 4 == 0)
+        net.run(40 * ms, progress=False)
+        net.save_checkpoint(tmp_path / f"{backend}.npz")
+        net.run(50 * ms, progress=False)
+        again, mons_again, _, _ = make(backend)
+        again.restore_checkpoint(tmp_path / f"{backend}.npz")
+        again.run(50 * ms, progress=False)
+        _same(_spikes(mons), _spikes(mons_again))
+        out[backend] = (_spikes(mons), net.counts().to_dict(),
+                        {v: np.asarray(getattr(e, v)).copy() for v in e.variables},
+                        {v: m.values.copy() for v, m in rec.items()})
+    a, b = out["numba"], out["event"]
+    assert a[0]["e"][0].size > 500 and a[0]["i"][0].size > 200     # both populations fire
+    _same(a[0], b[0])
+    assert a[1] == b[1]
+    for var in a[2]:
+        np.testing.assert_allclose(b[2][var], a[2][var], rtol=1e-9, atol=1e-15, err_msg=var)
+        np.testing.assert_allclose(b[3][var], a[3][var], rtol=1e-9, atol=1e-15, err_msg=var)
+
+
+def test_alpha_silences_beyond_the_table():
+    """Alpha channels and an adaptation current over gaps of thousands of steps (the
+    closed form applied in pieces of TABLE - 1 steps)."""
+    out = {}
+    for backend in ("numba", "event"):
+        net = ns.Network(seed=1, backend=backend)
+        times = np.array([1.0, 900.0, 905.0, 1700.0]) * ms
+        src = net.spike_source(1, times=times, indices=np.zeros(4, int))
+        pop = net.lif(2, tau_m=20 * ms, tau_syn=40 * ms, synapse="alpha", v_rest=-65 * mV,
+                      v_th=-50 * mV, v_reset=-65 * mV, bias=np.array([2.0, 14.0]) * mV,
+                      tau_w=300 * ms, b_w=2 * mV)
+        net.connect(src, pop, weight=8 * mV)
+        mon = net.spike_monitor(pop)
+        net.run(1800 * ms, progress=False)
+        out[backend] = (pop.v.copy(), pop.I_exc.copy(), pop.w.copy(), mon.steps.copy())
+    assert out["numba"][3].size >= 2
+    np.testing.assert_array_equal(out["event"][3], out["numba"][3])
+    for j in range(3):
+        np.testing.assert_allclose(out["event"][j], out["numba"][j], rtol=1e-10)
+
+
+@pytest.mark.parametrize("synapse", ["alpha", "exp", "delta"])
+def test_the_general_bound_never_rules_out_a_crossing(synapse):
+    """The bound of the models beyond the plain one (alpha channels, adaptation current)
+    is above every v of the trajectory without input, for random states."""
+    rng = np.random.default_rng(1)
+    for _ in range(60):
+        tau_m, tau_e, tau_i, tau_w = rng.uniform(1, 50, 4) * ms
+        if rng.random() < 0.2:
+            tau_e = tau_m
+        net = ns.Network(seed=0, backend="event")
+        syn = {} if synapse == "delta" else dict(tau_syn=(tau_e, tau_i))
+        net.lif(1, tau_m=tau_m, synapse=synapse, tau_w=tau_w, b_w=1 * mV, **syn, **V)
+        net.build()
+        tb = ev.tables(net._plan.params, 4)
+        pp = tb.par[0]
+        model = int(pp[ev.MODEL])
+        v, ie, ii, ce, ci, w, b = (rng.uniform(-80, -40) * mV, *rng.uniform(-20, 40, 2) * mV,
+                                   *rng.uniform(-30, 30, 2) * mV, rng.uniform(-10, 10) * mV,
+                                   rng.uniform(-5, 20) * mV)
+        if synapse == "delta":
+            ie = ii = 0.0
+        top, highest = _bound_and_highest(pp, model, v, ie, ii, ce, ci, w, b, 20000)
+        assert highest <= top
+
+
+@njit
+def _bound_and_highest(pp, model, v, ie, ii, ce, ci, w, b, steps):
+    """The engine's bound from a free state, and the highest v of its next ``steps``."""
+    top = ev._bound_general(pp, model, v, ie, ii, ce, ci, w, b)
+    highest = v
+    for _ in range(steps):
+        v, ie, ii, ce, ci, w = ev._step_general(pp, model, True, v, ie, ii, ce, ci, w, b)
+        highest = max(highest, v)
+    return top, highest
+
+
 @pytest.mark.parametrize("kw,match", [
     (dict(threads=2), "threads must be 1 with backend='event'"),
     (dict(dtype="float32"), "dtype must be 'float64' with backend='event'"),
@@ -239,10 +375,11 @@ def test_what_the_event_engine_does_not_run_is_refused_before_building(kw, match
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda net: net.lif(3, tau_m=10 * ms, synapse="delta", **V), "lif0: model must be the "
-     "current-based LIF with exponential synapses.*got .synapse=.delta."),
-    (lambda net: net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, tau_w=50 * ms, **V),
-     "lif0: model .*got 'an adaptation current'"),
+    (lambda net: net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, synapse="cond_exp",
+                         e_exc=0 * mV, e_inh=-80 * mV, c_m=200e-12, **V),
+     "lif0: model must be a current-based LIF .*got .synapse=.cond_exp."),
+    (lambda net: net.lif(3, tau_m=10 * ms, synapse="delta", convention="nest", **V),
+     "lif0: model .*got .convention=.nest."),
     (lambda net: net.poisson_input(net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, **V), 100.0,
                                    1 * mV), "poisson_input drives"),
     (lambda net: net.lif(2, tau_m=10 * ms, tau_syn=2 * ms, t_ref=np.array([1, 2]) * ms,
@@ -310,11 +447,12 @@ def test_auto_keeps_the_clock_driven_engine_for_dense_activity_and_other_models(
     assert net.backend == "numba" and net.backend_choice["backend"] == "numba"
     assert net.backend_choice["estimated_speedup"] < 1
     other = ns.Network(backend="auto")
-    pop = other.lif(10, tau_m=10 * ms, synapse="delta", **V)
+    pop = other.lif(10, tau_m=10 * ms, tau_syn=2 * ms, synapse="cond_exp", e_exc=0 * mV,
+                    e_inh=-80 * mV, c_m=200e-12, **V)
     other.connect(other.poisson(10, rate=1.0), pop, weight=1 * mV)
     other.run(120 * ms, progress=False)
     assert other.backend == "numba"
-    assert "synapse='delta'" in other.backend_choice["not_supported"]
+    assert "synapse='cond_exp'" in other.backend_choice["not_supported"]
     assert "does not run this network" in capsys.readouterr().err
 
 

@@ -43,15 +43,15 @@ class EventRunner(NumbaRunner):
         for pop in net.populations:
             if pop.kind == "lif" and not pop.spec.fast:
                 sp = pop.spec
-                why = [f"synapse={sp.synapse!r}"] if sp.synapse != "exp" else []
+                why = [f"synapse={sp.synapse!r}"] if sp.synapse == "cond_exp" else []
                 why += ["per-neuron parameters"] if sp.heterogeneous else []
-                why += ["an adaptation current"] if sp.tau_w is not None else []
-                why += ["an adaptive threshold"] if sp.tau_a is not None else []
                 why += [f"convention={sp.convention!r}"] if sp.convention != "brian2" else []
-                fail(f"{pop.name}: model", "the current-based LIF with exponential synapses, "
-                     "one value per parameter, no adaptation, convention='brian2' with "
-                     "backend='event' (use backend='numba' for the other models)",
-                     " and ".join(why))
+                if why:
+                    fail(f"{pop.name}: model", "a current-based LIF (synapse 'exp', "
+                         "'alpha' or 'delta', adaptation current and threshold allowed) "
+                         "with one value per parameter and convention='brian2' with "
+                         "backend='event' (use backend='numba' for the other models)",
+                         " and ".join(why))
         what = [("poisson_input drives", net.drives), ("current sources",
                                                        net.current_sources),
                 ("plastic projections", [p for p in net.projections if p.plasticity]),
@@ -66,7 +66,7 @@ class EventRunner(NumbaRunner):
         super().__init__(plan)
         st = self._st
         n = st.v.shape[0]
-        self.E = np.zeros((n, 8))
+        self.E = np.zeros((n, _ev.row_width(plan.params)))
         self.changed = np.zeros(max(n, 1), np.int64)
         self._queues(st)
         self._end = -1            # the last step run (rows are at its end)
@@ -77,7 +77,7 @@ class EventRunner(NumbaRunner):
         """The tables and empty queues for the delay ring of ``st`` (its length is the
         delivery queue's number of buckets)."""
         D = st.ring_exc.shape[0]
-        self.tb = _ev.tables(self.plan.params, D)
+        self.tb = _ev.tables(self.plan.params, D, st.x.shape[0])
         self.q = self._freed((np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
                               np.array([-1], np.int64), np.full(_ev.HORIZON, -1, np.int64),
                               np.full(_ev.HORIZON, -1, np.int64), *_pool(),
@@ -100,8 +100,7 @@ class EventRunner(NumbaRunner):
         to it first)."""
         if not self._synced:
             st = self._st
-            _ev.store_rows(self.E, self.tb, self._end, st.v, st.i_exc, st.i_inh,
-                           st.ref_until)
+            _ev.store_rows(self.E, self.tb, self._end, st)
             _ev.queue_to_ring(self.plan.conn, st, self.q)
             self._synced = True
         self._reload = True       # whoever reads it may change it
@@ -136,16 +135,12 @@ class EventRunner(NumbaRunner):
     def _load(self, step):
         st = self._st
         q = self.q
-        cn, ca, cb = _ev.load_rows(self.E, st.v, st.i_exc, st.i_inh, st.ref_until, st.bias,
-                                   self.plan.params.pop_start, step, q)
+        cn, ca, cb = _ev.load_rows(self.E, st, self.plan.params, step, q)
         q = q[:8] + (cn, ca, cb) + q[11:]
         cn, ca, cb = _ev.predict_all(self.E, self.tb, q, step)
         self.q = q[:8] + (cn, ca, cb) + q[11:]
 
     def advance(self, step0, n_steps, record):
-        if record.var_code.size and record.var_code.max() > 2:
-            fail("state monitor", "of v, i_exc or i_inh with backend='event'",
-                 int(record.var_code.max()))
         if self._reload or step0 - 1 != self._end:
             self._load(step0 - 1)
             self._reload = False

@@ -56,11 +56,16 @@ from numba import njit
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, STEP_JIT_OPTIONS
 from .lif import _emit_sources, count_spike
 
-__all__ = ["EventTables", "tables", "event_advance", "queue_to_ring", "predict_all", "load_rows", "store_rows", "TABLE",
-           "HORIZON", "V", "IE", "II", "LAST", "UNTIL", "PRED", "BIAS", "POP"]
+__all__ = ["EventTables", "tables", "row_width", "event_advance", "queue_to_ring",
+           "predict_all", "load_rows", "store_rows", "TABLE", "HORIZON", "V", "IE", "II",
+           "LAST", "UNTIL", "PRED", "BIAS", "POP", "CE", "CI", "W", "A"]
 
-#: Columns of a neuron's row.
-V, IE, II, LAST, UNTIL, PRED, BIAS, POP = range(8)
+#: Columns of a neuron's row; models beyond the plain exponential one use a row of
+#: :data:`WIDE` columns: CE, CI (the alpha currents; IE, II then hold the channels that
+#: spikes feed), W (adaptation current), A (threshold offset). Delta synapses keep the
+#: inputs delivered in the synapses slot of step LAST in IE + II until the next update.
+V, IE, II, LAST, UNTIL, PRED, BIAS, POP, CE, CI, W, A = range(12)
+NARROW, WIDE = 8, 16
 #: Steps of the tabulated powers and G sums per population.
 TABLE = 4096
 #: Calendar slots: a crossing is predicted at most this many steps ahead (beyond it the
@@ -70,19 +75,24 @@ HORIZON = 1024
 _TOL = 1e-12
 
 
-#: Columns of EventTables.par: the propagator, the thresholds and resets, log e_*, and
-#: the maxima over k of G_e(k), G_i(k) (upper bounds).
-(E_M, E_E, E_I, C_E, C_I, V_REST, V_TH, V_RESET, REF, SUB, LG_M, LG_E, LG_I, GMAX_E,
- GMAX_I) = range(15)
+#: Columns of EventTables.par: the propagator, the thresholds and resets, log e_*, the
+#: maxima over k of the responses G_e, G_i, A_e, A_i, G_w (upper bounds), then the model
+#: (MODEL: 0 plain exp, 1 exp with adaptation, 2 alpha, 3 delta) and its coefficients.
+(E_M, E_E, E_I, C_E, C_I, V_REST, V_TH, V_RESET, REF, SUB, LG_M, LG_E, LG_I, LG_W, LG_A,
+ GMAX_E, GMAX_I, GMAX_W, AMAX_E, AMAX_I, MODEL, K_E, K_I, H_E, H_I, C_W, E_W, B_W, E_A,
+ BETA, HAS_W, HAS_A) = range(32)
+PLAIN, EXP, ALPHA, DELTA = 0, 1, 2, 3
 
 
 class EventTables(NamedTuple):
     """Per-population constants (index p; k < TABLE), few arrays so that the calls of
     the event loop pass few arguments."""
-    pw: np.ndarray       # float64[P, 3, TABLE]: e_m**k, e_e**k, e_i**k
-    g: np.ndarray        # float64[P, 2, TABLE]: G_e(k), G_i(k)
-    par: np.ndarray      # float64[P, 15]: the columns above
+    pw: np.ndarray       # float64[P, 5, TABLE]: e_m**k, e_e**k, e_i**k, e_w**k, e_a**k
+    g: np.ndarray        # float64[P, 5, TABLE]: G_e(k), G_i(k), G_w(k), A_e(k), A_i(k)
+    par: np.ndarray      # float64[P, 32]: the columns above
     ring: int            # slots of the delivery queue (the delay ring's length)
+    xrow: np.ndarray     # int64[len(State.x)]: the row ...
+    xcol: np.ndarray     # int64[len(State.x)]: ... and column of each entry of State.x
 
 
 def _g_max(e_m, e_x):
@@ -99,30 +109,92 @@ def _g_max(e_m, e_x):
     return max(1.0, (e_m ** t - e_x ** t) / (e_m - e_x)) * (1 + 1e-9)
 
 
-def tables(prm, ring):
-    """The :class:`EventTables` of a plan's LIF populations (LIFParams ``prm``)."""
+@njit(**JIT_OPTIONS)
+def _alpha_response(e_m, e_x, c, k, h, out):
+    """A(f) = sum_{j<f} e_m**(f-1-j) (k e_x**j + c h j e_x**(j-1)): v's response to a unit
+    alpha channel z after f free steps, into out[:TABLE]; returns its maximum over all f
+    (the recurrence run until both modes have decayed by e**-40 past their peak)."""
+    a = 0.0
+    top = 0.0
+    ex_j = 1.0            # e_x**j
+    jex = 0.0             # j e_x**(j-1)
+    lm = -math.log(e_m) if e_m > 0.0 else 1.0
+    lx = -math.log(e_x) if e_x > 0.0 else 1.0
+    stop = max(TABLE, int(60.0 / min(lm, lx)) + 2)
+    for f in range(stop):
+        if f < TABLE:
+            out[f] = a
+        top = max(top, a)
+        a = e_m * a + (k * ex_j + c * h * jex)
+        jex = e_x * jex + ex_j
+        ex_j *= e_x
+    return top * (1 + 1e-9)
+
+
+def tables(prm, ring, x_size=0):
+    """The :class:`EventTables` of a plan's LIF populations (LIFParams ``prm``; models
+    beyond the fast path read their homogeneous coefficient column)."""
+    from .neurons import COEF
     n_pops = prm.e_m.shape[0]
-    pw = np.empty((n_pops, 3, TABLE))
-    g = np.zeros((n_pops, 2, TABLE))
-    par = np.zeros((n_pops, 15))
+    pw = np.ones((n_pops, 5, TABLE))
+    g = np.zeros((n_pops, 5, TABLE))
+    par = np.zeros((n_pops, 32))
+    xrow = np.full(x_size, -1, np.int64)
+    xcol = np.full(x_size, -1, np.int64)
+    ci = {k: j for j, k in enumerate(COEF)}
     for p in range(n_pops):
-        es = (float(prm.e_m[p]), float(prm.e_e[p]), float(prm.e_i[p]))
-        par[p, :SUB + 1] = (*es, prm.c_e[p], prm.c_i[p], prm.v_rest[p], prm.v_th[p],
-                            prm.v_reset[p], prm.ref_steps[p], prm.reset_subtract[p])
-        for j, e in enumerate(es):
-            pw[p, j] = e ** np.arange(TABLE, dtype=np.float64)
-            par[p, LG_M + j] = math.log(e) if e > 0 else -np.inf
-        for j in (0, 1):                  # G(k+1) = e_m G(k) + e_x**k
-            e_x = es[1 + j]
+        code = int(prm.code[p])
+        if code == 0:
+            c = dict(e_m=prm.e_m[p], e_e=prm.e_e[p], e_i=prm.e_i[p], c_e=prm.c_e[p],
+                     c_i=prm.c_i[p], v_rest=prm.v_rest[p], v_th=prm.v_th[p],
+                     v_reset=prm.v_reset[p], ref=prm.ref_steps[p])
+        else:
+            col = prm.coef[:, int(prm.coef_start[p])]
+            c = {k: float(col[ci[k]]) for k in COEF}
+        has_w, has_a = prm.x_w[p] >= 0, prm.x_a[p] >= 0
+        model = PLAIN if code == 0 else {1: EXP, 2: ALPHA, 3: DELTA}[code]
+        if model == EXP and not has_w and not has_a:
+            model = PLAIN
+        e = [float(c.get(k, 0.0)) for k in ("e_m", "e_e", "e_i", "e_w", "e_a")]
+        if model == DELTA:
+            e[1] = e[2] = 0.0
+        par[p, :SUB + 1] = (e[0], e[1], e[2], c.get("c_e", 0.0), c.get("c_i", 0.0),
+                            c["v_rest"], c["v_th"], c["v_reset"], c["ref"],
+                            prm.reset_subtract[p])
+        par[p, MODEL:] = (model, c.get("k_e", 0.0), c.get("k_i", 0.0), c.get("h_e", 0.0),
+                          c.get("h_i", 0.0), c.get("c_w", 0.0), e[3], c.get("b_w", 0.0),
+                          e[4], c.get("beta", 0.0), has_w, has_a)
+        for j, ej in enumerate(e):
+            pw[p, j] = ej ** np.arange(TABLE, dtype=np.float64)
+            par[p, LG_M + j] = math.log(ej) if ej > 0 else -np.inf
+        for j in (0, 1, 2):                  # G(k+1) = e_m G(k) + e_x**k
             for k in range(1, TABLE):
-                g[p, j, k] = es[0] * g[p, j, k - 1] + pw[p, 1 + j, k - 1]
-            par[p, GMAX_E + j] = max(_g_max(es[0], e_x), g[p, j].max())
-    return EventTables(pw, g, par, int(ring))
+                g[p, j, k] = e[0] * g[p, j, k - 1] + pw[p, 1 + j, k - 1]
+            par[p, GMAX_E + j] = max(_g_max(e[0], e[1 + j]), g[p, j].max())
+        if model == ALPHA:
+            for j in (0, 1):
+                par[p, AMAX_E + j] = _alpha_response(
+                    e[0], e[1 + j], par[p, C_E + j], par[p, K_E + j], par[p, H_E + j],
+                    g[p, 3 + j])
+        start, npop = int(prm.pop_start[p]), int(prm.pop_start[p + 1] - prm.pop_start[p])
+        for off, rows, cols in ((prm.x_cur[p], 2, (CE, CI)), (prm.x_w[p], 1, (W,)),
+                                (prm.x_a[p], 1, (A,))):
+            if off >= 0 and code != 0:
+                for r in range(rows):
+                    xrow[off + r * npop: off + (r + 1) * npop] = np.arange(start, start + npop)
+                    xcol[off + r * npop: off + (r + 1) * npop] = cols[r]
+    return EventTables(pw, g, par, int(ring), xrow, xcol)
+
+
+def row_width(prm):
+    """Columns of the rows: NARROW when every population has the plain exp model."""
+    plain = all(int(prm.code[p]) == 0 for p in range(prm.e_m.shape[0]))
+    return NARROW if plain else WIDE
 
 
 @njit(**STEP_JIT_OPTIONS)
 def _power(tb, p, j, k):
-    """e_j**k (k >= 0 steps)."""
+    """e_j**k (k >= 0 steps; j: 0 m, 1 e, 2 i, 3 w, 4 a)."""
     if k < TABLE:
         return tb.pw[p, j, k]
     return math.exp(k * tb.par[p, LG_M + j])
@@ -130,7 +202,7 @@ def _power(tb, p, j, k):
 
 @njit(**STEP_JIT_OPTIONS)
 def _gsum(tb, p, j, f):
-    """G_e (j = 0) or G_i (j = 1) over f free steps."""
+    """G_e (j = 0), G_i (j = 1) or G_w (j = 2) over f free steps."""
     if f < TABLE:
         return tb.g[p, j, f]
     lm = tb.par[p, LG_M]
@@ -150,6 +222,109 @@ def _step_v(v, ie, ii, b, e_m, c_e, c_i, v_rest):
 
 
 @njit(**STEP_JIT_OPTIONS)
+def _step_general(pp, model, free, v, ie, ii, ce, ci, w, b):
+    """One step of the models beyond the plain one, as engine.neurons writes it (same
+    grouping): (v, ie, ii, ce, ci, w) after it; ``free``: not refractory in this step
+    (v held otherwise). Delta: ie + ii are the inputs to add (already zero when lost)."""
+    e_m, v_rest = pp[E_M], pp[V_REST]
+    if model == DELTA:
+        vn = v_rest + (b + e_m * (((v + (ie + ii)) - v_rest) - b))
+        ie = 0.0
+        ii = 0.0
+    elif model == ALPHA:
+        vn = v_rest + ((((((b + pp[C_E] * ce) + pp[K_E] * ie) + pp[C_I] * ci) +
+                         pp[K_I] * ii) + e_m * v) + e_m * (-v_rest - b))
+        ce = pp[E_E] * ce + pp[H_E] * ie
+        ci = pp[E_I] * ci + pp[H_I] * ii
+        ie *= pp[E_E]
+        ii *= pp[E_I]
+    else:
+        vn = _step_v(v, ie, ii, b, e_m, pp[C_E], pp[C_I], v_rest)
+        ie *= pp[E_E]
+        ii *= pp[E_I]
+    if free:
+        v = vn
+        if pp[HAS_W] != 0.0:
+            v += pp[C_W] * w
+    if pp[HAS_W] != 0.0:
+        w *= pp[E_W]
+    return v, ie, ii, ce, ci, w
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _held(tb, p, model, h, ie, ii, ce, ci):
+    """The channels after h steps without input (closed form): (ie, ii, ce, ci)."""
+    if h <= 0:
+        return ie, ii, ce, ci
+    if model == DELTA:
+        return 0.0, 0.0, ce, ci
+    pe = _power(tb, p, 1, h)
+    pi = _power(tb, p, 2, h)
+    if model == ALPHA:            # I(h) = e**h I + h h_x e**(h-1) z
+        pp = tb.par[p]
+        ce = pe * ce + (h * pp[H_E] * _power(tb, p, 1, h - 1)) * ie
+        ci = pi * ci + (h * pp[H_I] * _power(tb, p, 2, h - 1)) * ii
+    return ie * pe, ii * pi, ce, ci
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _advance_general(E, tb, n, p, u, k):
+    """As :func:`_advance_to` for the models beyond the plain one (k > 0 steps)."""
+    pp = tb.par[p]
+    model = np.int64(pp[MODEL])
+    until = np.int64(E[n, UNTIL])
+    h = min(max(until - 1 - u, 0), k)
+    ie, ii = E[n, IE], E[n, II]
+    ce, ci = (E[n, CE], E[n, CI]) if model == ALPHA else (0.0, 0.0)
+    has_w = pp[HAS_W] != 0.0
+    w = E[n, W] if has_w else 0.0
+    b = E[n, BIAS]
+    v = E[n, V]
+    if model == DELTA and u < until:      # lost: refractory in the step they arrived
+        ie = 0.0
+        ii = 0.0
+    if h > 0:
+        ie, ii, ce, ci = _held(tb, p, model, h, ie, ii, ce, ci)
+        if has_w:
+            w *= _power(tb, p, 3, h)
+    f = k - h
+    while f > 0:
+        if f == 1:
+            v, ie, ii, ce, ci, w = _step_general(pp, model, True, v, ie, ii, ce, ci, w, b)
+            break
+        g = min(f, TABLE - 1) if model == ALPHA else f
+        v_inf = pp[V_REST] + b
+        if model == DELTA:
+            v += ie + ii
+            ie = 0.0
+            ii = 0.0
+        x = 0.0
+        if model == ALPHA:
+            x = pp[C_E] * ce * _gsum(tb, p, 0, g) + tb.g[p, 3, g] * ie \
+                + pp[C_I] * ci * _gsum(tb, p, 1, g) + tb.g[p, 4, g] * ii
+        elif model == EXP:
+            x = pp[C_E] * ie * _gsum(tb, p, 0, g) + pp[C_I] * ii * _gsum(tb, p, 1, g)
+        if has_w:
+            x += pp[C_W] * w * _gsum(tb, p, 2, g)
+            w *= _power(tb, p, 3, g)
+        v = v_inf + (_power(tb, p, 0, g) * (v - v_inf) + x)
+        if model != DELTA:
+            ie, ii, ce, ci = _held(tb, p, model, g, ie, ii, ce, ci)
+        f -= g
+    E[n, V] = v
+    E[n, IE] = ie
+    E[n, II] = ii
+    if model == ALPHA:
+        E[n, CE] = ce
+        E[n, CI] = ci
+    if has_w:
+        E[n, W] = w
+    if pp[HAS_A] != 0.0:
+        E[n, A] *= _power(tb, p, 4, k)
+    E[n, LAST] = u + k
+
+
+@njit(**STEP_JIT_OPTIONS)
 def _advance_to(E, tb, n, a):
     """Neuron n from the end of its last step to the end of step a (no input between)."""
     u = np.int64(E[n, LAST])
@@ -157,6 +332,10 @@ def _advance_to(E, tb, n, a):
     if k <= 0:
         return
     p = np.int64(E[n, POP])
+    pp = tb.par[p]
+    if pp[MODEL] != PLAIN:
+        _advance_general(E, tb, n, p, u, k)
+        return
     until = np.int64(E[n, UNTIL])
     h = min(max(until - 1 - u, 0), k)     # steps u+1 .. until-1 are refractory
     ie = E[n, IE]
@@ -165,7 +344,6 @@ def _advance_to(E, tb, n, a):
         ie *= _power(tb, p, 1, h)
         ii *= _power(tb, p, 2, h)
     f = k - h
-    pp = tb.par[p]
     if f == 1:
         E[n, V] = _step_v(E[n, V], ie, ii, E[n, BIAS], pp[E_M], pp[C_E], pp[C_I],
                           pp[V_REST])
@@ -186,7 +364,8 @@ def _advance_to(E, tb, n, a):
 
 @njit(**STEP_JIT_OPTIONS)
 def _bound(tb, p, v, ie, ii, b):
-    """The largest v reachable without input from a free state (v, ie, ii)."""
+    """The largest v reachable without input from a free state (v, ie, ii) of the plain
+    model."""
     pp = tb.par[p]
     v_inf = pp[V_REST] + b
     top = v_inf + max(v - v_inf, 0.0) + max(pp[C_E] * ie, 0.0) * pp[GMAX_E] \
@@ -195,17 +374,71 @@ def _bound(tb, p, v, ie, ii, b):
 
 
 @njit(**STEP_JIT_OPTIONS)
+def _bound_general(pp, model, v, ie, ii, ce, ci, w, b):
+    """As :func:`_bound` for the other models: v's free response is a sum of modes
+    (v - v_inf, the currents, the alpha channels, w), each bounded by its maximum."""
+    v_inf = pp[V_REST] + b
+    top = v_inf + max(v - v_inf, 0.0)
+    if model == ALPHA:
+        top += max(pp[C_E] * ce, 0.0) * pp[GMAX_E] + max(pp[C_I] * ci, 0.0) * pp[GMAX_I] \
+            + max(ie, 0.0) * pp[AMAX_E] + max(ii, 0.0) * pp[AMAX_I]
+    elif model == EXP:
+        top += max(pp[C_E] * ie, 0.0) * pp[GMAX_E] + max(pp[C_I] * ii, 0.0) * pp[GMAX_I]
+    if pp[HAS_W] != 0.0:
+        top += max(pp[C_W] * w, 0.0) * pp[GMAX_W]
+    return top + _TOL * (abs(pp[V_TH]) + abs(v_inf))
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _crossing_general(E, tb, n, s, p):
+    """:func:`_crossing` for the models beyond the plain one (delta inputs pending, alpha
+    channels, adaptation current, threshold offset)."""
+    pp = tb.par[p]
+    model = np.int64(pp[MODEL])
+    until = np.int64(E[n, UNTIL])
+    v, ie, ii, b = E[n, V], E[n, IE], E[n, II], E[n, BIAS]
+    ce, ci = (E[n, CE], E[n, CI]) if model == ALPHA else (0.0, 0.0)
+    has_w = pp[HAS_W] != 0.0
+    has_a = pp[HAS_A] != 0.0
+    w = E[n, W] if has_w else 0.0
+    a = E[n, A] if has_a else 0.0
+    if model == DELTA and s < until:
+        ie = 0.0
+        ii = 0.0
+    hh = max(until - 1 - s, 0)
+    x_e, x_i, x_ce, x_ci = _held(tb, p, model, hh, ie, ii, ce, ci)
+    v_b = v + (ie + ii) if model == DELTA else v
+    if _bound_general(pp, model, v_b, x_e, x_i, x_ce, x_ci, w, b) <= \
+            pp[V_TH] + min(a, 0.0):
+        return np.int64(-1)
+    v_th = pp[V_TH]
+    e_a = pp[E_A]
+    for t in range(s + 1, s + HORIZON):
+        free = t >= until
+        v, ie, ii, ce, ci, w = _step_general(pp, model, free, v, ie, ii, ce, ci, w, b)
+        a *= e_a
+        if free and v > v_th + a:
+            return np.int64(t)
+        if (t - s) % 16 == 0 and free and _bound_general(pp, model, v, ie, ii, ce, ci, w,
+                                                         b) <= v_th + min(a, 0.0):
+            return np.int64(-1)
+    return np.int64(s + HORIZON - 1)
+
+
+@njit(**STEP_JIT_OPTIONS)
 def _crossing(E, tb, n, s):
     """The first step after s at which neuron n (at the end of step s) crosses threshold
     without further input: a step within HORIZON, -1 if it never does, or s + HORIZON - 1
     to be looked at again then (a wake-up)."""
     p = np.int64(E[n, POP])
+    pp = tb.par[p]
+    if pp[MODEL] != PLAIN:
+        return _crossing_general(E, tb, n, s, p)
     until = np.int64(E[n, UNTIL])
     v = E[n, V]
     ie = E[n, IE]
     ii = E[n, II]
     b = E[n, BIAS]
-    pp = tb.par[p]
     v_th = pp[V_TH]
     hh = max(until - 1 - s, 0)
     if hh > 0:
@@ -344,6 +577,26 @@ def queue_to_ring(conn, st, q):
         dtl[c] = -1
 
 
+@njit(**STEP_JIT_OPTIONS)
+def _sample(E, tb, code, i, s):
+    """A state monitor's sample (Record codes: 0 v, 1 I_exc, 2 I_inh, 3 State.x entry i,
+    5 v of delta synapses with the inputs of the last synapses slot) at the end of step
+    s (the neuron advanced to it)."""
+    if code == 3:
+        n = tb.xrow[i]
+        _advance_to(E, tb, n, s)
+        return E[n, tb.xcol[i]]
+    _advance_to(E, tb, i, s)
+    if code == 0:
+        return E[i, V]
+    if code == 1:
+        return E[i, IE]
+    if code == 2:
+        return E[i, II]
+    keep = 1.0 if s >= np.int64(E[i, UNTIL]) else 0.0
+    return E[i, V] + (E[i, IE] + E[i, II]) * keep
+
+
 @njit(**JIT_OPTIONS)
 def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
                   max_rec_per_step, spk_step, spk_node, rec_buf):
@@ -366,9 +619,7 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
         # 1. start: samples at the start of the step (the end of the last one)
         for r in range(rec.var_code.shape[0]):
             i = rec.var_index[r]
-            _advance_to(E, tb, i, s - 1)
-            c = rec.var_code[r]
-            rec_buf[k, r] = E[i, V] if c == 0 else E[i, IE] if c == 1 else E[i, II]
+            rec_buf[k, r] = _sample(E, tb, rec.var_code[r], i, s - 1)
         nc = np.int64(0)
         # 2. arrivals of this step, in the order they were sent: first those in the ring
         # (sent before the rows were loaded: by the clock-driven engine, or written there
@@ -407,7 +658,10 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
                     changed[nc] = n              # closed form rounded the other way)
                     nc += 1
                 p = np.int64(E[n, POP])
-                if E[n, V] > tb.par[p, V_TH] and s >= np.int64(E[n, UNTIL]):
+                th = tb.par[p, V_TH]
+                if tb.par[p, HAS_A] != 0.0:
+                    th += E[n, A]
+                if E[n, V] > th and s >= np.int64(E[n, UNTIL]):
                     fired[nf] = n
                     nf += 1
             nx = cn[e]
@@ -449,10 +703,19 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
             if node < n_lif:
                 p = np.int64(E[node, POP])
                 pp = tb.par[p]
+                th = pp[V_TH]
+                if pp[HAS_A] != 0.0:
+                    th += E[node, A]
+                    E[node, A] += pp[BETA]
                 if pp[SUB] != 0.0:
-                    E[node, V] -= pp[V_TH] - pp[V_RESET]
+                    E[node, V] -= th - pp[V_RESET]
                 else:
                     E[node, V] = pp[V_RESET]
+                if pp[HAS_W] != 0.0:
+                    E[node, W] += pp[B_W]
+                if pp[MODEL] == DELTA:       # Brian2: inputs of a neuron's spike step are
+                    E[node, IE] = 0.0        # lost (not_refractory is False from then)
+                    E[node, II] = 0.0
                 E[node, UNTIL] = s + np.int64(pp[REF])      # (in ``changed`` already)
             if rec.spike_mask[node]:
                 spk_step[n_spk] = s
@@ -468,20 +731,32 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
 
 
 @njit(**JIT_OPTIONS)
-def load_rows(E, v, ie, ii, until, bias, pop_start, step, q):
-    """Rows from the clock-driven state at the end of step ``step``; every neuron predicted
-    again (the calendar emptied first). Returns the calendar's pool (it may grow)."""
+def load_rows(E, st, prm, step, q):
+    """Rows from the clock-driven state ``st`` at the end of step ``step``; the calendar
+    emptied (every neuron is predicted again next). Returns the calendar's pool."""
     dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree = q
+    pop_start = prm.pop_start
     for p in range(pop_start.shape[0] - 1):
-        for n in range(pop_start[p], pop_start[p + 1]):
-            E[n, V] = v[n]
-            E[n, IE] = ie[n]
-            E[n, II] = ii[n]
+        s0 = pop_start[p]
+        npop = pop_start[p + 1] - s0
+        for n in range(s0, pop_start[p + 1]):
+            E[n, V] = st.v[n]
+            E[n, IE] = st.i_exc[n]
+            E[n, II] = st.i_inh[n]
             E[n, LAST] = step
-            E[n, UNTIL] = until[n]
+            E[n, UNTIL] = st.ref_until[n]
             E[n, PRED] = -1.0
-            E[n, BIAS] = bias[n]
+            E[n, BIAS] = st.bias[n]
             E[n, POP] = p
+            i = n - s0
+            if prm.code[p] != 0:
+                if prm.x_cur[p] >= 0:
+                    E[n, CE] = st.x[prm.x_cur[p] + i]
+                    E[n, CI] = st.x[prm.x_cur[p] + npop + i]
+                if prm.x_w[p] >= 0:
+                    E[n, W] = st.x[prm.x_w[p] + i]
+                if prm.x_a[p] >= 0:
+                    E[n, A] = st.x[prm.x_a[p] + i]
     # the calendar: every entry back on the free list
     for c in range(ch.shape[0]):
         e = ch[c]
@@ -508,12 +783,15 @@ def predict_all(E, tb, q, step):
 
 
 @njit(**JIT_OPTIONS)
-def store_rows(E, tb, step, v, ie, ii, until):
+def store_rows(E, tb, step, st):
     """Every neuron advanced to the end of ``step`` and written to the clock-driven
-    state arrays."""
+    state ``st`` (State.x through the tables' xrow/xcol)."""
     for n in range(E.shape[0]):
         _advance_to(E, tb, n, step)
-        v[n] = E[n, V]
-        ie[n] = E[n, IE]
-        ii[n] = E[n, II]
-        until[n] = np.int64(E[n, UNTIL])
+        st.v[n] = E[n, V]
+        st.i_exc[n] = E[n, IE]
+        st.i_inh[n] = E[n, II]
+        st.ref_until[n] = np.int64(E[n, UNTIL])
+    for j in range(tb.xrow.shape[0]):
+        if tb.xrow[j] >= 0:
+            st.x[j] = E[tb.xrow[j], tb.xcol[j]]
