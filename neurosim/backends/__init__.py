@@ -6,7 +6,7 @@ Every backend runs the same Plan with the same semantics and exposes
 * ``"numba"``: the compiled event-driven engine (default);
 * ``"event"``: the event-driven engine (:mod:`neurosim.engine.event`): a neuron is
   advanced only when an input reaches it, its threshold crossings predicted; for the
-  current-based LIF with exponential synapses, one thread;
+  current-based LIF models (exp, alpha, delta synapses, adaptation), one thread;
 * ``"reference"``: a slow, obviously correct NumPy implementation used by tests as oracle
   (propagator from the matrix exponential, explicit queue of pending deliveries).
 """

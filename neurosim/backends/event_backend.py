@@ -25,7 +25,7 @@ def _pool():
 
 
 class EventRunner(NumbaRunner):
-    """Runs a Plan of fast-path LIF populations event by event (one thread)."""
+    """Runs a Plan of current-based LIF populations event by event (one thread)."""
 
     name = "event"
 

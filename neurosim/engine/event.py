@@ -1,7 +1,15 @@
 """The event-driven engine: a neuron is advanced only when an input reaches it.
 
-For the current-based LIF with exponential synapses (the fast path of :mod:`.lif`), the
-state between inputs has a closed form. Over k steps without input, of which the first h
+For the current-based LIF models (exponential, alpha and delta synapses, adaptation
+current, adaptive threshold; one value per parameter, Brian2's convention) the state
+between inputs has a closed form. The plain exponential model (the fast path of
+:mod:`.lif`) is written out below; the others (:func:`_advance_general`) add, over f free
+steps, c_w G_w(f) w for the adaptation current, A_x(f) z_x for an alpha channel z_x
+(A_x tabulated: v's response to a unit z_x, applied in pieces of TABLE - 1 steps beyond
+the table) and, for delta synapses, the inputs of the last synapses slot to v first
+(lost if the neuron was refractory in that step); the threshold offset decays as e_a**k.
+One step uses :func:`_step_general`, the expressions of :mod:`.neurons`. For the plain
+model: Over k steps without input, of which the first h
 are refractory (v held, currents decaying) and the other f = k - h free::
 
     I_exc(k) = e_e**k I_exc,         I_inh(k) = e_i**k I_inh
@@ -44,7 +52,7 @@ Order of operations within step n, as the clock-driven engine's (Brian2's schedu
 
 Each neuron's state is one row of 8 float64 (v, I_exc, I_inh, last step, ref_until,
 predicted step, I_bias, population): one cache line, so an input costs about one random
-memory access.
+memory access; 16 when a population has alpha currents, w or a (columns CE, CI, W, A).
 """
 
 import math
