@@ -77,7 +77,10 @@ class EventRunner(NumbaRunner):
         """The tables and empty queues for the delay ring of ``st`` (its length is the
         delivery queue's number of buckets)."""
         D = st.ring_exc.shape[0]
-        self.tb = _ev.tables(self.plan.params, D, st.x.shape[0])
+        self.tb = _ev.tables(self.plan.params, D)
+        # None for plain models only: their kernel is compiled without the general code
+        self.xmap = (_ev.x_map(self.plan.params, st.x.shape[0])
+                     if _ev.row_width(self.plan.params) == _ev.WIDE else None)
         self.q = self._freed((np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
                               np.array([-1], np.int64), np.full(_ev.HORIZON, -1, np.int64),
                               np.full(_ev.HORIZON, -1, np.int64), *_pool(),
@@ -100,7 +103,7 @@ class EventRunner(NumbaRunner):
         to it first)."""
         if not self._synced:
             st = self._st
-            _ev.store_rows(self.E, self.tb, self._end, st)
+            _ev.store_rows(self.E, self.tb, self.xmap, self._end, st)
             _ev.queue_to_ring(self.plan.conn, st, self.q)
             self._synced = True
         self._reload = True       # whoever reads it may change it
@@ -124,7 +127,7 @@ class EventRunner(NumbaRunner):
 
     def _args(self, record, step0, n_steps, max_per_step, samples):
         plan = self.plan
-        return (plan.conn, plan.sources, record, self._st, self.E, self.tb,
+        return (plan.conn, plan.sources, record, self._st, self.E, self.tb, self.xmap,
                 self.q, self.changed, step0, n_steps, max_per_step,
                 self._spk_step, self._spk_node, samples)
 
@@ -137,7 +140,7 @@ class EventRunner(NumbaRunner):
         q = self.q
         cn, ca, cb = _ev.load_rows(self.E, st, self.plan.params, step, q)
         q = q[:8] + (cn, ca, cb) + q[11:]
-        cn, ca, cb = _ev.predict_all(self.E, self.tb, q, step)
+        cn, ca, cb = _ev.predict_all(self.E, self.tb, q, step, self.xmap)
         self.q = q[:8] + (cn, ca, cb) + q[11:]
 
     def advance(self, step0, n_steps, record):

@@ -65,7 +65,7 @@ from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, STEP_JIT_OPTIONS
 from .lif import _emit_sources, count_spike
 
 __all__ = ["EventTables", "tables", "row_width", "event_advance", "queue_to_ring",
-           "predict_all", "load_rows", "store_rows", "TABLE", "HORIZON", "V", "IE", "II",
+           "predict_all", "x_map", "load_rows", "store_rows", "TABLE", "HORIZON", "V", "IE", "II",
            "LAST", "UNTIL", "PRED", "BIAS", "POP", "CE", "CI", "W", "A"]
 
 #: Columns of a neuron's row; models beyond the plain exponential one use a row of
@@ -99,8 +99,6 @@ class EventTables(NamedTuple):
     g: np.ndarray        # float64[P, 5, TABLE]: G_e(k), G_i(k), G_w(k), A_e(k), A_i(k)
     par: np.ndarray      # float64[P, 32]: the columns above
     ring: int            # slots of the delivery queue (the delay ring's length)
-    xrow: np.ndarray     # int64[len(State.x)]: the row ...
-    xcol: np.ndarray     # int64[len(State.x)]: ... and column of each entry of State.x
 
 
 def _g_max(e_m, e_x):
@@ -139,7 +137,7 @@ def _alpha_response(e_m, e_x, c, k, h, out):
     return top * (1 + 1e-9)
 
 
-def tables(prm, ring, x_size=0):
+def tables(prm, ring):
     """The :class:`EventTables` of a plan's LIF populations (LIFParams ``prm``; models
     beyond the fast path read their homogeneous coefficient column)."""
     from .neurons import COEF
@@ -147,8 +145,6 @@ def tables(prm, ring, x_size=0):
     pw = np.ones((n_pops, 5, TABLE))
     g = np.zeros((n_pops, 5, TABLE))
     par = np.zeros((n_pops, 32))
-    xrow = np.full(x_size, -1, np.int64)
-    xcol = np.full(x_size, -1, np.int64)
     ci = {k: j for j, k in enumerate(COEF)}
     for p in range(n_pops):
         code = int(prm.code[p])
@@ -184,14 +180,23 @@ def tables(prm, ring, x_size=0):
                 par[p, AMAX_E + j] = _alpha_response(
                     e[0], e[1 + j], par[p, C_E + j], par[p, K_E + j], par[p, H_E + j],
                     g[p, 3 + j])
+    return EventTables(pw, g, par, int(ring))
+
+
+def x_map(prm, x_size):
+    """(row, column) of each entry of State.x (alpha currents, w, a) in the rows: two
+    int64 arrays of x_size (-1 for none)."""
+    xrow = np.full(x_size, -1, np.int64)
+    xcol = np.full(x_size, -1, np.int64)
+    for p in range(prm.e_m.shape[0]):
         start, npop = int(prm.pop_start[p]), int(prm.pop_start[p + 1] - prm.pop_start[p])
         for off, rows, cols in ((prm.x_cur[p], 2, (CE, CI)), (prm.x_w[p], 1, (W,)),
                                 (prm.x_a[p], 1, (A,))):
-            if off >= 0 and code != 0:
+            if off >= 0 and prm.code[p] != 0:
                 for r in range(rows):
                     xrow[off + r * npop: off + (r + 1) * npop] = np.arange(start, start + npop)
                     xcol[off + r * npop: off + (r + 1) * npop] = cols[r]
-    return EventTables(pw, g, par, int(ring), xrow, xcol)
+    return xrow, xcol
 
 
 def row_width(prm):
@@ -333,17 +338,20 @@ def _advance_general(E, tb, n, p, u, k):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _advance_to(E, tb, n, a):
-    """Neuron n from the end of its last step to the end of step a (no input between)."""
+def _advance_to(E, tb, n, a, gen):
+    """Neuron n from the end of its last step to the end of step a (no input between).
+    ``gen``: None when every population has the plain model (the general code is then
+    pruned at compile time), else the State.x map (:func:`x_map`)."""
     u = np.int64(E[n, LAST])
     k = a - u
     if k <= 0:
         return
     p = np.int64(E[n, POP])
     pp = tb.par[p]
-    if pp[MODEL] != PLAIN:
-        _advance_general(E, tb, n, p, u, k)
-        return
+    if gen is not None:
+        if pp[MODEL] != PLAIN:
+            _advance_general(E, tb, n, p, u, k)
+            return
     until = np.int64(E[n, UNTIL])
     h = min(max(until - 1 - u, 0), k)     # steps u+1 .. until-1 are refractory
     ie = E[n, IE]
@@ -434,14 +442,15 @@ def _crossing_general(E, tb, n, s, p):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _crossing(E, tb, n, s):
+def _crossing(E, tb, n, s, gen):
     """The first step after s at which neuron n (at the end of step s) crosses threshold
     without further input: a step within HORIZON, -1 if it never does, or s + HORIZON - 1
     to be looked at again then (a wake-up)."""
     p = np.int64(E[n, POP])
     pp = tb.par[p]
-    if pp[MODEL] != PLAIN:
-        return _crossing_general(E, tb, n, s, p)
+    if gen is not None:
+        if pp[MODEL] != PLAIN:
+            return _crossing_general(E, tb, n, s, p)
     until = np.int64(E[n, UNTIL])
     v = E[n, V]
     ie = E[n, IE]
@@ -512,7 +521,7 @@ def _push(head, tail, nxt, fa, fb, free, bucket, x, y):
 
 # ------------------------------------------------------------------------- the loop
 @njit(**STEP_JIT_OPTIONS)
-def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink):
+def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink, gen):
     """Synapses lo..hi-1 of block b delivered at step s. A neuron first reached in this
     step (its row still at an earlier step) is advanced and joins ``changed``: every path
     that brings a row to step s does so, so ``E[n, LAST] == s`` means "in the list"."""
@@ -526,7 +535,7 @@ def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink):
     for k in range(lo, hi):           # the input, written out (a call per event costs)
         n = np.int64(conn.target[k])
         if E[n, LAST] < s:
-            _advance_to(E, tb, n, s)
+            _advance_to(E, tb, n, s, gen)
             changed[nc] = n
             nc += 1
         E[n, col] += w0 if w0 == w0 else conn.weight[k]
@@ -534,7 +543,7 @@ def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _ring_now(E, tb, st, slot, s, changed, nc):
+def _ring_now(E, tb, st, slot, s, changed, nc, gen):
     """The inputs in ring slot ``slot`` delivered at step s (a scan of every neuron: only
     for the slots that were pending when the rows were loaded)."""
     re = st.ring_exc[slot]
@@ -542,7 +551,7 @@ def _ring_now(E, tb, st, slot, s, changed, nc):
     for n in range(E.shape[0]):
         if re[n] != 0.0 or ri[n] != 0.0:
             if E[n, LAST] < s:
-                _advance_to(E, tb, n, s)
+                _advance_to(E, tb, n, s, gen)
                 changed[nc] = n
                 nc += 1
             E[n, IE] += re[n]
@@ -586,15 +595,16 @@ def queue_to_ring(conn, st, q):
 
 
 @njit(**STEP_JIT_OPTIONS)
-def _sample(E, tb, code, i, s):
+def _sample(E, tb, gen, code, i, s):
     """A state monitor's sample (Record codes: 0 v, 1 I_exc, 2 I_inh, 3 State.x entry i,
     5 v of delta synapses with the inputs of the last synapses slot) at the end of step
     s (the neuron advanced to it)."""
-    if code == 3:
-        n = tb.xrow[i]
-        _advance_to(E, tb, n, s)
-        return E[n, tb.xcol[i]]
-    _advance_to(E, tb, i, s)
+    if gen is not None:
+        if code == 3:
+            n = gen[0][i]
+            _advance_to(E, tb, n, s, gen)
+            return E[n, gen[1][i]]
+    _advance_to(E, tb, i, s, gen)
     if code == 0:
         return E[i, V]
     if code == 1:
@@ -606,7 +616,7 @@ def _sample(E, tb, code, i, s):
 
 
 @njit(**JIT_OPTIONS)
-def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
+def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
                   max_rec_per_step, spk_step, spk_node, rec_buf):
     """Run steps ``step0 .. step0+n_steps-1``; as :func:`neurosim.engine.lif.advance`
     (same spikes, counters and samples up to rounding), on the lazily updated rows ``E``.
@@ -627,14 +637,14 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
         # 1. start: samples at the start of the step (the end of the last one)
         for r in range(rec.var_code.shape[0]):
             i = rec.var_index[r]
-            rec_buf[k, r] = _sample(E, tb, rec.var_code[r], i, s - 1)
+            rec_buf[k, r] = _sample(E, tb, gen, rec.var_code[r], i, s - 1)
         nc = np.int64(0)
         # 2. arrivals of this step, in the order they were sent: first those in the ring
         # (sent before the rows were loaded: by the clock-driven engine, or written there
         # when the state was read), then the queue's
         slot = s % D
         if st.ring_used[slot]:
-            nc = _ring_now(E, tb, st, slot, s, changed, nc)
+            nc = _ring_now(E, tb, st, slot, s, changed, nc, gen)
         e = dh[slot]
         while e >= 0:
             pre = da[e]
@@ -642,11 +652,12 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
             if y < 0:
                 b = -1 - y
                 nc = _row_now(E, tb, conn, b, conn.indptr[0, b, pre],
-                              conn.indptr[0, b, pre + 1], s, changed, nc, st.sink)
+                              conn.indptr[0, b, pre + 1], s, changed, nc, st.sink, gen)
             else:
                 b = y % n_blocks
                 syn = y // n_blocks
-                nc = _row_now(E, tb, conn, b, syn, syn + 1, s, changed, nc, st.sink)
+                nc = _row_now(E, tb, conn, b, syn, syn + 1, s, changed, nc, st.sink,
+                              gen)
             nx = dn[e]
             dn[e] = dfree[0]
             dfree[0] = e
@@ -662,13 +673,14 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
             if cb[e] == s and np.int64(E[n, PRED]) == s:
                 E[n, PRED] = -1.0
                 if E[n, LAST] < s:       # predicted again at the end of the step (fired
-                    _advance_to(E, tb, n, s)     # or not: a wake-up, or a tie the
+                    _advance_to(E, tb, n, s, gen)    # or not: a wake-up, or a tie the
                     changed[nc] = n              # closed form rounded the other way)
                     nc += 1
                 p = np.int64(E[n, POP])
                 th = tb.par[p, V_TH]
-                if tb.par[p, HAS_A] != 0.0:
-                    th += E[n, A]
+                if gen is not None:
+                    if tb.par[p, HAS_A] != 0.0:
+                        th += E[n, A]
                 if E[n, V] > th and s >= np.int64(E[n, UNTIL]):
                     fired[nf] = n
                     nf += 1
@@ -691,7 +703,7 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
                     continue
                 d = conn.block_delay[b]
                 if d == 0:
-                    nc = _row_now(E, tb, conn, b, lo, hi, s, changed, nc, st.sink)
+                    nc = _row_now(E, tb, conn, b, lo, hi, s, changed, nc, st.sink, gen)
                 elif d > 0:
                     dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + d) % D, pre, -1 - b)
                 else:
@@ -699,7 +711,7 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
                         ds = conn.syn_delay[syn]
                         if ds == 0:
                             nc = _row_now(E, tb, conn, b, syn, syn + 1, s, changed,
-                                          nc, st.sink)
+                                          nc, st.sink, gen)
                         else:
                             dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + ds) % D,
                                                pre, syn * n_blocks + b)
@@ -712,18 +724,19 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
                 p = np.int64(E[node, POP])
                 pp = tb.par[p]
                 th = pp[V_TH]
-                if pp[HAS_A] != 0.0:
-                    th += E[node, A]
-                    E[node, A] += pp[BETA]
+                if gen is not None:
+                    if pp[HAS_A] != 0.0:
+                        th += E[node, A]
+                        E[node, A] += pp[BETA]
+                    if pp[HAS_W] != 0.0:
+                        E[node, W] += pp[B_W]
+                    if pp[MODEL] == DELTA:   # Brian2: inputs of a neuron's spike step
+                        E[node, IE] = 0.0    # are lost (not_refractory is False from
+                        E[node, II] = 0.0    # then)
                 if pp[SUB] != 0.0:
                     E[node, V] -= th - pp[V_RESET]
                 else:
                     E[node, V] = pp[V_RESET]
-                if pp[HAS_W] != 0.0:
-                    E[node, W] += pp[B_W]
-                if pp[MODEL] == DELTA:       # Brian2: inputs of a neuron's spike step are
-                    E[node, IE] = 0.0        # lost (not_refractory is False from then)
-                    E[node, II] = 0.0
                 E[node, UNTIL] = s + np.int64(pp[REF])      # (in ``changed`` already)
             if rec.spike_mask[node]:
                 spk_step[n_spk] = s
@@ -731,7 +744,7 @@ def event_advance(conn, src, rec, st, E, tb, q, changed, step0, n_steps,
                 n_spk += 1
         for j in range(nc):          # predicted again (a call with reference counting,
             n = changed[j]           # which costs a microsecond, only for an entry)
-            t = _crossing(E, tb, n, s)
+            t = _crossing(E, tb, n, s, gen)
             E[n, PRED] = t
             if t >= 0:
                 cn, ca, cb = _push(ch, ctl, cn, ca, cb, cfree, t % HORIZON, n, t)
@@ -779,11 +792,11 @@ def load_rows(E, st, prm, step, q):
 
 
 @njit(**JIT_OPTIONS)
-def predict_all(E, tb, q, step):
+def predict_all(E, tb, q, step, gen):
     """Every neuron (at the end of ``step``) predicted; returns the calendar's pool."""
     dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree = q
     for n in range(E.shape[0]):
-        t = _crossing(E, tb, n, step)
+        t = _crossing(E, tb, n, step, gen)
         E[n, PRED] = t
         if t >= 0:
             cn, ca, cb = _push(ch, ctl, cn, ca, cb, cfree, t % HORIZON, n, t)
@@ -791,15 +804,17 @@ def predict_all(E, tb, q, step):
 
 
 @njit(**JIT_OPTIONS)
-def store_rows(E, tb, step, st):
+def store_rows(E, tb, gen, step, st):
     """Every neuron advanced to the end of ``step`` and written to the clock-driven
-    state ``st`` (State.x through the tables' xrow/xcol)."""
+    state ``st`` (State.x through ``gen``, :func:`x_map`)."""
     for n in range(E.shape[0]):
-        _advance_to(E, tb, n, step)
+        _advance_to(E, tb, n, step, gen)
         st.v[n] = E[n, V]
         st.i_exc[n] = E[n, IE]
         st.i_inh[n] = E[n, II]
         st.ref_until[n] = np.int64(E[n, UNTIL])
-    for j in range(tb.xrow.shape[0]):
-        if tb.xrow[j] >= 0:
-            st.x[j] = E[tb.xrow[j], tb.xcol[j]]
+    if gen is not None:
+        xrow, xcol = gen
+        for j in range(xrow.shape[0]):
+            if xrow[j] >= 0:
+                st.x[j] = E[xrow[j], xcol[j]]
