@@ -40,7 +40,10 @@ def main():
     args = ap.parse_args()
     t_proc = time.perf_counter()
     import nest
-    nest.set_verbosity("M_ERROR")
+    try:                                   # NEST >= 3.9 (set_verbosity is deprecated)
+        nest.verbosity = nest.VerbosityLevel.ERROR
+    except AttributeError:
+        nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
     nest.SetKernelStatus({"resolution": 0.1, "local_num_threads": args.threads,
                           "rng_seed": args.seed})

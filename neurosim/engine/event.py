@@ -337,21 +337,16 @@ def _advance_general(E, tb, n, p, u, k):
     E[n, LAST] = u + k
 
 
-@njit(**STEP_JIT_OPTIONS)
-def _advance_to(E, tb, n, a, gen):
-    """Neuron n from the end of its last step to the end of step a (no input between).
-    ``gen``: None when every population has the plain model (the general code is then
-    pruned at compile time), else the State.x map (:func:`x_map`)."""
+@njit(inline="always", **STEP_JIT_OPTIONS)
+def _advance_plain(E, tb, n, a):
+    """:func:`_advance_to` for the plain model (inlined where it is called: a call passes
+    the tables, dozens of words, which costs as much as the update)."""
     u = np.int64(E[n, LAST])
     k = a - u
     if k <= 0:
         return
     p = np.int64(E[n, POP])
     pp = tb.par[p]
-    if gen is not None:
-        if pp[MODEL] != PLAIN:
-            _advance_general(E, tb, n, p, u, k)
-            return
     until = np.int64(E[n, UNTIL])
     h = min(max(until - 1 - u, 0), k)     # steps u+1 .. until-1 are refractory
     ie = E[n, IE]
@@ -379,6 +374,23 @@ def _advance_to(E, tb, n, a, gen):
 
 
 @njit(**STEP_JIT_OPTIONS)
+def _advance_to(E, tb, n, a, gen):
+    """Neuron n from the end of its last step to the end of step a (no input between).
+    ``gen``: None when every population has the plain model (the general code is then
+    pruned at compile time), else the State.x map (:func:`x_map`)."""
+    if gen is not None:
+        u = np.int64(E[n, LAST])
+        k = a - u
+        if k <= 0:
+            return
+        p = np.int64(E[n, POP])
+        if tb.par[p, MODEL] != PLAIN:
+            _advance_general(E, tb, n, p, u, k)
+            return
+    _advance_plain(E, tb, n, a)
+
+
+@njit(inline="always", **STEP_JIT_OPTIONS)
 def _bound(tb, p, v, ie, ii, b):
     """The largest v reachable without input from a free state (v, ie, ii) of the plain
     model."""
@@ -535,7 +547,10 @@ def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink, gen):
     for k in range(lo, hi):           # the input, written out (a call per event costs)
         n = np.int64(conn.target[k])
         if E[n, LAST] < s:
-            _advance_to(E, tb, n, s, gen)
+            if gen is None:
+                _advance_plain(E, tb, n, s)
+            else:
+                _advance_to(E, tb, n, s, gen)
             changed[nc] = n
             nc += 1
         E[n, col] += w0 if w0 == w0 else conn.weight[k]
@@ -744,6 +759,15 @@ def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
                 n_spk += 1
         for j in range(nc):          # predicted again (a call with reference counting,
             n = changed[j]           # which costs a microsecond, only for an entry)
+            if gen is None and np.int64(E[n, UNTIL]) <= s + 1:
+                # the plain model, free from the next step: the common "no crossing"
+                # without the call of _crossing (which passes the tables, dozens of
+                # words: a third of the run's time when it was made for every neuron)
+                p = np.int64(E[n, POP])
+                if _bound(tb, p, E[n, V], E[n, IE], E[n, II], E[n, BIAS]) <= \
+                        tb.par[p, V_TH]:
+                    E[n, PRED] = -1.0
+                    continue
             t = _crossing(E, tb, n, s, gen)
             E[n, PRED] = t
             if t >= 0:
