@@ -1164,7 +1164,7 @@ class Network(Sealed):
     #: engine is chosen when it is estimated at least 1/_AUTO_MARGIN times faster.
     _AUTO_STEPS = 1000
     _COST_NEURON_STEP, _COST_EVENT_CLOCK = 1.2, 3.0
-    _COST_EVENT, _COST_SPIKE, _COST_STEP = 70.0, 300.0, 1000.0
+    _COST_EVENT, _COST_SPIKE, _COST_STEP = 30.0, 300.0, 1000.0
     _AUTO_MARGIN = 0.7
     _auto_base = None
 
