@@ -804,6 +804,19 @@ def _record(crashes, parser, seed, detail):
     crashes.setdefault(kind, [0, detail])[0] += 1
 
 
+def _die_with_parent():
+    """A worker ends when the fuzz run does (Linux: the kernel sends it SIGKILL then);
+    workers of a run killed from outside used to keep running, and skewed timings."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):                                 # not Linux
+        return
+    if os.getppid() == 1:                 # the parent died before the call above
+        os._exit(1)
+
+
 def run_chunk(args):
     """Fuzz ``parser`` with ``n`` inputs from ``seed`` (one worker process).
 
@@ -842,6 +855,7 @@ def _merge(r, crashes):
 
 def _run_one(parser, seed, base=None):
     """Try one input (a process of its own: :func:`_dies_alone`; None: the setup only)."""
+    _die_with_parent()
     limit_memory()
     fz = _fuzzer(parser, base)
     if seed is not None:
@@ -897,7 +911,8 @@ def fuzz(parsers, n, jobs, seed, chunk=2000, progress=None):
     try:
         while tasks:
             broken = []
-            with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(jobs, mp_context=ctx,
+                                     initializer=_die_with_parent) as pool:
                 futs = {pool.submit(run_chunk, (p, s, m, os.path.join(folder, str(k)),
                                                 dead[k])): k
                         for k, (p, s, m) in tasks.items()}
