@@ -66,7 +66,8 @@ class Network(Sealed):
     backend : {"numba", "reference", "event", "auto"}
         Engine that runs the step loop (see :mod:`neurosim.backends`): "event" advances a
         neuron only when an input reaches it (current-based LIF: exp, alpha or delta
-        synapses, adaptation current and threshold, one value per parameter; same spikes as "numba" up to rounding, faster when activity is sparse); "auto"
+        synapses, adaptation current and threshold, one value per parameter; same spikes
+        as "numba" up to rounding, faster when activity is sparse); "auto"
         runs "numba" for the first 1,000 steps, then continues on "event" if the network
         is one it runs and the measured activity makes it the faster (said on stderr,
         kept in ``net.backend_choice``).

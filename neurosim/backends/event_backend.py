@@ -80,7 +80,7 @@ class EventRunner(NumbaRunner):
         self.tb = _ev.tables(self.plan.params, D)
         # None for plain models only: their kernel is compiled without the general code
         self.xmap = (_ev.x_map(self.plan.params, st.x.shape[0])
-                     if _ev.row_width(self.plan.params) == _ev.WIDE else None)
+                     if self.E.shape[1] == _ev.WIDE else None)
         self.q = self._freed((np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
                               np.array([-1], np.int64), np.full(_ev.HORIZON, -1, np.int64),
                               np.full(_ev.HORIZON, -1, np.int64), *_pool(),
@@ -138,7 +138,7 @@ class EventRunner(NumbaRunner):
     def _load(self, step):
         st = self._st
         q = self.q
-        cn, ca, cb = _ev.load_rows(self.E, st, self.plan.params, step, q)
+        cn, ca, cb = _ev.load_rows(self.E, st, self.plan.params, self.xmap, step, q)
         q = q[:8] + (cn, ca, cb) + q[11:]
         cn, ca, cb = _ev.predict_all(self.E, self.tb, q, step, self.xmap)
         self.q = q[:8] + (cn, ca, cb) + q[11:]

@@ -119,7 +119,7 @@ def _g_max(e_m, e_x):
 def _alpha_response(e_m, e_x, c, k, h, out):
     """A(f) = sum_{j<f} e_m**(f-1-j) (k e_x**j + c h j e_x**(j-1)): v's response to a unit
     alpha channel z after f free steps, into out[:TABLE]; returns its maximum over all f
-    (the recurrence run until both modes have decayed by e**-40 past their peak)."""
+    (the recurrence run until both modes have decayed by e**-60)."""
     a = 0.0
     top = 0.0
     ex_j = 1.0            # e_x**j
@@ -192,7 +192,7 @@ def x_map(prm, x_size):
         start, npop = int(prm.pop_start[p]), int(prm.pop_start[p + 1] - prm.pop_start[p])
         for off, rows, cols in ((prm.x_cur[p], 2, (CE, CI)), (prm.x_w[p], 1, (W,)),
                                 (prm.x_a[p], 1, (A,))):
-            if off >= 0 and prm.code[p] != 0:
+            if off >= 0:                  # (the fast path's populations have none)
                 for r in range(rows):
                     xrow[off + r * npop: off + (r + 1) * npop] = np.arange(start, start + npop)
                     xcol[off + r * npop: off + (r + 1) * npop] = cols[r]
@@ -776,15 +776,14 @@ def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
 
 
 @njit(**JIT_OPTIONS)
-def load_rows(E, st, prm, step, q):
-    """Rows from the clock-driven state ``st`` at the end of step ``step``; the calendar
-    emptied (every neuron is predicted again next). Returns the calendar's pool."""
+def load_rows(E, st, prm, gen, step, q):
+    """Rows from the clock-driven state ``st`` at the end of step ``step`` (State.x
+    through ``gen``, :func:`x_map`); the calendar emptied (every neuron is predicted again
+    next). Returns the calendar's pool."""
     dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree = q
     pop_start = prm.pop_start
     for p in range(pop_start.shape[0] - 1):
-        s0 = pop_start[p]
-        npop = pop_start[p + 1] - s0
-        for n in range(s0, pop_start[p + 1]):
+        for n in range(pop_start[p], pop_start[p + 1]):
             E[n, V] = st.v[n]
             E[n, IE] = st.i_exc[n]
             E[n, II] = st.i_inh[n]
@@ -793,15 +792,11 @@ def load_rows(E, st, prm, step, q):
             E[n, PRED] = -1.0
             E[n, BIAS] = st.bias[n]
             E[n, POP] = p
-            i = n - s0
-            if prm.code[p] != 0:
-                if prm.x_cur[p] >= 0:
-                    E[n, CE] = st.x[prm.x_cur[p] + i]
-                    E[n, CI] = st.x[prm.x_cur[p] + npop + i]
-                if prm.x_w[p] >= 0:
-                    E[n, W] = st.x[prm.x_w[p] + i]
-                if prm.x_a[p] >= 0:
-                    E[n, A] = st.x[prm.x_a[p] + i]
+    if gen is not None:
+        xrow, xcol = gen
+        for j in range(xrow.shape[0]):
+            if xrow[j] >= 0:
+                E[xrow[j], xcol[j]] = st.x[j]
     # the calendar: every entry back on the free list
     for c in range(ch.shape[0]):
         e = ch[c]
