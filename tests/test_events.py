@@ -254,3 +254,28 @@ def test_converted_cnn_follows_the_ann_on_events():
     for lam in (sp.lambdas[0] * 90, sp.lambdas[0] / 90):
         wrong = cnn.SpikingCNN(model, [lam] + sp.lambdas[1:])
         assert np.mean(wrong.evaluate(data.test, 1e-3).predictions == ann) < 0.8
+
+
+def test_crossovers_interpolate_log_log_and_skip_points_that_do_not_classify():
+    """benchmarks/energy_events.crossings on hand-made points: ratio 10x at 10 % activity,
+    1,000x at 0.1 %: 100x lies at 1 % (log-log); with the accuracy floor the sparsest point
+    (accuracy 0.1) drops out and 1,000x is never reached."""
+    from conftest import load_script
+    bench = load_script("benchmarks", "energy_events")
+
+    def pt(act, ratio, acc):
+        return dict(activity=act, steps=90, accuracy=acc,
+                    ratio={"loihi": {"cpu": ratio}})
+
+    pts = [pt(0.1, 10.0, 0.95), pt(0.01, 100.0, 0.93), pt(0.001, 1000.0, 0.1)]
+    every = bench.crossings(pts, "loihi", "cpu")
+    assert every["100"]["reached"] and every["100"]["value"] == pytest.approx(0.01)
+    mid = bench.crossings([pts[0], pts[2]], "loihi", "cpu")
+    assert mid["100"]["value"] == pytest.approx(0.01)            # log-log: not 0.0505
+    assert mid["100"]["accuracy"] == pytest.approx(0.525)        # halfway in log ratio
+    assert every["1000"]["reached"]
+    working = bench.crossings(pts, "loihi", "cpu", min_accuracy=0.9)
+    assert not working["1000"]["reached"]
+    assert working["1000"]["why"] == "never reached" and working["1000"]["range"] == [10, 100]
+    assert working["1"]["why"] == "always above"
+    assert bench.crossings(pts[:1], "loihi", "cpu")["10"]["range"] == [10, 10]
