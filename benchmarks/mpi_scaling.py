@@ -32,10 +32,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 CORES = os.cpu_count() or 1
+_LABEL = {"cuba": "CUBA", "brunel": "Brunel 2000", "microcircuit": "microcircuit"}
 
 
 # ---------------------------------------------------------------------------- worker
-def worker(kind, size, duration, presim, threads, seed, balance="memory"):
+def worker(kind, size, duration, presim, threads, seed, balance="memory", exchange="interval"):
     """Build and run one network in this process (one rank of K); rank 0 prints a JSON line
     with every rank's figures."""
     import numpy as np
@@ -45,8 +46,12 @@ def worker(kind, size, duration, presim, threads, seed, balance="memory"):
     net = ns.Network(dt=0.1 * ms, seed=seed, threads=threads, mpi_balance=balance)
     if kind == "cuba":
         ns.nets.cuba(net, N=int(size))
+    elif kind == "brunel":
+        ns.nets.brunel(net, scale=float(size))
     else:
         ns.nets.microcircuit(net, scale=float(size))
+    if exchange == "step":
+        net.exchange_interval = 1
     net.build()
     build_s = time.perf_counter() - t0
     net.run(presim, progress=False)
@@ -71,7 +76,7 @@ def worker(kind, size, duration, presim, threads, seed, balance="memory"):
         n_lif = sum(p.n for p in net.populations if p.kind == "lif")
         print("RESULT " + json.dumps(dict(
             kind=kind, size=size, ranks=net.n_ranks, threads=threads, neurons=n_lif,
-            balance=balance,
+            balance=balance, exchange=exchange, interval=net.exchange_interval,
             synapses=int(sum(p.n_synapses for p in net.projections)),
             steps=int(round(duration / net.dt)), spikes=spikes, duration=duration,
             per_rank=every)), flush=True)
@@ -85,9 +90,9 @@ def _mpiexec():
 
 
 def launch(kind, size, ranks, duration, presim, threads=1, seed=11, balance="memory",
-           timeout=3600):
+           exchange="interval", timeout=3600):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(size),
-           str(duration), str(presim), str(threads), str(seed), balance]
+           str(duration), str(presim), str(threads), str(seed), balance, exchange]
     if ranks > 1:
         cmd = [_mpiexec(), "-n", str(ranks)] + cmd
     env = dict(os.environ, NUMBA_NUM_THREADS=str(max(threads, 1)))
@@ -108,6 +113,8 @@ def summarize(runs):
     steps = r0["steps"]
     return dict(kind=r0["kind"], size=r0["size"], ranks=r0["ranks"], threads=r0["threads"],
                 balance=r0.get("balance", "memory"),
+                exchange=r0.get("exchange", "step"), interval=r0.get("interval", 1),
+                exchanges=med(lambda r: max(p["exchanges"] for p in r["per_rank"])),
                 neurons=r0["neurons"], synapses=r0["synapses"], steps=steps,
                 oversubscribed=r0["ranks"] * r0["threads"] > CORES,
                 repeats=len(runs),
@@ -117,7 +124,8 @@ def summarize(runs):
                 exchange_s_max=ex_max, exchange_s_min=ex_min,
                 comm_fraction=ex_max / sim if sim else 0.0,
                 comm_fraction_pacing=ex_min / sim if sim else 0.0,
-                us_per_exchange_min=1e6 * ex_min / steps if r0["ranks"] > 1 else 0.0,
+                us_per_exchange_min=(1e6 * ex_min / max(p["exchanges"] for p in r0["per_rank"])
+                                     if r0["ranks"] > 1 else 0.0),
                 spikes_per_step=med(lambda r: r["spikes"]) / steps,
                 rss_max_bytes=med(lambda r: max(p["rss_bytes"] for p in r["per_rank"])),
                 local_synapses_max=max(p["local_synapses"] for p in r0["per_rank"]),
@@ -135,7 +143,9 @@ def cluster_model(rows):
     small-message latency is about 1-2 us per hop (assumed, not measured here).
     Distribution pays off in time when the compute saved per step, T_step(1) * (1 - 1/K),
     exceeds T_comm; it is needed, whatever the time, when the synapses do not fit in one
-    node's memory."""
+    node's memory. A network whose delays are all L > 1 steps exchanges once per L steps
+    (Network.exchange_interval; L = 15 for Brunel 2000's 1.5 ms): its latency term is paid
+    once per L steps, so the break-even sizes below (for L = 1) divide by L."""
     import math
     k2 = [r for r in rows if r["ranks"] == 2 and r["us_per_exchange_min"] > 0]
     alpha_here = min(r["us_per_exchange_min"] for r in k2) if k2 else float("nan")
@@ -176,31 +186,39 @@ def write(rows, model, out_dir, argv):
              f"Reproduce: `python benchmarks/mpi_scaling.py {' '.join(argv)}`", "",
              "K = 1 runs in a plain process (no MPI); K >= 2 under `mpiexec -n K`. Times are "
              "the slowest rank's; comm = wall time inside the exchange's collectives on the "
-             "slowest rank (it includes waiting for the others: load imbalance), per step "
-             "min = the rank that waited least, per exchange; memory = the largest rank's "
+             "slowest rank (it includes waiting for the others: load imbalance); exchange "
+             "us (min) = the rank that waited least, per exchange; memory = the largest rank's "
              "peak RSS. **K > cores is oversubscribed** (marked *): MPICH's ranks "
              "busy-wait, so those rows measure the machine, not a cluster. load avg = the "
              "machine's 1-minute load average after the run (other jobs share it: above 2, "
              "a rank waiting in a collective is often waiting for a partner that another "
              "process has taken the core from).", "",
+             "exchange = how often the ranks swap spikes: every L steps (L = the network's "
+             "shortest delay in steps, Network.exchange_interval) or every step; exchanges "
+             "= collectives in the timed run.", "",
              "split = Network(mpi_balance=...): 'memory' gives the ranks equal synapses, "
              "'time' equal work per step; comm % pacing = the share of the time inside the "
              "collectives on the rank that waited least (the exchange itself, without load "
              "imbalance).", "",
-             "| network | neurons | synapses | K | split | build s | s per sim. s | speed-up | "
+             "| network | neurons | synapses | K | split | exchange | exchanges | build s | "
+             "s per sim. s | speed-up | "
              "comm % | comm % pacing | exchange us (min) | spikes/step | peak RSS/rank | "
              "RSS vs K=1 | synapses/rank | load avg |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         b = base.get((r["kind"], r["size"]))
         speed = b["sim_s"] / r["sim_s"] if b else float("nan")
         mem = r["rss_max_bytes"] / b["rss_max_bytes"] if b else float("nan")
         name = (f"CUBA N={int(r['size']):,}" if r["kind"] == "cuba"
+                else f"Brunel 2000 scale {r['size']}" if r["kind"] == "brunel"
                 else f"microcircuit scale {r['size']}")
+        every = ("-" if r["ranks"] == 1 else "every step" if r["interval"] == 1
+                 else f"every {r['interval']} steps")
         star = "*" if r["oversubscribed"] else ""
         lines.append(
             f"| {name} | {r['neurons']:,} | {r['synapses']:,} | {r['ranks']}{star} | "
-            f"{r['balance'] if r['ranks'] > 1 else '-'} | "
+            f"{r['balance'] if r['ranks'] > 1 else '-'} | {every} | "
+            f"{r['exchanges'] if r['ranks'] > 1 else '-'} | "
             f"{r['build_s']:.2f} | {r['s_per_sim_s']:.3g} | {speed:.2f} | "
             f"{100 * r['comm_fraction']:.1f} | {100 * r['comm_fraction_pacing']:.1f} | "
             f"{r['us_per_exchange_min']:.1f} | "
@@ -219,7 +237,7 @@ def write(rows, model, out_dir, argv):
                          f"{weak[1]['sim_s'] / r['sim_s']:.2f} | "
                          f"{100 * r['comm_fraction']:.1f} |")
     lines += ["", "Spikes identical for every K of each network: " + ", ".join(
-        f"{'CUBA' if r['kind'] == 'cuba' else 'microcircuit'} {r['size']:g}: "
+        f"{_LABEL[r['kind']]} {r['size']:g}: "
         f"{r['spikes_identical_across_K']}" for r in rows if r["ranks"] == 1)]
     lines += ["", "## Cluster model", "", cluster_model.__doc__.strip().replace("\n    ", "\n"),
               "", "```", json.dumps(model, indent=1), "```", ""]
@@ -245,7 +263,7 @@ def plot(rows, path):
         if b is None:
             continue
         ks = [r["ranks"] for r in rs]
-        label = f"CUBA {int(size):,}" if kind == "cuba" else f"microcircuit {size}"
+        label = f"CUBA {int(size):,}" if kind == "cuba" else f"{_LABEL[kind]} {size}"
         axes[0].plot(ks, [b["sim_s"] / r["sim_s"] for r in rs], "o-", label=label)
         axes[1].plot(ks, [100 * r["comm_fraction"] for r in rs], "o-", label=label)
         axes[2].plot(ks, [r["rss_max_bytes"] / b["rss_max_bytes"] for r in rs], "o-",
@@ -267,8 +285,8 @@ def plot(rows, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--worker", nargs=7, metavar=("KIND", "SIZE", "DURATION", "PRESIM",
-                                                 "THREADS", "SEED", "BALANCE"))
+    ap.add_argument("--worker", nargs=8, metavar=("KIND", "SIZE", "DURATION", "PRESIM",
+                                                 "THREADS", "SEED", "BALANCE", "EXCHANGE"))
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4])
@@ -276,14 +294,18 @@ def main():
                     help="add the full-scale microcircuit at K = 1 and 2 (memory goal)")
     ap.add_argument("--configs", nargs="+", metavar="KIND:SIZE:DURATION",
                     help="only these networks (e.g. microcircuit:1.0:0.2 cuba:64000:0.3)")
-    ap.add_argument("--balance", nargs="+", choices=("memory", "time"), default=["memory"],
+    ap.add_argument("--balance", nargs="+", choices=("memory", "time", "both"), default=["memory"],
                     help="the splits to run at K >= 2 (Network(mpi_balance=...))")
+    ap.add_argument("--exchange", nargs="+", choices=("interval", "step"),
+                    default=["interval"],
+                    help="at K >= 2: swap spikes once per minimum delay (Network."
+                         "exchange_interval) or at every step")
     ap.add_argument("--out", default=str(HERE))
     args = ap.parse_args()
     if args.worker:
-        kind, size, duration, presim, threads, seed, balance = args.worker
+        kind, size, duration, presim, threads, seed, balance, exchange = args.worker
         worker(kind, float(size), float(duration), float(presim), int(threads), int(seed),
-               balance)
+               balance, exchange)
         return
     if args.quick:
         strong = [("cuba", 4000, 0.2), ("microcircuit", 0.02, 0.1)]
@@ -303,22 +325,23 @@ def main():
     configs += weak
     if args.full_microcircuit:
         configs += [("microcircuit", 1.0, 0.2, k) for k in (1, 2)]
-    configs = [(*c, b) for c in configs for b in (args.balance if c[3] > 1 else ["memory"])]
+    configs = [(*c, b, x) for c in configs for b in (args.balance if c[3] > 1 else ["memory"])
+               for x in (args.exchange if c[3] > 1 else ["interval"])]
     results = {}
     for rep in range(repeats):
-        for kind, size, dur, k, balance in configs:
+        for kind, size, dur, k, balance, exchange in configs:
             if (kind, size) in big and rep > 0:
                 continue
-            r = launch(kind, size, k, dur, presim=0.05, balance=balance)
+            r = launch(kind, size, k, dur, presim=0.05, balance=balance, exchange=exchange)
             r["weak"] = (kind, size, dur, k) in weak
             r["load_avg"] = os.getloadavg()[0]
             print(json.dumps({key: r[key] for key in ("kind", "size", "ranks", "balance",
-                                                      "spikes")}
+                                                      "exchange", "interval", "spikes")}
                              | {"sim_s": max(p["sim_s"] for p in r["per_rank"]),
                                 "exchange_s": max(p["exchange_s"] for p in r["per_rank"]),
                                 "rss_gb": max(p["rss_bytes"] for p in r["per_rank"]) / 2**30}),
                   flush=True)
-            results.setdefault((kind, size, k, balance), []).append(r)
+            results.setdefault((kind, size, k, balance, exchange), []).append(r)
             report(results, args)        # after every run: an interrupted study keeps its rows
     print(json.dumps(dict(model=report(results, args))))
 

@@ -17,6 +17,13 @@ splits the network:
   loop: :mod:`neurosim.engine.exchange`). Every rank then holds
   the step's whole fired list, in the order of one process (rank ranges ascend), and
   delivers it through its own rows.
+* **Once per minimum delay.** When every synaptic and drive delay is at least L > 1 steps
+  (the minimum over all ranks' synapses), a spike cannot reach any neuron before L steps
+  have passed, so the ranks swap spikes once per interval of L steps instead of every
+  step (``Network.exchange_interval``): each integrates L steps of its own neurons, one
+  collective swaps their spikes, and the deliveries of those L steps follow in step order,
+  so every input arrives in the one-process order. Not with crossbar or plastic
+  projections, nor with threads inside a rank: those swap at every step.
 * **Replicated.** Spike sources, Poisson sources, Poisson drives' random streams, current
   sources, crossbar and plastic projections, spike counts and counters run on every rank
   from the global fired list: identical everywhere, nothing to reduce. Drives deliver (and
@@ -204,6 +211,57 @@ class Ranks:
         self.exchanges += 1
         self.spikes_exchanged += total
         return total
+
+    def exchange_block(self, own, counts):
+        """The spike exchange of an interval of ``L = len(counts)`` steps
+        (:func:`neurosim.engine.exchange.exchange_block`): this rank's spikes ``own``
+        (``counts[j]`` of them at step j, in order) -> ``(every, ptr)``, every rank's
+        spikes, step j's at ``every[ptr[j]:ptr[j + 1]]`` in rank order.
+
+        One ``Allgather`` of a fixed-size block per rank (its L counts, then up to ``cap``
+        indices), plus an ``Allgatherv`` of the rest in the rare interval where a rank fired
+        more than ``cap`` (then ``cap`` grows), as :meth:`exchange`."""
+        t0 = time.perf_counter()
+        L = counts.shape[0]
+        n = own.shape[0]
+        cap = self._cap
+        send = np.empty(L + cap, np.int32)
+        recv = np.empty((self.size, L + cap), np.int32)
+        send[:L] = counts
+        m = min(n, cap)
+        send[L:L + m] = own[:m]
+        self.comm.Allgather(send, recv)
+        per = recv[:, :L].astype(np.int64)            # per[r, j]: rank r's spikes at step j
+        tot = per.sum(axis=1)
+        if tot.max() <= cap:
+            rows = [recv[r, L:L + tot[r]] for r in range(self.size)]
+        else:
+            flat = np.empty(int(tot.sum()), np.int32)
+            displs = np.zeros(self.size, np.int64)
+            np.cumsum(tot[:-1], out=displs[1:])
+            self.comm.Allgatherv(np.ascontiguousarray(own, np.int32),
+                                 [flat, tot, displs, self._MPI.INT32_T])
+            rows = [flat[displs[r]:displs[r] + tot[r]] for r in range(self.size)]
+            self._resize(2 * int(tot.max()))
+        ptr = np.zeros(L + 1, np.int64)
+        np.cumsum(per.sum(axis=0), out=ptr[1:])
+        every = np.empty(int(ptr[-1]), np.int32)
+        start = np.zeros((self.size, L + 1), np.int64)   # step j's spikes in rank r's row
+        np.cumsum(per, axis=1, out=start[:, 1:])
+        for j in range(L):
+            pos = int(ptr[j])
+            for r in range(self.size):
+                c = int(per[r, j])
+                every[pos:pos + c] = rows[r][start[r, j]:start[r, j] + c]
+                pos += c
+        self.exchange_s += time.perf_counter() - t0
+        self.exchanges += 1
+        self.spikes_exchanged += int(ptr[-1])
+        return every, ptr
+
+    def min_over_ranks(self, value):
+        """The smallest of every rank's integer ``value``, on every rank."""
+        return int(self.comm.allreduce(int(value), op=self._MPI.MIN))
 
     def _resize(self, cap):
         self._cap = int(cap)

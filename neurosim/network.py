@@ -80,14 +80,15 @@ class Network(Sealed):
         (default) does when the script was started by ``mpiexec -n K`` or ``srun`` with
         K > 1, else runs in this process; False never does. Each rank stores only the
         synapses into its own neurons; results are identical for every number of ranks.
-    mpi_balance : {"memory", "time"}
+    mpi_balance : {"memory", "time", "both"}
         How the ranks' contiguous ranges of neurons are chosen (results are the same for
-        both): "memory" (default) gives each rank about the same number of synapses, so the
+        all): "memory" (default) gives each rank about the same number of synapses, so the
         largest rank's memory is near 1/K of one process's; "time" gives each about the
         same work per step (neuron updates, Poisson drives and expected synaptic events),
-        so no rank waits for another at the exchange. They differ when in-degrees differ
-        between populations (the full microcircuit at K = 2: 0.53x or 0.58x the memory,
-        5-30 % or 10 % of the time in the exchange; benchmarks/mpi_results.md).
+        so no rank waits for another at the exchange; "both" the same sum of the two
+        shares (a rank's fraction of the synapses plus its fraction of the work), a split
+        between the two. They differ when in-degrees differ between populations (the full
+        microcircuit at K = 2: README, benchmarks/mpi_balance/mpi_results.md).
     """
 
     def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba", threads=1,
@@ -106,7 +107,7 @@ class Network(Sealed):
         if self._auto:
             self._engine = "numba"
         self.threads = check_int("threads", threads, 1, 256)
-        self.mpi_balance = check_choice("mpi_balance", mpi_balance, ("memory", "time"))
+        self.mpi_balance = check_choice("mpi_balance", mpi_balance, ("memory", "time", "both"))
         from .mpi import resolve
         self._ranks = resolve(mpi)
         if self._ranks is not None and backend not in ("numba", "auto"):
@@ -115,6 +116,7 @@ class Network(Sealed):
         self.populations = []
         self.projections = []
         self.drives = []
+        self._exchange_cap = 2 ** 31
         self.current_sources = []
         self.spike_monitors = []
         self.state_monitors = []
@@ -141,6 +143,28 @@ class Network(Sealed):
     def n_ranks(self):
         """Processes the network is split over (1 without MPI)."""
         return 1 if self._ranks is None else self._ranks.size
+
+    @property
+    def exchange_interval(self):
+        """Steps between two spike exchanges of the MPI ranks (:mod:`neurosim.mpi`): the
+        shortest delay of any synapse or Poisson drive, in steps, when the network has
+        neither crossbar nor plastic projections and each rank runs one thread; else 1
+        (every step). A spike cannot reach a neuron sooner, so the ranks integrate that
+        many steps between exchanges with the same results. Nothing is exchanged in one
+        process. Setting it caps it (``net.exchange_interval = 1`` swaps at every step)."""
+        from .compile.plan import static_projections
+        static = static_projections(self)
+        if self.threads > 1 or len(static) != len(self.projections) or not (
+                static or self.drives):
+            return 1
+        shortest = min([p._delay_range()[0] for p in static]
+                       + [d.delay_steps for d in self.drives])
+        return max(1, min(int(shortest), self._exchange_cap))
+
+    @exchange_interval.setter
+    def exchange_interval(self, steps):
+        """At most ``steps`` steps between exchanges (1: every step, as to compare)."""
+        self._exchange_cap = check_int("exchange_interval", steps, 1, 2 ** 31)
 
     @property
     def interrupted(self):
@@ -992,7 +1016,8 @@ class Network(Sealed):
         shares of ``mpi_balance``'s cost: "memory", the expected synapses into them (a
         rule's synapses spread evenly over its targets, static projections) plus
         _NEURON_WEIGHT per neuron; "time", per neuron and step one update, a draw per
-        Poisson drive and the expected synaptic events. Any contiguous split gives the same
+        Poisson drive and the expected synaptic events; "both", the sum of the two, each
+        as a fraction of the network's total. Any contiguous split gives the same
         results."""
         lifs = [p for p in self.populations if p.kind == "lif"]
         if not lifs:
@@ -1001,13 +1026,13 @@ class Network(Sealed):
             q._max_synapses() for q in self.projections
             if q.post is pop and q.crossbar is None and q.plasticity is None) / pop.n
             for pop in lifs])
-        if self.mpi_balance == "memory":
-            per = self._NEURON_WEIGHT + synapses
-        else:
-            drives = np.array([sum(d.post is pop for d in self.drives) for pop in lifs])
-            per = (1.0 + self._DRIVE_COST * drives
-                   + self._EVENT_COST * synapses * self._ASSUMED_RATE * self.dt)
         sizes = np.array([p.n for p in lifs], np.int64)
+        mem = self._NEURON_WEIGHT + synapses
+        drives = np.array([sum(d.post is pop for d in self.drives) for pop in lifs])
+        work = (1.0 + self._DRIVE_COST * drives
+                + self._EVENT_COST * synapses * self._ASSUMED_RATE * self.dt)
+        per = {"memory": mem, "time": work,
+               "both": mem / (mem @ sizes) + work / (work @ sizes)}[self.mpi_balance]
         cum = np.concatenate([[0.0], np.cumsum(per * sizes)])   # at population starts
         first = np.concatenate([[0], np.cumsum(sizes)])
         goal = cum[-1] * np.arange(1, self._ranks.size) / self._ranks.size
@@ -1117,6 +1142,8 @@ class Network(Sealed):
         show = sys.stderr.isatty() if progress is None else bool(progress)
         show = show and self.rank == 0
         ranks = self._ranks
+        if ranks is not None:
+            self._runner.exchange_every(self.exchange_interval)
         self._interrupted = halt = False
         chunk = chunk_steps or min(max(n_steps // 100, 1), 100)
         done = 0

@@ -35,15 +35,20 @@ def every_model(net):
     return pops
 
 
+def _sources(net):
+    """A Poisson population of varied rates, one with a time window, a spike generator."""
+    return (net.poisson(40, rate=np.linspace(5.0, 60.0, 40), name="pois_rates"),
+            net.poisson(25, rate=30.0, start=10 * ms, stop=60 * ms, name="pois_window"),
+            net.spike_source(5, times=np.array([1, 3, 3, 7, 20, 41]) * ms,
+                             indices=np.array([0, 1, 4, 2, 3, 0]), name="gen"))
+
+
 def _random(net, dtype_tag):
     """Every neuron model and synapse kind, every connection rule, delays from 0 to many
     steps (scalar and per synapse), every source type, current sources, plasticity."""
     rng = ns.random
     pops = every_model(net)
-    poisson = net.poisson(40, rate=np.linspace(5.0, 60.0, 40), name="pois_rates")
-    windowed = net.poisson(25, rate=30.0, start=10 * ms, stop=60 * ms, name="pois_window")
-    gen = net.spike_source(5, times=np.array([1, 3, 3, 7, 20, 41]) * ms,
-                           indices=np.array([0, 1, 4, 2, 3, 0]), name="gen")
+    poisson, windowed, gen = _sources(net)
     w = lambda scale: rng.normal(0.4 * mV * scale, 0.1 * mV * scale)  # noqa: E731
     cond_w = lambda: rng.uniform(0.5e-9, 2e-9)                       # noqa: E731
     targets = {p.name: p for p in pops}
@@ -104,6 +109,57 @@ def _random(net, dtype_tag):
         counts=net.counts(), count=count, plastic=np.asarray(
             next(p for p in net.projections if p.name == "plastic").weight),
         spike_counts={p.name: net.spike_counts(p) for p in net.populations})
+
+
+def _intervals(net, dtype_tag):
+    """Every model, source, drive and current source with every delay at least 0.5 ms (5
+    steps), so that the ranks swap spikes once per 5 steps; then a delay edited down to
+    0.3 ms (3 steps) between runs. Prints the exchanges made on rank 0."""
+    rng = ns.random
+    pops = every_model(net)
+    poisson, windowed, gen = _sources(net)
+    targets = {p.name: p for p in pops}
+    for i, pre in enumerate(pops):
+        for j, post in enumerate(pops):
+            weight = (rng.uniform(0.5e-9, 2e-9) if post.name == "cond"
+                      else rng.normal(0.5 * mV, 0.2 * mV))
+            if (i + j) % 3 == 0:
+                net.connect(pre, post, weight=weight, p=0.2, delay=0.5 * ms)
+            elif (i + j) % 3 == 1:
+                net.connect(pre, post, weight=weight, indegree=4,
+                            delay=rng.normal(1.5 * ms, 0.7 * ms, low=0.5 * ms))
+            else:
+                net.connect(pre, post, weight=-0.6 * mV if post.name != "cond" else -1e-9,
+                            indegree=3, delay=rng.uniform(0.5 * ms, 4 * ms))
+    net.connect(poisson, targets["exp"], weight=0.5 * mV, p=0.2, delay=1 * ms)
+    net.connect(windowed, targets["alpha_adapt"], weight=0.7 * mV, p=0.3, delay=0.6 * ms)
+    net.connect(gen, targets["delta"], weight=3 * mV, one_to_one=False,
+                pairs=(np.array([0, 1, 2, 3, 4]), np.array([0, 5, 9, 28, 13])), delay=0.5 * ms)
+    net.poisson_input(targets["exp"], rate=800.0, weight=0.3 * mV, delay=0.5 * ms)
+    net.poisson_input(targets["cond"], rate=500.0, weight=1e-9, delay=0.7 * ms)
+    net.poisson_input(targets["delta_nest"], rate=300.0, weight=-0.4 * mV, delay=2 * ms)
+    net.current_source(targets["alpha_adapt"], times=np.array([5, 30, 55]) * ms,
+                       amplitudes=np.array([2, -1, 3]) * mV, name="steps")
+    mons = {p.name: net.spike_monitor(p) for p in net.populations}
+    states = [net.state_monitor(targets["exp"], "v", indices=[0, 18, 36]),
+              net.state_monitor(targets["delta"], "v", indices=[0, 14, 28]),
+              net.state_monitor(targets["cond"], "g_exc", indices=[1, 30])]
+    count = net.count_monitor(5 * ms)
+    intervals = [net.exchange_interval]
+    net.run(12.34 * ms)
+    net.run(7.5 * ms, chunk_steps=7)
+    net.projections[1].delay = 0.3 * ms
+    intervals.append(net.exchange_interval)
+    net.run(60.16 * ms, chunk_steps=37)
+    if net.n_ranks > 1 and net.rank == 0:
+        print(f"exchanges={net._ranks.exchanges}", flush=True)
+    return dict(
+        spikes={k: np.stack([m.steps, m.indices]) for k, m in mons.items()},
+        states=[m.values for m in states],
+        finals={f"{p.name}.v": p.v for p in pops},
+        counts=net.counts(), count=count,
+        spike_counts={p.name: net.spike_counts(p) for p in net.populations},
+        intervals=np.array(intervals))
 
 
 def _microcircuit(net, dtype_tag):
@@ -213,7 +269,8 @@ def _checkpoint(net, dtype_tag):
     return out
 
 
-SCENARIOS = {"random": _random, "property": _property, "checkpoint": _checkpoint, "microcircuit": _microcircuit, "cuba": _cuba,
+SCENARIOS = {"random": _random, "property": _property, "checkpoint": _checkpoint,
+             "intervals": _intervals, "microcircuit": _microcircuit, "cuba": _cuba,
              "interrupt": _interrupt, "crossbar": _crossbar, "fixed": _fixed}
 
 
@@ -228,8 +285,9 @@ def flatten(result):
         out[f"final/{k}"] = np.asarray(v)
     for k, v in result.get("spike_counts", {}).items():
         out[f"spike_counts/{k}"] = v
-    if "plastic" in result:
-        out["plastic"] = result["plastic"]
+    for k in ("plastic", "intervals"):
+        if k in result:
+            out[k] = result[k]
     if "counts" in result:
         c = result["counts"]
         out["counts/events"] = np.array([p.events for p in c.projections.values()])

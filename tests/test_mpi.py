@@ -6,6 +6,7 @@ and compares every recorded array byte for byte.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -72,11 +73,63 @@ def test_every_model_rule_source_and_plasticity_identical_for_1_to_4_ranks(tmp_p
         _assert_identical(ref, got)
 
 
+def test_exchange_once_per_minimum_delay_identical_for_1_to_4_ranks(tmp_path):
+    """Every delay >= 5 steps, then one edited down to 3: the ranks swap spikes once per
+    interval of that many steps, and every recorded array equals one process's."""
+    ref, _ = _run(tmp_path, "intervals", 0)
+    assert ref["intervals"].tolist() == [5, 3]
+    assert all(ref[f"spikes/{k}"].shape[1] > 10 for k in
+               ("exp", "alpha_adapt", "delta", "delta_nest", "cond", "pois_window"))
+    for k in (2, 3, 4):
+        got, proc = _run(tmp_path, "intervals", k)
+        assert int(got["n_ranks"]) == k
+        _assert_identical(ref, got)
+        exchanges = int(re.search(r"exchanges=(\d+)", proc.stdout).group(1))
+        assert 160 <= exchanges <= 400, exchanges         # 800 steps: 800 swaps per step
+
+
+def test_exchange_interval_is_the_shortest_delay_unless_something_needs_every_step():
+    import neurosim as ns
+    from neurosim.plasticity import STDP
+    from neurosim.units import mV, ms
+
+    def net_with(delays, drive=None, threads=1, **connect):
+        net = ns.Network(dt=0.1 * ms, threads=threads, mpi=False)
+        a = net.lif(10, tau_m=10 * ms, tau_syn=5 * ms, v_th=-50 * mV, v_rest=-65 * mV,
+                    v_reset=-65 * mV)
+        for d in delays:
+            net.connect(a, a, weight=0.1 * mV, p=0.5, delay=d, **connect)
+        if drive is not None:
+            net.poisson_input(a, rate=100.0, weight=0.1 * mV, delay=drive)
+        return net
+
+    assert net_with([]).exchange_interval == 1                    # nothing to deliver
+    assert net_with([1.5 * ms]).exchange_interval == 15
+    assert net_with([1.5 * ms, 0.7 * ms]).exchange_interval == 7
+    assert net_with([1.5 * ms], drive=0.4 * ms).exchange_interval == 4
+    assert net_with([1.5 * ms], drive=0.0).exchange_interval == 1
+    assert net_with([0.0]).exchange_interval == 1
+    assert net_with([ns.random.uniform(0.5 * ms, 3 * ms)]).exchange_interval == 5
+    assert net_with([ns.random.normal(2 * ms, 1 * ms, low=0.3 * ms)]).exchange_interval == 3
+    assert net_with([1.5 * ms], threads=2).exchange_interval == 1
+    assert net_with([1.5 * ms], plasticity=STDP(w_max=1 * mV)).exchange_interval == 1
+    net = net_with([1.5 * ms])
+    net.projections[0].delay = 0.2 * ms
+    assert net.exchange_interval == 2
+    net = net_with([1.5 * ms])
+    net.exchange_interval = 4                          # a cap (4 < 15), then every step
+    assert net.exchange_interval == 4
+    net.exchange_interval = 1
+    assert net.exchange_interval == 1
+    with pytest.raises(ns.ParameterError, match="exchange_interval"):
+        net.exchange_interval = 0
+
+
 def test_microcircuit_identical_on_2_ranks_for_both_splits(tmp_path):
     ref, _ = _run(tmp_path, "microcircuit", 0)
     assert sum(ref[k].shape[1] for k in ref if k.startswith("spikes/")) > 100
     edges = []
-    for balance in ("memory", "time"):
+    for balance in ("memory", "time", "both"):
         got, _ = _run(tmp_path, "microcircuit", 2, 1, "float64", balance)
         _assert_identical(ref, got)
         edges.append(tuple(got["edges"]))
@@ -164,7 +217,7 @@ def test_memory_split_balances_synapses_time_split_balances_work():
     lif = dict(tau_m=10 * ms, tau_syn=5 * ms, v_th=-50 * mV, v_rest=-65 * mV,
                v_reset=-65 * mV)
     splits = {}
-    for balance in ("memory", "time"):
+    for balance in ("memory", "time", "both"):
         net = ns.Network(seed=1, mpi=False, mpi_balance=balance)
         src = net.poisson(1000, rate=5.0)
         a, b = net.lif(1000, **lif), net.lif(1000, **lif)
@@ -179,6 +232,13 @@ def test_memory_split_balances_synapses_time_split_balances_work():
     work_a, work_b = 1 + 400 * 5e-4 * 0.3, 2 + 40 * 5e-4 * 0.3
     assert 1000 < cut < 2000
     assert abs(1000 * work_a + (cut - 1000) * work_b - 1000 * (work_a + work_b) / 2) < work_b
+    # both: between the two, where each rank's share of synapses plus share of work is 1
+    cut = splits["both"][1]
+    assert splits["memory"][1] < cut < splits["time"][1]
+    syn = np.where(np.arange(2000) < 1000, 404.0, 44.0)
+    work = np.where(np.arange(2000) < 1000, work_a, work_b)
+    first = syn[:cut].sum() / syn.sum() + work[:cut].sum() / work.sum()
+    assert abs(first - 1.0) < 2 * (404 / syn.sum() + work_a / work.sum())
     with pytest.raises(ns.validation.ParameterError, match="mpi_balance must be one of"):
         ns.Network(mpi=False, mpi_balance="speed")
 

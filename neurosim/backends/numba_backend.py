@@ -70,7 +70,12 @@ class NumbaRunner:
         self._spk_step = self._spk_node = None
         self._ready = False
         self.ranks = getattr(plan, "ranks", None)
-        self._ex = None if self.ranks is None else np.zeros(1, np.int64)
+        self._ex = None if self.ranks is None else np.ones(1, np.int64)  # exchange interval
+
+    def exchange_every(self, steps):
+        """Under MPI: swap spikes with the other ranks once per ``steps`` steps
+        (``Network.exchange_interval``; 1: every step)."""
+        self._ex[0] = steps
 
     @staticmethod
     def _configure(plan):
@@ -146,6 +151,7 @@ class NumbaRunner:
             numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
         if self.ranks is not None:
             _exchange.HOOK[0] = self.ranks.exchange
+            _exchange.BLOCK_HOOK[0] = self.ranks.exchange_block
         return self._kernel(*args)
 
     def advance(self, step0, n_steps, record):

@@ -9,6 +9,13 @@ of it, measured). The hook receives ``(fired, offset, n)`` -- this rank's spikes
 ``fired[offset:offset + n]``, ascending -- writes the global list, ranks in rank order, to
 ``fired[0:total]`` and returns ``total``.
 
+With an exchange interval of L > 1 steps (every delay at least L steps), the loop calls
+:func:`exchange_block` once per interval instead: the hook in ``BLOCK_HOOK[0]`` receives
+``(own, counts)`` -- this rank's spikes of the interval's steps, step after step, and how
+many of them belong to each step -- and returns ``(every, ptr)``: every rank's spikes,
+step after step (within a step, ranks in rank order), those of step j at
+``every[ptr[j]:ptr[j + 1]]``.
+
 This module imports nothing from MPI: a network that runs in one process passes ``None``
 for the kernel's exchange argument and the call is compiled away.
 """
@@ -18,10 +25,12 @@ from numba import njit
 
 from .._config import INNER_JIT_OPTIONS
 
-__all__ = ["HOOK", "exchange_spikes"]
+__all__ = ["HOOK", "BLOCK_HOOK", "exchange_spikes", "exchange_block"]
 
 #: The exchange function of this process (set by neurosim.mpi before a distributed run).
 HOOK = [None]
+#: Its exchange of a whole interval of steps (likewise).
+BLOCK_HOOK = [None]
 
 
 def _call_hook(fired, offset, n):
@@ -35,3 +44,17 @@ def exchange_spikes(fired, offset, n):
     with numba.objmode(total="int64"):
         total = _call_hook(fired, offset, n)
     return total
+
+
+def _call_block_hook(own, counts):
+    every, ptr = BLOCK_HOOK[0](own, counts)
+    return every, ptr
+
+
+@njit(**dict(INNER_JIT_OPTIONS, cache=False))
+def exchange_block(own, counts):
+    """This rank's spikes of an interval (``counts[j]`` of them at step j, in order) ->
+    ``(every, ptr)``: every rank's, step j's at ``every[ptr[j]:ptr[j + 1]]``."""
+    with numba.objmode(every="int32[::1]", ptr="int64[::1]"):
+        every, ptr = _call_block_hook(own, counts)
+    return every, ptr

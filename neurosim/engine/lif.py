@@ -48,7 +48,7 @@ from numba import njit, prange
 
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, STEP_JIT_OPTIONS
 from .crossbar import deliver_crossbars, stdp_crossbars
-from .exchange import exchange_spikes
+from .exchange import exchange_block, exchange_spikes
 from .currents import apply_currents, unshare_bias
 from .neurons import CODE_DELTA, CODE_FAST, generic_block, reset_one, threshold_block
 from .plastic import plastic_step
@@ -560,39 +560,57 @@ def _reset_and_record(prm, st, rec, step, fired, nf, n_lif, spk_step, spk_node, 
                       m, gm):
     """Resets and recording of this step's spikes; a neuron that will be refractory at the
     next step joins the list ``idx`` (of ``m``). Returns (spikes recorded, m)."""
+    m = _reset_spikes(prm, st, step, fired, 0, nf, n_lif, idx, m, gm)
+    return _record_spikes(st, rec, step, fired, nf, spk_step, spk_node, n_spk), m
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _reset_spikes(prm, st, step, fired, f0, f1, n_lif, idx, m, gm):
+    """Resets of the LIF neurons among ``fired[f0:f1]`` (ascending) at ``step``; a neuron
+    that will be refractory at the next step joins the list ``idx`` (of ``m``). Returns m."""
     p = 0
+    for f in range(f0, f1):
+        node = fired[f]
+        if node >= n_lif:
+            continue
+        while node >= prm.pop_start[p + 1]:  # LIF spikes come in ascending order
+            p += 1
+        if gm is not None and prm.code[p] != CODE_FAST:
+            base = prm.pop_start[p]
+            npop = prm.pop_start[p + 1] - base
+            w0, w1 = _row(prm.x_w[p], 0, npop)
+            a0, a1 = _row(prm.x_a[p], 0, npop)
+            reset_one(st.v, st.ref_until, st.x[w0:w1], st.x[a0:a1], node, node - base,
+                      step, prm.coef, prm.coef_start[p], prm.coef_h[p],
+                      prm.reset_subtract[p] != 0)
+            if prm.code[p] == CODE_DELTA and not prm.nest[p]:
+                st.i_exc[node] = 0.0     # Brian2: inputs of a neuron's spike step are
+                st.i_inh[node] = 0.0     # lost (not_refractory is False from then)
+        else:
+            if prm.reset_subtract[p]:
+                st.v[node] -= prm.v_th[p] - prm.v_reset[p]
+            else:
+                st.v[node] = prm.v_reset[p]
+            st.ref_until[node] = step + prm.ref_steps[p]
+            if prm.ref_steps[p] > 1 and m >= 0:     # m < 0: no list (large networks)
+                idx[m] = node
+                m += 1
+    return m
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _record_spikes(st, rec, step, fired, nf, spk_step, spk_node, n_spk):
+    """Spike counts, counters and the spike monitors' records of ``fired[:nf]`` at
+    ``step``. Returns the number of spikes recorded."""
     for f in range(nf):
         node = fired[f]
         st.spike_count[node] += 1
         count_spike(rec, node, step)
-        if node < n_lif:
-            while node >= prm.pop_start[p + 1]:  # LIF spikes come in ascending order
-                p += 1
-            if gm is not None and prm.code[p] != CODE_FAST:
-                base = prm.pop_start[p]
-                npop = prm.pop_start[p + 1] - base
-                w0, w1 = _row(prm.x_w[p], 0, npop)
-                a0, a1 = _row(prm.x_a[p], 0, npop)
-                reset_one(st.v, st.ref_until, st.x[w0:w1], st.x[a0:a1], node, node - base,
-                          step, prm.coef, prm.coef_start[p], prm.coef_h[p],
-                          prm.reset_subtract[p] != 0)
-                if prm.code[p] == CODE_DELTA and not prm.nest[p]:
-                    st.i_exc[node] = 0.0     # Brian2: inputs of a neuron's spike step are
-                    st.i_inh[node] = 0.0     # lost (not_refractory is False from then)
-            else:
-                if prm.reset_subtract[p]:
-                    st.v[node] -= prm.v_th[p] - prm.v_reset[p]
-                else:
-                    st.v[node] = prm.v_reset[p]
-                st.ref_until[node] = step + prm.ref_steps[p]
-                if prm.ref_steps[p] > 1 and m >= 0:     # m < 0: no list (large networks)
-                    idx[m] = node
-                    m += 1
         if rec.spike_mask[node]:
             spk_step[n_spk] = step
             spk_node[n_spk] = node
             n_spk += 1
-    return n_spk, m
+    return n_spk
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -614,6 +632,37 @@ def _open_step(st, rec, k, step, rec_buf):
     _record_state(st, rec, k, rec_buf, step)
     slot = step % st.ring_exc.shape[0]
     return slot, st.ring_used[slot] != 0
+
+
+@njit(**INNER_JIT_OPTIONS)
+def _prologue(prm, st, conn, cc, cs, ut, step0, n_steps):
+    """What a step loop sets up once per call: the shared bias (current sources' share
+    taken out), the delivery scratch, the list of held refractory neurons and its length
+    (-1: the large-network variant keeps no list, the update reads ref_until)."""
+    b0 = _shared_bias(prm, st)
+    if cc is not None:
+        unshare_bias(cc, cs, b0, step0, n_steps)
+    bounds = _row_scratch(conn)
+    idx, held, m = _held(prm, st, step0)
+    if ut is not None:
+        m = np.int64(-1)
+    return b0, bounds, idx, held, m
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _update_own(prm, st, rec, k, step, rec_buf, cc, cs, lo, hi, b0, ut, gm, idx, held, m):
+    """Start of a step (state recorded, current sources) and the update of LIF neurons
+    lo..hi-1 with their thresholds, refractory neurons held. Returns (the step's ring slot,
+    spikes at ``st.fired[lo:]``, m)."""
+    slot, use_ring = _open_step(st, rec, k, step, rec_buf)
+    if cc is not None:
+        apply_currents(cc, cs, st.bias, step)
+    if ut is None:
+        m = _hold(st, step, idx, held, m)
+    nf = _integrate(prm, st, step, slot, use_ring, st.fired, lo, hi, b0, ut, gm)
+    if ut is None:
+        _put_back(st, idx, held, m)
+    return slot, nf, m
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -662,8 +711,15 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ex,
     the bias at the start of the step, before the update. ``ex``: anything but None when
     this process is one of several MPI ranks (:mod:`.exchange`): it integrates only its
     own neurons, ``conn.part_start[0] .. conn.part_start[-1] - 1``, and swaps spikes with
-    the other ranks before the synapses slot; None compiles the one-process loop.
+    the other ranks before the synapses slot; None compiles the one-process loop. Under
+    MPI, ``ex[0] > 1`` runs :func:`_advance_intervals` (spikes swapped once per interval of
+    that many steps).
     """
+    if ex is not None:
+        if ex[0] > 1:         # exchange once per interval of ex[0] steps
+            return _advance_intervals(prm, st, conn, src, rec, dv, ds, ut, gm, cc, cs, ex[0],
+                                      step0, n_steps, max_rec_per_step, spk_step, spk_node,
+                                      rec_buf)
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
     lo = conn.part_start[0]
@@ -671,18 +727,13 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ex,
     has_xbar = plastic = False
     if xc is not None:
         has_xbar, plastic = _crossbar_flags(xc)
-    b0 = _shared_bias(prm, st)
-    if cc is not None:
-        unshare_bias(cc, cs, b0, step0, n_steps)
-    bounds = _row_scratch(conn)
-    idx, held, m = _held(prm, st, step0)
-    if ut is not None:
-        m = np.int64(-1)     # large-network variant: no list, the update reads ref_until
+    b0, bounds, idx, held, m = _prologue(prm, st, conn, cc, cs, ut, step0, n_steps)
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
             return k, n_spk
         step = step0 + k
+        # (not _update_own: the call costs the per-step loop a few %, measured on CUBA)
         slot, use_ring = _open_step(st, rec, k, step, rec_buf)
         if cc is not None:
             apply_currents(cc, cs, st.bias, step)
@@ -708,6 +759,63 @@ def advance(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ex,
     return n_steps, n_spk
 
 
+@njit(**INNER_JIT_OPTIONS)
+def _advance_intervals(prm, st, conn, src, rec, dv, ds, ut, gm, cc, cs, interval, step0,
+                       n_steps, max_rec_per_step, spk_step, spk_node, rec_buf):
+    """:func:`advance` of one MPI rank that swaps spikes once per ``interval`` steps.
+
+    For a network whose every synaptic and drive delay is at least ``interval`` steps (and
+    that has no crossbar or plastic projection): a spike of step t reaches no neuron before
+    step t + interval, so the rank integrates ``interval`` steps of its own neurons (resets
+    included) keeping their spikes, swaps them with one collective, and then, step by step
+    in order, emits the sources' spikes and delivers each step's whole fired list and its
+    drives' inputs, exactly as the one-process loop does at that step: every ring slot
+    receives the same inputs in the same order, so results are bitwise the same. The last
+    interval of a call may be shorter (nothing is pending between calls).
+    """
+    n_slots = st.ring_exc.shape[0]
+    n_lif = st.v.shape[0]
+    lo = conn.part_start[0]
+    hi = conn.part_start[-1]
+    b0, bounds, idx, held, m = _prologue(prm, st, conn, cc, cs, ut, step0, n_steps)
+    own = np.empty(max(hi - lo, 16), st.fired.dtype)     # this rank's spikes of an interval
+    cnt = np.zeros(interval, np.int64)
+    n_spk = np.int64(0)
+    k = np.int64(0)
+    while k < n_steps:
+        nb = min(interval, n_steps - k)
+        if spk_step.shape[0] - n_spk < nb * max_rec_per_step:
+            return k, n_spk
+        n_own = 0
+        for j in range(nb):
+            step = step0 + k + j
+            slot, nf, m = _update_own(prm, st, rec, k + j, step, rec_buf, cc, cs, lo, hi, b0,
+                                      ut, gm, idx, held, m)
+            st.ring_used[slot] = 0
+            m = _reset_spikes(prm, st, step, st.fired, lo, lo + nf, n_lif, idx, m, gm)
+            if n_own + nf > own.shape[0]:
+                grown = np.empty(2 * (n_own + nf), own.dtype)
+                grown[:n_own] = own[:n_own]
+                own = grown
+            own[n_own:n_own + nf] = st.fired[lo:lo + nf]
+            n_own += nf
+            cnt[j] = nf
+        every, ptr = exchange_block(own[:n_own], cnt[:nb])
+        for j in range(nb):
+            step = step0 + k + j
+            nf = ptr[j + 1] - ptr[j]
+            st.fired[:nf] = every[ptr[j]:ptr[j + 1]]
+            nf = _emit_sources(src, st, step, st.fired, nf)
+            for q in range(conn.indptr.shape[0]):
+                _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
+            if dv is not None:
+                deliver_drives(dv, ds, np.int64(0), lo, hi, st.i_exc, st.i_inh,
+                               st.ring_exc, st.ring_inh, st.ring_used, step)
+            n_spk = _record_spikes(st, rec, step, st.fired, nf, spk_step, spk_node, n_spk)
+        k += nb
+    return n_steps, n_spk
+
+
 @njit(**PARALLEL_JIT_OPTIONS)
 def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc, cs, ex,
                      step0, n_steps, max_rec_per_step, spk_step, spk_node, rec_buf):
@@ -724,13 +832,7 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc
     has_xbar = plastic = False
     if xc is not None:
         has_xbar, plastic = _crossbar_flags(xc)
-    b0 = _shared_bias(prm, st)
-    if cc is not None:
-        unshare_bias(cc, cs, b0, step0, n_steps)
-    bounds = _row_scratch(conn)
-    idx, held, m = _held(prm, st, step0)
-    if ut is not None:
-        m = np.int64(-1)     # large-network variant: no list, the update reads ref_until
+    b0, bounds, idx, held, m = _prologue(prm, st, conn, cc, cs, ut, step0, n_steps)
     n_spk = np.int64(0)  # not 0: a literal makes Numba compile the callees twice
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
