@@ -22,8 +22,8 @@ splits the network:
   have passed, so the ranks swap spikes once per interval of L steps instead of every
   step (``Network.exchange_interval``): each integrates L steps of its own neurons, one
   collective swaps their spikes, and the deliveries of those L steps follow in step order,
-  so every input arrives in the one-process order. Not with crossbar or plastic
-  projections, nor with threads inside a rank: those swap at every step.
+  so every input arrives in the one-process order (threads inside a rank too). Not with
+  crossbar or plastic projections: those swap at every step.
 * **Replicated.** Spike sources, Poisson sources, Poisson drives' random streams, current
   sources, crossbar and plastic projections, spike counts and counters run on every rank
   from the global fired list: identical everywhere, nothing to reduce. Drives deliver (and

@@ -148,14 +148,13 @@ class Network(Sealed):
     def exchange_interval(self):
         """Steps between two spike exchanges of the MPI ranks (:mod:`neurosim.mpi`): the
         shortest delay of any synapse or Poisson drive, in steps, when the network has
-        neither crossbar nor plastic projections and each rank runs one thread; else 1
+        neither crossbar nor plastic projections; else 1
         (every step). A spike cannot reach a neuron sooner, so the ranks integrate that
         many steps between exchanges with the same results. Nothing is exchanged in one
         process. Setting it caps it (``net.exchange_interval = 1`` swaps at every step)."""
         from .compile.plan import static_projections
         static = static_projections(self)
-        if self.threads > 1 or len(static) != len(self.projections) or not (
-                static or self.drives):
+        if len(static) != len(self.projections) or not (static or self.drives):
             return 1
         shortest = min([p._delay_range()[0] for p in static]
                        + [d.delay_steps for d in self.drives])

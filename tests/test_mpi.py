@@ -88,6 +88,13 @@ def test_exchange_once_per_minimum_delay_identical_for_1_to_4_ranks(tmp_path):
         assert 160 <= exchanges <= 400, exchanges         # 800 steps: 800 swaps per step
 
 
+def test_exchange_once_per_minimum_delay_with_threads_inside_ranks(tmp_path):
+    ref, _ = _run(tmp_path, "intervals", 0)
+    got, proc = _run(tmp_path, "intervals", 2, 2)          # 2 ranks x 2 threads
+    _assert_identical(ref, got)
+    assert int(re.search(r"exchanges=(\d+)", proc.stdout).group(1)) <= 400
+
+
 def test_exchange_interval_is_the_shortest_delay_unless_something_needs_every_step():
     import neurosim as ns
     from neurosim.plasticity import STDP
@@ -111,7 +118,7 @@ def test_exchange_interval_is_the_shortest_delay_unless_something_needs_every_st
     assert net_with([0.0]).exchange_interval == 1
     assert net_with([ns.random.uniform(0.5 * ms, 3 * ms)]).exchange_interval == 5
     assert net_with([ns.random.normal(2 * ms, 1 * ms, low=0.3 * ms)]).exchange_interval == 3
-    assert net_with([1.5 * ms], threads=2).exchange_interval == 1
+    assert net_with([1.5 * ms], threads=2).exchange_interval == 15
     assert net_with([1.5 * ms], plasticity=STDP(w_max=1 * mV)).exchange_interval == 1
     net = net_with([1.5 * ms])
     net.projections[0].delay = 0.2 * ms

@@ -793,24 +793,92 @@ def _advance_intervals(prm, st, conn, src, rec, dv, ds, ut, gm, cc, cs, interval
                                       ut, gm, idx, held, m)
             st.ring_used[slot] = 0
             m = _reset_spikes(prm, st, step, st.fired, lo, lo + nf, n_lif, idx, m, gm)
-            if n_own + nf > own.shape[0]:
-                grown = np.empty(2 * (n_own + nf), own.dtype)
-                grown[:n_own] = own[:n_own]
-                own = grown
-            own[n_own:n_own + nf] = st.fired[lo:lo + nf]
+            own = _keep_own(own, n_own, st.fired, lo, nf)
             n_own += nf
             cnt[j] = nf
         every, ptr = exchange_block(own[:n_own], cnt[:nb])
         for j in range(nb):
             step = step0 + k + j
-            nf = ptr[j + 1] - ptr[j]
-            st.fired[:nf] = every[ptr[j]:ptr[j + 1]]
-            nf = _emit_sources(src, st, step, st.fired, nf)
+            nf = _step_of_interval(src, st, step, every, ptr, j)
             for q in range(conn.indptr.shape[0]):
                 _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
             if dv is not None:
                 deliver_drives(dv, ds, np.int64(0), lo, hi, st.i_exc, st.i_inh,
                                st.ring_exc, st.ring_inh, st.ring_used, step)
+            n_spk = _record_spikes(st, rec, step, st.fired, nf, spk_step, spk_node, n_spk)
+        k += nb
+    return n_steps, n_spk
+
+
+@njit(**INNER_JIT_OPTIONS)
+def _keep_own(own, n_own, fired, a, nf):
+    """``fired[a:a + nf]`` appended to ``own[:n_own]`` (grown when full); returns own."""
+    if n_own + nf > own.shape[0]:
+        grown = np.empty(2 * (n_own + nf), own.dtype)
+        grown[:n_own] = own[:n_own]
+        own = grown
+    own[n_own:n_own + nf] = fired[a:a + nf]
+    return own
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _step_of_interval(src, st, step, every, ptr, j):
+    """The fired list of the interval's step j (every rank's spikes, then the sources'
+    spikes of ``step``) into ``st.fired``; returns its length."""
+    nf = ptr[j + 1] - ptr[j]
+    for i in range(nf):
+        st.fired[i] = every[ptr[j] + i]
+    return _emit_sources(src, st, step, st.fired, nf)
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _advance_intervals_parallel(prm, st, conn, src, rec, dv, ds, ut, gm, cc, cs, interval,
+                                step0, n_steps, max_rec_per_step, spk_step, spk_node,
+                                rec_buf):
+    """:func:`_advance_intervals` with one thread per partition of this rank's neurons (as
+    :func:`advance_parallel`): the same inputs in the same order, so the same results."""
+    n_slots = st.ring_exc.shape[0]
+    n_lif = st.v.shape[0]
+    part = conn.part_start
+    counts = np.zeros(conn.indptr.shape[0], np.int64)
+    b0, bounds, idx, held, m = _prologue(prm, st, conn, cc, cs, ut, step0, n_steps)
+    own = np.empty(max(part[-1] - part[0], 16), st.fired.dtype)
+    cnt = np.zeros(interval, np.int64)
+    n_spk = np.int64(0)
+    k = np.int64(0)
+    while k < n_steps:
+        nb = min(interval, n_steps - k)
+        if spk_step.shape[0] - n_spk < nb * max_rec_per_step:
+            return k, n_spk
+        n_own = 0
+        for j in range(nb):
+            step = step0 + k + j
+            slot, use_ring = _open_step(st, rec, k + j, step, rec_buf)
+            if cc is not None:
+                apply_currents(cc, cs, st.bias, step)
+            if ut is None:
+                m = _hold(st, step, idx, held, m)
+            for q in prange(counts.shape[0]):
+                counts[q] = _integrate(prm, st, step, slot, use_ring, st.fired, part[q],
+                                       part[q + 1], b0, ut, gm)
+            if ut is None:
+                _put_back(st, idx, held, m)
+            nf = _compact(st.fired, part, counts)
+            st.ring_used[slot] = 0
+            m = _reset_spikes(prm, st, step, st.fired, 0, nf, n_lif, idx, m, gm)
+            own = _keep_own(own, n_own, st.fired, 0, nf)
+            n_own += nf
+            cnt[j] = nf
+        every, ptr = exchange_block(own[:n_own], cnt[:nb])
+        for j in range(nb):
+            step = step0 + k + j
+            nf = _step_of_interval(src, st, step, every, ptr, j)
+            for q in prange(counts.shape[0]):
+                _deliver(conn, q, st, step, n_slots, st.fired, nf, bounds[q])
+            if dv is not None:
+                for q in prange(counts.shape[0]):
+                    deliver_drives(dv, ds, q, part[q], part[q + 1], st.i_exc, st.i_inh,
+                                   st.ring_exc, st.ring_inh, st.ring_used, step)
             n_spk = _record_spikes(st, rec, step, st.fired, nf, spk_step, spk_node, n_spk)
         k += nb
     return n_steps, n_spk
@@ -825,6 +893,11 @@ def advance_parallel(prm, st, conn, src, rec, xc, xs, dv, ds, pc, ps, ut, gm, cc
     only; per target, inputs arrive in the same order as in the serial loop, so results are
     identical to :func:`advance` for any number of threads.
     """
+    if ex is not None:
+        if ex[0] > 1:         # exchange once per interval of ex[0] steps
+            return _advance_intervals_parallel(prm, st, conn, src, rec, dv, ds, ut, gm, cc,
+                                               cs, ex[0], step0, n_steps, max_rec_per_step,
+                                               spk_step, spk_node, rec_buf)
     n_slots = st.ring_exc.shape[0]
     n_lif = st.v.shape[0]
     part = conn.part_start
