@@ -213,7 +213,8 @@ def main(argv=None):
     sets += [(f"contrast {c:g}", "contrast", c,
               ev.saccade_events(x[sub], y[sub], ev.DVS(c_on=c, c_off=c), seed=1))
              for c in cfg["contrast"]]
-    sets += [(f"speed {a / 0.03:.0f} px/s", "speed", a / 0.03,
+    sets += [(f"amplitude {a:g} px ({a / 0.03:.0f}-{1.118 * a / 0.03:.0f} px/s)", "speed",
+              a / 0.03,
               ev.saccade_events(x[sub], y[sub], base_dvs, amplitude=a, seed=1))
              for a in cfg["amplitude"]]
     sets += [(f"noise {nr:g} Hz", "noise", nr,

@@ -60,6 +60,74 @@ def test_refractory_spaces_events_and_keeps_the_change():
     assert np.bincount(ev["x"], minlength=6).tolist() == [1] * 6
 
 
+def _log_frames(levels, eps=0.1):
+    """Frames (steps + 1, 1, pixels) whose log(I + eps) takes the given values."""
+    return (np.exp(np.asarray(levels, float)) - eps).reshape(len(levels), 1, -1)
+
+
+def test_refractory_crossing_fires_after_the_intensity_turned_back():
+    dvs = DVS(c_on=0.2, c_off=0.2, sigma=0, refractory=0.9e-3, noise_rate=0)
+    ev = dvs.simulate(_log_frames([0.0, 1.0, 0.3]), DT)
+    # held ON crossing released at 1.1 ms, where L = 0.93 is still >= ref 0.2 + 0.2
+    np.testing.assert_allclose(ev["t"], [0.2e-3, 1.1e-3], atol=1e-15)
+    assert ev["p"].tolist() == [1, 1]
+    ev = dvs.simulate(_log_frames([0.0, 1.0, -0.5]), DT)
+    np.testing.assert_allclose(ev["t"], [0.2e-3, 1.1e-3, 2.0e-3], atol=1e-15)
+    assert ev["p"].tolist() == [1, 1, -1]
+
+
+def test_a_change_of_exactly_n_thresholds_gives_n_events():
+    dvs = DVS(c_on=0.2, c_off=0.2, sigma=0, refractory=0, noise_rate=0)
+    for change, n in ((1.0, 5), (0.6, 3), (-1.0, 5), (0.59, 2)):
+        ev = dvs.simulate(_log_frames([0.0, change]), DT)
+        assert len(ev) == n, (change, len(ev))
+
+
+def _dvs_by_hand(levels, dt, dvs, c_on, c_off):
+    """The model of neurosim.events.dvs written per pixel and per event (scalar)."""
+    out = []
+    for i in range(levels.shape[1]):
+        ref, last = levels[0, i], -np.inf
+        for k in range(1, levels.shape[0]):
+            a, b = levels[k - 1, i], levels[k, i]
+            ta, tb = (k - 1) * dt, k * dt
+            while True:
+                ts = max(ta, last + dvs.refractory)
+                if ts > tb:
+                    break
+                l_ts = a + (b - a) * (ts - ta) / dt
+                best = None
+                for level, pol in ((ref + c_on[i], 1), (ref - c_off[i], -1)):
+                    if (l_ts >= level - 1e-12) if pol > 0 else (l_ts <= level + 1e-12):
+                        t = ts
+                    elif b != a and (b > a) == (pol > 0) and (
+                            (b >= level - 1e-12) if pol > 0 else (b <= level + 1e-12)):
+                        t = max(ts, ta + min((level - a) / (b - a), 1.0) * dt)
+                    else:
+                        continue
+                    if best is None or t < best[0]:
+                        best = (t, level, pol)
+                if best is None or best[0] > tb:
+                    break
+                t, ref, pol = best
+                last = t
+                out.append((t, i, pol))
+    return out
+
+
+def test_pixel_model_equals_a_scalar_version_on_random_walks():
+    rng = np.random.default_rng(5)
+    levels = np.maximum(np.cumsum(rng.normal(0, 0.35, (40, 60)), axis=0), -2.0)  # > log eps
+    dvs = DVS(c_on=0.25, c_off=0.3, sigma=0.05, refractory=0.7e-3, noise_rate=0)
+    t, pix, p = dvs.simulate_flat(np.exp(levels) - dvs.eps, DT, np.random.default_rng(1))
+    c_on, c_off = dvs.thresholds(levels.shape[1], np.random.default_rng(1))
+    want = sorted(_dvs_by_hand(levels, DT, dvs, c_on, c_off), key=lambda e: (e[1], e[0]))
+    got = sorted(zip(t.tolist(), pix.tolist(), p.tolist()), key=lambda e: (e[1], e[0]))
+    assert len(got) == len(want) > 500
+    assert [(i, q) for _, i, q in got] == [(i, q) for _, i, q in want]
+    np.testing.assert_allclose([e[0] for e in got], [e[0] for e in want], rtol=0, atol=1e-12)
+
+
 def test_static_scene_gives_no_events_and_threshold_mismatch_statistics():
     dvs = DVS(sigma=0.05, noise_rate=0)
     assert len(dvs.simulate(np.ones((5, 4, 4)), DT)) == 0

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..validation import check_int, check_positive, fail
-from .dvs import DVS, EVENT_DTYPE
+from .dvs import DVS, DVS_MODEL_REVISION, EVENT_DTYPE
 
 __all__ = ["EventSet", "SaccadeDigits", "make_saccade_digits", "saccade_events",
            "digit_split", "saccade_path", "saccade_frames", "load_saccade_digits",
@@ -190,7 +190,7 @@ def digit_split(test_fraction=0.2, seed=0, n=None):
     d = load_digits()
     x, y = d.images / 16.0, d.target.astype(np.int64)
     if n is not None:
-        x, y = x[:check_int("n", n, 20)], y[:n]
+        x, y = x[:check_int("n", n, 50)], y[:n]     # a stratified split needs 50
     if not 0 < test_fraction < 1:
         fail("test_fraction", "in (0, 1)", test_fraction)
     idx_tr, idx_te = train_test_split(np.arange(len(y)), test_size=test_fraction,
@@ -233,7 +233,9 @@ def load_saccade_digits(cache=None, **kwargs):
 def _settings(dvs=None, amplitude=2.0, saccade=0.03, dt=1e-3, zoom=3, canvas=28,
               test_fraction=0.2, seed=0, n=None, batch=256):
     """The settings that determine the data (``batch`` too: the random stream is drawn per
-    batch of images)."""
-    return dict(dvs=asdict(DVS() if dvs is None else dvs), amplitude=amplitude,
+    batch of images; ``model``: the DVS model's revision, so that caches made by an earlier
+    one are not read)."""
+    return dict(model=DVS_MODEL_REVISION, dvs=asdict(DVS() if dvs is None else dvs),
+                amplitude=amplitude,
                 saccade=saccade, dt=dt, zoom=zoom, canvas=canvas, test_fraction=test_fraction,
                 seed=seed, n=n, batch=batch)

@@ -12,16 +12,17 @@ applied to a sequence of frames ``I_k`` (intensities >= 0, one every ``dt`` seco
 - per-pixel threshold mismatch: ``C_on`` and ``C_off`` of each pixel are drawn once from
   ``N(C, sigma)`` (clipped below at ``c_min``), as v2e's ``sigma_thres``;
 - refractory period: after an event a pixel emits nothing for ``refractory`` seconds; a
-  crossing inside that time fires when it ends (at ``t_last + refractory``) if ``L`` is
-  still beyond the threshold, and the reference moves only with emitted events (v2e);
+  crossing inside that time fires when it ends (at ``t_last + refractory``, possibly in a
+  later frame interval) if ``L`` is still beyond the threshold then, even if it has turned
+  back since, and the reference moves only with emitted events (v2e);
 - background noise: Poisson events at ``noise_rate`` Hz per pixel, uniform in time, ON with
   probability ``noise_on_fraction`` (v2e's shot noise); they bypass the refractory filter and
   leave the reference unchanged.
 
-Order within one frame interval ``[t_k, t_k+1]``: per pixel, repeatedly take the pending
-crossing (polarity from ``L_k+1`` against the reference), fire it at
-``max(crossing time, t_last + refractory)`` if that is within the interval, move the
-reference; stop when no pixel fires. The first frame sets the references (no events).
+Order within one frame interval ``[t_k, t_k+1]``: per pixel, repeatedly take the first time
+``t >= t_last + refractory`` in the interval at which ``L`` is beyond either threshold, fire
+there with that polarity and move the reference; stop when no pixel fires. The first frame
+sets the references (no events).
 
 Events are a structured array of ``t`` (s, float64), ``x``, ``y`` (int16 pixel columns and
 rows) and ``p`` (int8, +1 ON / -1 OFF), sorted by time.
@@ -33,7 +34,16 @@ import numpy as np
 
 from ..validation import check_nonnegative, check_positive, check_probability, fail
 
-__all__ = ["DVS", "EVENT_DTYPE", "make_events"]
+__all__ = ["DVS", "DVS_MODEL_REVISION", "EVENT_DTYPE", "make_events"]
+
+#: Revision of the pixel model (data set caches made by another revision are rebuilt); 2:
+#: crossings held by the refractory period fire even when L turned back in a later
+#: interval, and exact multiples of a threshold give their last event.
+DVS_MODEL_REVISION = 2
+
+#: Margin (log units) of the threshold comparisons: a change of exactly n thresholds gives n
+#: events although the reference, moved by repeated additions, carries rounding error.
+_TIE = 1e-12
 
 EVENT_DTYPE = np.dtype([("t", np.float64), ("x", np.int16), ("y", np.int16), ("p", np.int8)])
 
@@ -133,26 +143,45 @@ class DVS:
                 np.concatenate(out_p).astype(np.int8))
 
     def _interval(self, l0, l1, ta, dt, ref, last, c_on, c_off, out_t, out_i, out_p):
-        """Events of every pixel between ``ta`` and ``ta + dt`` (updates ref and last)."""
-        idx = np.flatnonzero((l1 >= ref + c_on) | (l1 <= ref - c_off))
+        """Events of every pixel between ``ta`` and ``ta + dt`` (updates ref and last).
+
+        L is linear in the interval, so a pixel can fire only if L is beyond a threshold at
+        one of its ends. Its next event is at the first time ``t >= max(ta, last +
+        refractory)`` at which L is beyond ``ref + C_on`` or ``ref - C_off``: at once if L
+        is beyond there already (a crossing held back by the refractory period, fired if L
+        is still beyond when it ends, even if L has turned back since), else where L
+        crosses the level. Levels are compared with a margin of ``_TIE`` so that a change
+        of exactly n thresholds gives n events despite the rounding of the reference."""
         tb = ta + dt
+        span = l1 - l0
+        idx = np.flatnonzero((np.maximum(l0, l1) >= ref + c_on - _TIE)
+                             | (np.minimum(l0, l1) <= ref - c_off + _TIE))
         while idx.size:
-            a, b, r = l0[idx], l1[idx], ref[idx]
-            on = b >= r + c_on[idx]
-            level = np.where(on, r + c_on[idx], r - c_off[idx])
-            span = b - a
+            a, s, r = l0[idx], span[idx], ref[idx]
+            ts = np.maximum(ta, last[idx] + self.refractory)     # first time it may fire
+            up, dn = r + c_on[idx], r - c_off[idx]
+            lts = a + s * ((ts - ta) / dt)
             with np.errstate(divide="ignore", invalid="ignore"):
-                frac = np.where(span != 0, (level - a) / span, 0.0)
-            tc = ta + np.clip(frac, 0.0, 1.0) * dt
-            te = np.maximum(tc, last[idx] + self.refractory)
+                t_up = np.where(lts >= up - _TIE, ts,
+                                np.where((s > 0) & (a + s >= up - _TIE),
+                                         ta + np.clip((up - a) / s, 0.0, 1.0) * dt, np.inf))
+                t_dn = np.where(lts <= dn + _TIE, ts,
+                                np.where((s < 0) & (a + s <= dn + _TIE),
+                                         ta + np.clip((dn - a) / s, 0.0, 1.0) * dt, np.inf))
+            on = t_up <= t_dn
+            te = np.maximum(np.where(on, t_up, t_dn), ts)
             fire = te <= tb
-            idx, te, level, on = idx[fire], te[fire], level[fire], on[fire]
+            idx, te, on, a, s = idx[fire], te[fire], on[fire], a[fire], s[fire]
             if not idx.size:
                 break
+            level = np.where(on, up[fire], dn[fire])
             out_t.append(te)
             out_i.append(idx)
             out_p.append(np.where(on, 1, -1))
             ref[idx] = level
             last[idx] = te
-            more = (l1[idx] >= level + c_on[idx]) | (l1[idx] <= level - c_off[idx])
+            # beyond the new reference anywhere in [te, tb]: at te or at tb (L is linear)
+            lte, b = a + s * ((te - ta) / dt), a + s
+            more = ((np.maximum(lte, b) >= level + c_on[idx] - _TIE)
+                    | (np.minimum(lte, b) <= level - c_off[idx] + _TIE))
             idx = idx[more]
