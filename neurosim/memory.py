@@ -145,10 +145,11 @@ def currents_bytes(sources):
 
 
 def plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, threads, itemsize,
-               varying_weights=True, varying_delays=True):
-    """Peak bytes of building a plan (see the module docstring)."""
+               varying_weights=True, varying_delays=True, target_bytes=4):
+    """Peak bytes of building a plan (see the module docstring); ``target_bytes``: the
+    size of a stored target index (2 on an MPI rank of at most 65,536 neurons)."""
     from .rules import DRAW_CHUNK
-    per = 4 + (itemsize if varying_weights else 0) + (4 if varying_delays else 0)
+    per = target_bytes + (itemsize if varying_weights else 0) + (4 if varying_delays else 0)
     chunk = CHUNK_BYTES_PER_SYNAPSE + (2 * CHUNK_AHEAD_BYTES_PER_SYNAPSE if threads > 1 else 0)
     return (n_syn * per + min(n_syn, DRAW_CHUNK) * chunk
             + 2 * slots * n_lif * itemsize + 3 * threads * blocks * (n_nodes + 1) * 8

@@ -30,7 +30,7 @@ from .populations import (
     check_thresholds, lif_param, tau_syn_pair,
 )
 from .projections import MAX_DELAY_STEPS, Projection, check_same_network
-from .compile.plan import MAX_DELAY_BLOCKS
+from .compile.plan import MAX_DELAY_BLOCKS, target_dtype
 from .units import ms
 from . import memory, rules
 from .random import Distribution
@@ -990,10 +990,12 @@ class Network(Sealed):
         varying = varying or any(len(v) > 1 or any(x != x for x in v)
                                  for v in shared.values())
         blocks = min(len(keys), 2 * MAX_DELAY_BLOCKS) + 2 * extra_blocks or 1
+        mine = None if self._ranks is None else self._rank_edges()[[self.rank, self.rank + 1]]
         need = memory.plan_bytes(n_syn, n_lif, n_nodes, slots, blocks, self.threads,
                                  np.dtype(self.dtype).itemsize, varying,
                                  bool(extra_synapses) or (hetero and
-                                                          len(keys) > MAX_DELAY_BLOCKS))
+                                                          len(keys) > MAX_DELAY_BLOCKS),
+                                 np.dtype(target_dtype(mine, n_lif)).itemsize)
         need += sum(memory.model_bytes(p.spec, np.dtype(self.dtype).itemsize)
                     for p in self.populations if p.kind == "lif")
         need += memory.currents_bytes(self.current_sources)

@@ -184,6 +184,32 @@ def _cuba(net, dtype_tag):
                 finals={"v": first.v})
 
 
+def _wide(net, dtype_tag):
+    """140,000 neurons: at K = 2 each rank owns more than 65,536 of them (targets stored
+    as int32, relative to the rank's first neuron), at K = 3 fewer (uint16); per-synapse
+    and shared delays, both channels, a Poisson drive."""
+    rng = ns.random
+    base = dict(tau_m=20 * ms, tau_syn=5 * ms, v_rest=-65 * mV, v_th=-50 * mV,
+                v_reset=-65 * mV, t_ref=2 * ms, v_init=rng.uniform(-65 * mV, -50 * mV))
+    exc = net.lif(100_000, bias=rng.uniform(12 * mV, 22 * mV), name="exc", **base)
+    inh = net.lif(40_000, bias=14 * mV, name="inh", **base)
+    net.connect(exc, exc, weight=rng.normal(1.0 * mV, 0.2 * mV), indegree=8,
+                delay=rng.uniform(0.5 * ms, 3 * ms))
+    net.connect(exc, inh, weight=1.5 * mV, indegree=6, delay=1 * ms)
+    net.connect(inh, exc, weight=-3 * mV, indegree=4, delay=rng.uniform(0.1 * ms, 2 * ms))
+    net.poisson_input(inh, rate=200.0, weight=1 * mV)
+    mons = {p.name: net.spike_monitor(p) for p in (exc, inh)}
+    states = [net.state_monitor(exc, "v", indices=[0, 69_999, 70_000, 99_999]),
+              net.state_monitor(inh, "I_inh", indices=[0, 39_999])]
+    net.run(30 * ms)
+    types = [str(net.plan.conn.target.dtype)]
+    if net.n_ranks > 1:
+        types = net._ranks.comm.allgather(types[0])
+    return dict(spikes={k: np.stack([m.steps, m.indices]) for k, m in mons.items()},
+                states=[m.values for m in states], counts=net.counts(),
+                finals={"exc.v": exc.v, "inh.I_exc": inh.I_exc}, target_types=types)
+
+
 def _interrupt(net, dtype_tag):
     """A long run stopped by SIGINT: every rank stops at the same step (written to
     OUT.rank<r>.txt), rank 0 keeps what was recorded."""
@@ -271,7 +297,8 @@ def _checkpoint(net, dtype_tag):
 
 SCENARIOS = {"random": _random, "property": _property, "checkpoint": _checkpoint,
              "intervals": _intervals, "microcircuit": _microcircuit, "cuba": _cuba,
-             "interrupt": _interrupt, "crossbar": _crossbar, "fixed": _fixed}
+             "interrupt": _interrupt, "crossbar": _crossbar, "fixed": _fixed,
+             "wide": _wide}
 
 
 def flatten(result):
@@ -285,9 +312,9 @@ def flatten(result):
         out[f"final/{k}"] = np.asarray(v)
     for k, v in result.get("spike_counts", {}).items():
         out[f"spike_counts/{k}"] = v
-    for k in ("plastic", "intervals"):
+    for k in ("plastic", "intervals", "target_types"):
         if k in result:
-            out[k] = result[k]
+            out[k] = np.asarray(result[k])
     if "counts" in result:
         c = result["counts"]
         out["counts/events"] = np.array([p.events for p in c.projections.values()])

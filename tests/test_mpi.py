@@ -52,9 +52,12 @@ def _run(tmp_path, scenario, ranks, *more, env=None, expect_ok=True):
     return None, proc
 
 
+_META = {"n_ranks", "edges", "target_types"}
+
+
 def _assert_identical(a, b):
-    keys = sorted(set(a) - {"n_ranks", "edges"})
-    assert keys == sorted(set(b) - {"n_ranks", "edges"})
+    keys = sorted(set(a) - _META)
+    assert keys == sorted(set(b) - _META)
     differ = [k for k in keys if a[k].dtype != b[k].dtype or a[k].shape != b[k].shape
               or a[k].tobytes() != b[k].tobytes()]
     assert not differ, f"differ: {differ}"
@@ -141,6 +144,23 @@ def test_microcircuit_identical_on_2_ranks_for_both_splits(tmp_path):
         _assert_identical(ref, got)
         edges.append(tuple(got["edges"]))
     assert edges[0] != edges[1]          # the two splits differ, the results do not
+
+
+def test_rank_local_targets_16_bit_below_65536_neurons_identical_results(tmp_path):
+    """A rank stores its synapses' targets relative to its first neuron, in 16 bits when
+    it owns at most 65,536 neurons (else 32): results do not depend on it."""
+    ref, _ = _run(tmp_path, "wide", 0)
+    assert list(ref["target_types"]) == ["int32"]
+    assert ref["spikes/exc"].shape[1] > 5000 and ref["spikes/inh"].shape[1] > 200
+    seen = set()
+    for k in (2, 3):
+        got, _ = _run(tmp_path, "wide", k)
+        owned = np.diff(got["edges"])
+        assert list(got["target_types"]) == ["uint16" if n <= 65536 else "int32"
+                                             for n in owned]
+        seen.update(got["target_types"])
+        _assert_identical(ref, got)
+    assert seen == {"uint16", "int32"}     # (140,000 neurons: some rank owns > 65,536)
 
 
 #: Random networks per run of the rank-count property (two launches each: 10-40 s a case).

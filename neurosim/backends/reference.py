@@ -265,7 +265,7 @@ class ReferenceRunner:
                     for s in range(conn.indptr[q, b, node], conn.indptr[q, b, node + 1]):
                         d = conn.block_delay[b] if conn.block_delay[b] >= 0 else conn.syn_delay[s]
                         w0 = conn.block_w[b]
-                        tgt, w = int(conn.target[s]), (w0 if w0 == w0 else conn.weight[s])
+                        tgt, w = int(conn.target[s]) + conn.target_base, (w0 if w0 == w0 else conn.weight[s])
                         if d == 0:
                             self._input(tgt, w, inh)
                         else:

@@ -327,7 +327,7 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1, lif_rang
     shared = [_shared_weight(np.array([lo[b], hi[b]]), dtype) for b in range(n_blocks)]
     per_synapse = any(w != w for w in shared)
     n_syn = int(flat[-1])
-    target = np.empty(n_syn, dtype=np.int32)
+    target = np.empty(n_syn, dtype=target_dtype(lif_range, n_lif))
     weight = np.empty(n_syn if per_synapse else 0, dtype=dtype)
     block_delay = np.array([k[0] for k in keys], dtype=np.int64)
     any_hetero = bool(np.any(block_delay < 0))
@@ -360,8 +360,20 @@ def _connectivity(projections, start, n_nodes, n_lif, dtype, n_parts=1, lif_rang
     conn = Conn(part_start=part_start, indptr=indptr, block_delay=block_delay,
                 block_inh=np.array([k[1] for k in keys], dtype=np.uint8),
                 block_w=np.array(shared, dtype=dtype),
-                target=target, weight=weight, syn_delay=syn_delay)
+                target=target, weight=weight, syn_delay=syn_delay,
+                target_base=int(part_start[0]))
     return conn, max_delay + 1
+
+
+def target_dtype(lif_range, n_lif):
+    """The type of Conn.target: uint16 on an MPI rank that owns at most 65,536 neurons
+    (targets are stored relative to its first one, 2 bytes a synapse instead of 4), else
+    int32. One process keeps int32 whatever its size, so its kernels are the ones compiled
+    and benchmarked for every network."""
+    if lif_range is not None and tuple(lif_range) != (0, n_lif) and \
+            lif_range[1] - lif_range[0] <= 1 << 16:
+        return np.uint16
+    return np.int32
 
 
 def _own_targets(start, lo, hi):

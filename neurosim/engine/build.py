@@ -162,7 +162,7 @@ def place_rows(pre, post, w, wmode, d, d0, sign, pre_off, post_off, part_start, 
         row = (_part(part_start, node) * n_blocks + b) * n_nodes + pre[s] + pre_off
         pos = fill[row]
         fill[row] = pos + 1
-        target[pos] = node
+        target[pos] = node - lo          # relative to the first target (Conn.target_base)
         if store_w:
             weight[pos] = w[s] if wmode == 0 else w[0]
         if block_delay[b] < 0:

@@ -542,10 +542,10 @@ def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink, gen):
     if hi - lo >= 16:                 # the rows read first, loads independent of each
         acc = 0.0                     # other: their cache misses overlap (the update loop
         for k in range(lo, hi):       # below would meet them one after the other)
-            acc += E[np.int64(conn.target[k]), LAST]
+            acc += E[np.int64(conn.target[k]) + conn.target_base, LAST]
         sink[0] = np.int64(acc)
     for k in range(lo, hi):           # the input, written out (a call per event costs)
-        n = np.int64(conn.target[k])
+        n = np.int64(conn.target[k]) + conn.target_base
         if E[n, LAST] < s:
             if gen is None:
                 _advance_plain(E, tb, n, s)
@@ -599,7 +599,7 @@ def queue_to_ring(conn, st, q):
             ring = st.ring_inh if conn.block_inh[b] != 0 else st.ring_exc
             w0 = conn.block_w[b]
             for k in range(lo, hi):
-                ring[c, np.int64(conn.target[k])] += w0 if w0 == w0 else conn.weight[k]
+                ring[c, np.int64(conn.target[k]) + conn.target_base] += w0 if w0 == w0 else conn.weight[k]
             st.ring_used[c] = 1
             nx = dn[e]
             dn[e] = dfree[0]

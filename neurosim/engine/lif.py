@@ -119,9 +119,11 @@ class Conn(NamedTuple):
     block_inh: np.ndarray      # uint8[B]: 1 = into I_inh, 0 = into I_exc
     block_w: np.ndarray        # float[B]: the weight every synapse of block b has, nan if
                                # they differ (then ``weight`` holds them)
-    target: np.ndarray         # int32[S]: LIF index of the target
+    target: np.ndarray         # int32[S], or uint16[S] on an MPI rank that owns at most
+                               # 65,536 neurons: LIF index of the target - target_base
     weight: np.ndarray         # float[S], or empty when every block has a shared weight
     syn_delay: np.ndarray      # int32[S] (empty when no block has per-synapse delays)
+    target_base: int = 0       # first LIF neuron of this process (0 in one process)
 
 
 class Sources(NamedTuple):
@@ -525,6 +527,7 @@ def _deliver(conn, q, st, step, n_slots, fired, nf, bounds):
     """Synapses slot for partition q: every spike of this step through its CSR rows
     (``bounds``: partition q's scratch, int64[2, _GATHER * blocks])."""
     n_blocks = conn.block_delay.shape[0]
+    base = conn.target_base           # targets are stored relative to it (an MPI rank's)
     for f0 in range(0, nf, _GATHER):
         f1 = min(f0 + _GATHER, nf)
         _row_bounds(conn.indptr[q], conn.target, fired, f0, f1, bounds, st.sink)
@@ -539,19 +542,20 @@ def _deliver(conn, q, st, step, n_slots, fired, nf, bounds):
                 d = conn.block_delay[b]
                 inh = conn.block_inh[b] != 0
                 if d == 0:
-                    _scatter_block(conn, b, st.i_inh if inh else st.i_exc, lo, hi)
+                    _scatter_block(conn, b, (st.i_inh if inh else st.i_exc)[base:], lo, hi)
                 elif d > 0:
                     ring = st.ring_inh if inh else st.ring_exc
                     st.ring_used[(step + d) % n_slots] = 1
-                    _scatter_block(conn, b, ring[(step + d) % n_slots], lo, hi)
+                    _scatter_block(conn, b, ring[(step + d) % n_slots][base:], lo, hi)
                 else:
                     for s in range(lo, hi):
                         ds = conn.syn_delay[s]
                         if ds == 0:
-                            dest = st.i_inh if inh else st.i_exc
+                            dest = (st.i_inh if inh else st.i_exc)[base:]
                         else:
                             st.ring_used[(step + ds) % n_slots] = 1
-                            dest = (st.ring_inh if inh else st.ring_exc)[(step + ds) % n_slots]
+                            dest = (st.ring_inh if inh
+                                    else st.ring_exc)[(step + ds) % n_slots][base:]
                         dest[np.uint32(conn.target[s])] += _syn_weight(conn, b, s)
 
 
