@@ -22,7 +22,9 @@ projections that may have been edited (whose ``weight`` array was handed out, or
 delays are stored), put back and lowered again on restore, so that a script that edited
 weights between runs resumes without editing them again. Not saved: connectivity (drawn
 again from the seed by the script) and the other parameters (a Poisson ``rate``, ``bias``
-or a neuron parameter changed between runs is the script's to change again).
+or a neuron parameter changed between runs is the script's to change again; a Poisson
+drive's rates are compared, and must be set again before restoring: its random streams,
+and a sparse drive's next inputs, were drawn for them).
 
 The file is one ``.npz`` (uncompressed, so that writing and reading are fast), written to
 a temporary file in the target folder and renamed into place (an interrupted write never
@@ -53,7 +55,7 @@ __all__ = ["CheckpointError", "FORMAT", "FORMAT_VERSION", "save", "restore", "re
            "fingerprint", "Periodic"]
 
 FORMAT = "neurosim-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Runner state tuples saved whole (attribute of the runner -> entry prefix).
 _TUPLES = ("state", "xstate", "dstate", "pstate", "cstate")
 #: Fields rebuilt by every ``advance`` (per-chunk buffers): not saved.
@@ -176,6 +178,8 @@ def _arrays(net):
                 out[f"{name}/{field}"] = np.asarray(a)
     out.update(_reference_arrays(runner))
     out.update(_edit_arrays(net))
+    if getattr(net._plan, "drives", None) is not None:
+        out["drives/lam"] = net._plan.drives.lam.copy()
     out["net/pop_last"], out["net/pop_active"] = net._active
     bins = _bins_now(net)
     if bins is not None:
@@ -537,7 +541,27 @@ def restore(net, path):
     return net
 
 
+def _drive_rates(path, net, data):
+    """The drives' rates must be those of the checkpoint (a rate changed between runs is
+    set again by the script before restoring): the saved streams were drawn for them (a
+    sparse drive's next inputs)."""
+    dv = getattr(net._plan, "drives", None)
+    if dv is None:
+        return
+    lam = _get(path, data, "drives/lam", np.float64, 1)
+    if lam.shape != dv.lam.shape:
+        raise CheckpointError(f"{path}: entry 'drives/lam': {lam.size} targets; this "
+                              f"network's drives have {dv.lam.size}")
+    for k, d in enumerate(net.drives):
+        a, b = int(dv.off[k]), int(dv.off[k] + dv.n[k])
+        if not np.array_equal(lam[a:b], dv.lam[a:b]):
+            raise CheckpointError(
+                f"{path}: drive {d.name!r} has other rates than when the checkpoint was "
+                "written; set them (drive.rate = ...) before restoring")
+
+
 def _apply(path, net, header, data):
+    _drive_rates(path, net, data)
     if _restore_edits(path, net, data):
         net._apply_edits()               # lowered now: CSR, delay rings grown as they were
     _grow_rings(path, net, data)
@@ -623,6 +647,13 @@ def _check_indices(path, net, step):
             (st.pois_next < step * src.pois_n) & ~np.isnan(src.pois_log1m_p)):
         raise CheckpointError(f"{path}: entry 'state/pois_next': a Poisson source's next "
                               f"spike lies before step {step}, where the checkpoint stops")
+    ds, dv = getattr(runner, "dstate", None), getattr(plan, "drives", None)
+    if ds is not None and dv is not None and dv.n.size:
+        sparse = np.repeat(dv.arrivals.astype(bool), dv.n)
+        if np.any(sparse & (ds.next < step)):
+            raise CheckpointError(f"{path}: entry 'dstate/next': a sparse Poisson drive's "
+                                  f"next input lies before step {step}, where the checkpoint "
+                                  "stops")
     ps = getattr(runner, "pstate", None)
     if ps is not None and np.any((ps.hist_n < 0) | (ps.hist_n > ps.hist.shape[1])):
         raise CheckpointError(f"{path}: entry 'pstate/hist_n': spike counts outside 0 .. "

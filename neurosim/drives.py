@@ -13,7 +13,11 @@ drawn in the synapse phase of step n, after the thresholds, like the spikes of a
 population connected with the same delay; with delay 0 they enter the currents at once and
 act on v from step n + 1. The count of a target in a step is Poisson(rate * dt), drawn from
 that target's own random stream (so results do not depend on the thread count), at a cost
-per target and step that does not grow with the rate (:mod:`neurosim.engine.poisson`).
+per target and step that does not grow with the rate (:mod:`neurosim.engine.poisson`). A
+sparse drive (rate * dt < 0.1 at every target: below 1 kHz at dt = 0.1 ms) is drawn as
+arrivals, the step of each target's next input drawn at once: the same Poisson counts in
+distribution, at a cost in proportion to its input spikes, which is what lets the
+event-driven engine (``backend="event"``) run it.
 Input spikes count as synaptic events of the drive (``net.counts().projections[name]``),
 which the energy estimates charge as any other.
 """
@@ -22,11 +26,12 @@ import math
 
 import numpy as np
 
-from .engine.poisson import GUIDE, PTRS_ABOVE, Drives, DriveState, cdf_table
+from .engine.poisson import ARRIVALS_BELOW, GUIDE, PTRS_ABOVE, Drives, DriveState, cdf_table, \
+    first_arrivals
 from .validation import Sealed, check_dimension, check_finite, fail, per_neuron, \
     steps_on_grid, warn_implausible
 
-__all__ = ["PoissonInput", "lower_drives"]
+__all__ = ["PoissonInput", "lower_drives", "start_drives", "set_arrivals"]
 
 
 class PoissonInput(Sealed):
@@ -60,7 +65,13 @@ class PoissonInput(Sealed):
 
     @rate.setter
     def rate(self, value):
-        self._rate[:] = _rates(value, self.post.n)
+        rates = _rates(value, self.post.n)
+        lam = float(rates.max(initial=0.0)) * self.net.dt
+        if self.net.backend == "event" and lam >= ARRIVALS_BELOW:
+            fail("rate", f"below {ARRIVALS_BELOW / self.net.dt:g} Hz (rate * dt < "
+                 f"{ARRIVALS_BELOW:g}) at every target of drive {self.name!r} while the "
+                 "event-driven engine runs the network", float(rates.max()))
+        self._rate[:] = rates
         self.net._drive_rates_changed(self)
 
     def __repr__(self):
@@ -124,11 +135,38 @@ def lower_drives(drives, start, n_parts, seed_of):
                 delay=np.array([d.delay_steps for d in drives], np.int64),
                 cdf_off=np.full(k, -1, np.int64), cdf=np.full(k * CDF_SLOT, np.inf),
                 guide_off=np.full(k, -1, np.int64),
-                guide=np.zeros(k * (GUIDE + 1), np.int64))
+                guide=np.zeros(k * (GUIDE + 1), np.int64),
+                arrivals=np.zeros(k, np.uint8))
     for d, (lam, e) in enumerate(parts):
         set_table(dv, d, lam, e)
     rng = [np.random.SeedSequence(seed_of(k)).generate_state(d.n, np.uint64)
            for k, d in enumerate(drives)]
     ds = DriveState(rng=np.concatenate(rng) if rng else np.zeros(0, np.uint64),
-                    events=np.zeros((n_parts, len(drives)), np.int64))
+                    events=np.zeros((n_parts, len(drives)), np.int64),
+                    next=np.full(int(n.sum()), -1, np.int64))
+    for d in range(k):
+        _mode(dv, d)
     return dv, ds
+
+
+def _mode(dv, d):
+    """Whether drive d is drawn as arrivals: every target's lam below ARRIVALS_BELOW
+    (sparse input, :mod:`neurosim.engine.poisson`)."""
+    lam = dv.lam[dv.off[d]:dv.off[d] + dv.n[d]]
+    dv.arrivals[d] = bool(lam.size) and float(lam.max()) < ARRIVALS_BELOW
+
+
+def start_drives(dv, ds):
+    """The first arrivals of a fresh DriveState (a copy of the plan's, whose streams have
+    drawn nothing yet): every runner calls it when it is made, so a reset draws what a
+    new build with the rates of now would."""
+    for d in range(dv.start.shape[0]):
+        first_arrivals(dv, ds, np.int64(d), np.int64(0))
+    return ds
+
+
+def set_arrivals(dv, ds, d, step):
+    """Drive d's mode for its new rates, and its targets' next arrivals drawn from
+    ``step`` on (its rates changed between runs; a Poisson train has no memory)."""
+    _mode(dv, d)
+    first_arrivals(dv, ds, np.int64(d), np.int64(step))

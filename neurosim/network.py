@@ -552,8 +552,10 @@ class Network(Sealed):
         off = int(dv.off[k])
         dv.lam[off:off + drive.n] = lam
         dv.exp_neg_lam[off:off + drive.n] = e
-        from .drives import set_table
+        from .drives import set_arrivals, set_table
         set_table(dv, k, dv.lam[off:off + drive.n], dv.exp_neg_lam[off:off + drive.n])
+        self._runner.state                 # (the event-driven engine: rows written back,
+        set_arrivals(dv, self._runner.dstate, k, self._step)    # calendar read again)
 
     def _poisson_rates(self, rate, n):
         r = per_neuron("rate", rate, n, "Hz")
@@ -1252,6 +1254,7 @@ class Network(Sealed):
         if pick == "event":
             runner = BACKENDS["event"](self._plan)
             runner.state = self._runner.state
+            runner.dstate = self._runner.dstate       # the drives' streams, where they are
             runner.prepare(self._record)
             self._runner, self._engine = runner, "event"
 

@@ -104,8 +104,8 @@ def networks(draw, max_steps=60, profile=None):
     Hypothesis draws the sizes (steps, numbers of populations, projections, drives, current
     sources) and a seed; the seed picks every other choice (kinds, rules, weights...), so
     that a case costs a few draws. ``profile`` ("plain": no Poisson drives, current sources
-    or plasticity; "full": at least one of each; "event": as "plain", every LIF population
-    of the model backend="event" runs; None: drawn) keeps the engine's kernel
+    or plasticity; "full": at least one of each; "event": as "plain" with sparse Poisson
+    drives, every LIF population of the model backend="event" runs; None: drawn) keeps the engine's kernel
     variants (which Numba compiles once each) to two per dtype and thread mode."""
     steps = draw(st.integers(1, max_steps))
     n_lif = draw(st.integers(1, 3))
@@ -114,7 +114,9 @@ def networks(draw, max_steps=60, profile=None):
     if profile is None:
         profile = draw(st.sampled_from(PROFILES))
     full = profile == "full"
-    n_drv = draw(st.integers(1, 2)) if full else 0       # (none in "plain" and "event")
+    # drives: none in "plain"; sparse ones (rate * dt < 0.1, drawn as arrivals) in "event"
+    n_drv = draw(st.integers(1, 2)) if full else \
+        draw(st.integers(0, 2)) if profile == "event" else 0
     n_cur = draw(st.integers(1, 2)) if full else 0
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     names = _names(rng, n_lif + n_src)
@@ -135,7 +137,8 @@ def networks(draw, max_steps=60, profile=None):
             if pr["plastic"] and pops[pr["post"]]["synapse"] == "delta":
                 pops[pr["post"]]["convention"] = "brian2"
     drv = [dict(post=_pick(rng, lifs), rate=_pick(rng, ("scalar", "array", "zero")),
-                sign=_pick(rng, (1, -1)), delay_steps=_pick(rng, (0, 1, 4, 90)))
+                sign=_pick(rng, (1, -1)), delay_steps=_pick(rng, (0, 1, 4, 90)),
+                sparse=profile == "event")
            for _ in range(n_drv)]
     cur = [dict(post=_pick(rng, lifs), changes=int(rng.integers(1, 5)),
                 per_target=bool(rng.random() < 0.5), subset=bool(rng.random() < 0.5))
@@ -342,8 +345,9 @@ def build(desc, backend="numba", threads=1, dtype="float64", monitors=True):
     for k, d in enumerate(desc["drives"]):
         post = pops[d["post"]]
         drng = np.random.default_rng([desc["rng"], 1000 + k])
-        rate = {"scalar": float(drng.uniform(0, 3000)),
-                "array": drng.uniform(0, 3000, post.n), "zero": 0.0}[d["rate"]]
+        top = 0.099 / net.dt if d.get("sparse") else 3000.0
+        rate = {"scalar": float(drng.uniform(0, top)),
+                "array": drng.uniform(0, top, post.n), "zero": 0.0}[d["rate"]]
         w = d["sign"] * 0.8 * _weight_unit(post)
         net.poisson_input(post, rate, w, delay=d["delay_steps"] * net.dt)
     for k, d in enumerate(desc["currents"]):

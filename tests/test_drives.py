@@ -4,10 +4,11 @@ rates settable between runs."""
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import stats
 
 import neurosim as ns
-from neurosim.engine.poisson import poisson_count
+from neurosim.engine.poisson import deliver_drives, poisson_count
 from neurosim.units import Hz, mV, ms
 
 LIF = dict(tau_m=10 * ms, tau_syn=0.5 * ms, v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV,
@@ -149,3 +150,58 @@ def test_rate_change_between_runs_engine_equals_reference():
         out.append((mon.steps.copy(), net.counts().projections[exc.name].events))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     assert out[0][1] == out[1][1] and out[0][0].size > 5
+
+
+# ------------------------------------------------------------- sparse drives: arrivals
+@njit
+def _drive_counts(dv, ds, n, steps):
+    """Drive 0's count of each target at each step (weight 1, delay 0), by the engine."""
+    out = np.zeros((steps, n))
+    i_exc, i_inh = np.zeros(n), np.zeros(n)
+    ring = np.zeros((2, n))
+    used = np.zeros(2, np.uint8)
+    for s in range(steps):
+        i_exc[:] = 0.0
+        deliver_drives(dv, ds, 0, 0, n, i_exc, i_inh, ring, ring, used, s)
+        out[s] = i_exc
+    return out
+
+
+@pytest.mark.parametrize("rate", [10.0, 300.0, 990.0])
+def test_arrivals_give_poisson_counts_independent_from_step_to_step(rate):
+    """A sparse drive (rate * dt < 0.1) draws the step of each target's next input and
+    its count: per step, the counts must be Poisson(rate * dt) (chi-square over the
+    counts 0, 1, 2+), with no correlation between consecutive steps."""
+    net = ns.Network(dt=0.1 * ms, seed=9)
+    pop = net.lif(4000, tau_m=10 * ms, tau_syn=2 * ms, v_rest=-65 * mV, v_th=-50 * mV,
+                  v_reset=-65 * mV)
+    net.poisson_input(pop, rate, 1.0)
+    net.build()
+    dv, ds = net.plan.drives, net._runner.dstate
+    assert dv.arrivals[0] == 1
+    steps, lam = 600, rate * 0.1e-3
+    counts = _drive_counts(dv, ds, pop.n, steps)
+    assert np.all(ds.next >= steps)
+    n = counts.size
+    seen = np.array([(counts == 0).sum(), (counts == 1).sum(), (counts >= 2).sum()])
+    p = stats.poisson(lam)
+    expect = n * np.array([p.pmf(0), p.pmf(1), p.sf(1)])
+    keep = expect > 5
+    chi2 = float((((seen - expect) ** 2 / expect)[keep]).sum())
+    assert chi2 < stats.chi2(keep.sum() - 1).ppf(0.9999), (seen, expect)
+    assert ds.events[0, 0] == counts.sum()
+    a, b = counts[:-1].ravel(), counts[1:].ravel()
+    r = np.corrcoef(a, b)[0, 1]
+    assert abs(r) < 5 / np.sqrt(a.size)
+
+
+def test_dense_drives_are_drawn_per_step_and_a_rate_change_switches_the_mode():
+    net = ns.Network(dt=0.1 * ms, seed=9)
+    pop = net.lif(10, tau_m=10 * ms, tau_syn=2 * ms, v_rest=-65 * mV, v_th=-50 * mV,
+                  v_reset=-65 * mV)
+    d = net.poisson_input(pop, 5000.0, 0.1 * mV)
+    net.run(2 * ms, progress=False)
+    assert net.plan.drives.arrivals[0] == 0
+    d.rate = 100.0
+    assert net.plan.drives.arrivals[0] == 1
+    assert np.all(net._runner.dstate.next >= net._step)      # drawn from now on

@@ -19,6 +19,7 @@ from neurosim.engine import event as ev
 from neurosim.units import mV, ms
 
 from _strategies import build, networks
+from neurosim.checkpoint import CheckpointError
 from neurosim.engine.neurons import COEF
 
 V = dict(v_rest=-65 * mV, v_th=-50 * mV, v_reset=-65 * mV)
@@ -133,7 +134,8 @@ def _cortex(backend, n=2000, seed=3, **kw):
 
 
 def _spikes(mons):
-    return {k: (m.steps.copy(), m.indices.copy()) for k, m in mons.items()}
+    return {k: (m.steps.copy(), m.indices.copy()) for k, m in mons.items()
+            if hasattr(m, "indices") and hasattr(m, "steps") and not hasattr(m, "values")}
 
 
 def _same(a, b):
@@ -380,8 +382,9 @@ def test_what_the_event_engine_does_not_run_is_refused_before_building(kw, match
      "lif0: model must be a current-based LIF .*got .synapse=.cond_exp."),
     (lambda net: net.lif(3, tau_m=10 * ms, synapse="delta", convention="nest", **V),
      "lif0: model .*got .convention=.nest."),
-    (lambda net: net.poisson_input(net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, **V), 100.0,
-                                   1 * mV), "poisson_input drives"),
+    (lambda net: net.poisson_input(net.lif(3, tau_m=10 * ms, tau_syn=2 * ms, **V), 2000.0,
+                                   1 * mV, name="bg"),
+     "a dense Poisson drive .drive 'bg': rate . dt = 0.2 per step"),
     (lambda net: net.lif(2, tau_m=10 * ms, tau_syn=2 * ms, t_ref=np.array([1, 2]) * ms,
                          **V),
      "lif0: model .*got 'per-neuron parameters'"),
@@ -461,3 +464,101 @@ def test_auto_decides_once_over_short_runs():
     for _ in range(12):                      # 12 x 10 ms: decided in the 10th
         net.run(10 * ms, progress=False)
     assert net.backend_choice is not None and net.backend == "event"
+
+
+# ------------------------------------------------------------- sparse Poisson drives
+def _driven(backend, n=1500, seed=4, scale=1.0, **kw):
+    """An E/I network whose only input is sparse Poisson drives (rate * dt < 0.1): one
+    per population and channel, delays 0, 1 step and 2 ms, rates per neuron."""
+    net = ns.Network(seed=seed, backend=backend, **kw)
+    e = net.lif(int(n * 0.8), tau_m=20 * ms, tau_syn=5 * ms, v_rest=-60 * mV,
+                v_th=-50 * mV, v_reset=-60 * mV, t_ref=2 * ms, name="e")
+    i = net.lif(n - int(n * 0.8), tau_m=10 * ms, synapse="alpha", tau_syn=2 * ms,
+                v_rest=-60 * mV, v_th=-50 * mV, v_reset=-60 * mV, t_ref=1 * ms, name="i",
+                tau_w=50 * ms, b_w=0.5 * mV)
+    rates = np.random.default_rng(seed).uniform(400, 990, e.n) * scale
+    drives = [net.poisson_input(e, rates, 4 * mV / scale ** 0.5, name="bg_e"),
+              net.poisson_input(e, 300.0 * scale, -2 * mV, delay=0.1 * ms, name="bg_e_inh"),
+              net.poisson_input(i, 800.0 * scale, 1.5 * mV, delay=2 * ms, name="bg_i")]
+    net.connect(e, e, weight=0.5 * mV, p=0.02, delay=1.5 * ms)
+    net.connect(e, i, weight=0.8 * mV, p=0.05, delay=0 * ms)
+    net.connect(i, e, weight=-1.5 * mV, p=0.05, delay=ns.random.uniform(0.5 * ms, 2 * ms))
+    mons = {p.name: net.spike_monitor(p) for p in (e, i)}
+    mons["trace"] = net.state_monitor(i, "I_exc", indices=[0, 3, i.n - 1])
+    return net, mons, drives
+
+
+def test_sparse_drives_are_drawn_as_arrivals_the_same_by_every_engine(tmp_path):
+    """Arrivals (the step of each target's next input) give the clock-driven and the
+    event-driven engines the same inputs: equal spikes and counters, traces within
+    rounding, through chunks, a rate change between runs and a checkpoint."""
+    out = {}
+    for backend in ("numba", "event"):
+        net, mons, drives = _driven(backend)
+        tr = mons.pop("trace")
+        net.run(40 * ms, progress=False, chunk_steps=9)
+        assert list(net.plan.drives.arrivals) == [1, 1, 1]
+        drives[0].rate = 700.0                     # between runs: arrivals drawn again
+        net.run(30 * ms, progress=False)
+        net.save_checkpoint(tmp_path / f"{backend}.npz")
+        net.run(30 * ms, progress=False)
+        again, mons_again, drives_again = _driven(backend)
+        with pytest.raises(CheckpointError, match="drive 'bg_e' has other rates than "
+                           "when the checkpoint was written; set them"):
+            again.restore_checkpoint(tmp_path / f"{backend}.npz")
+        again, mons_again, drives_again = _driven(backend)
+        drives_again[0].rate = 700.0
+        again.restore_checkpoint(tmp_path / f"{backend}.npz")
+        again.run(30 * ms, progress=False)
+        np.testing.assert_array_equal(mons_again.pop("trace").values, tr.values)
+        _same(_spikes(mons), _spikes(mons_again))
+        out[backend] = (_spikes(mons), net.counts().to_dict(), tr.values.copy(),
+                        net.populations[0].v.copy())
+    a, b = out["numba"], out["event"]
+    assert sum(len(s[0]) for s in a[0].values()) > 1000
+    _same(a[0], b[0])
+    assert a[1] == b[1]
+    events = {k: p["events"] for k, p in a[1]["projections"].items()}
+    assert events["bg_e"] > 0.9 * 0.1 * 1200 * 700      # about rate x targets x time
+    np.testing.assert_allclose(b[2], a[2], rtol=1e-9, atol=1e-18)
+    np.testing.assert_allclose(b[3], a[3], rtol=1e-9)
+
+
+def test_sparse_drives_on_the_reference_backend_equal_the_engine():
+    out = {}
+    for backend in ("numba", "reference"):
+        net, mons, drives = _driven(backend, n=300)
+        net.run(30 * ms, progress=False)
+        drives[2].rate = 50.0
+        net.run(20 * ms, progress=False)
+        out[backend] = (_spikes(mons), net.counts().to_dict())
+    assert sum(len(s[0]) for s in out["numba"][0].values()) > 100
+    _same(out["numba"][0], out["reference"][0])
+    assert out["numba"][1] == out["reference"][1]
+
+
+def test_a_rate_that_makes_a_drive_dense_is_refused_on_the_event_engine():
+    net, _, drives = _driven("event", n=300)
+    net.run(5 * ms, progress=False)
+    before = drives[0].rate
+    with pytest.raises(ns.ParameterError, match="rate must be below 1000 Hz .* drive "
+                       "'bg_e' while the event-driven engine runs the network; got 2000"):
+        drives[0].rate = 2000.0
+    np.testing.assert_array_equal(drives[0].rate, before)     # nothing changed
+    net.run(5 * ms, progress=False)
+
+
+def test_auto_runs_sparse_drives_on_the_event_engine_and_dense_ones_on_the_clock():
+    net, mons, _ = _driven("auto", n=4000, scale=0.04)
+    net.run(250 * ms, progress=False)
+    ref, mons_ref, _ = _driven("numba", n=4000, scale=0.04)
+    ref.run(250 * ms, progress=False)
+    assert net.backend == "event", net.backend_choice
+    assert sum(len(s[0]) for s in _spikes(mons).values()) > 50
+    _same(_spikes(mons), _spikes(mons_ref))
+    dense = ns.Network(backend="auto")
+    pop = dense.lif(50, tau_m=10 * ms, tau_syn=2 * ms, **V)
+    dense.poisson_input(pop, 5000.0, 0.1 * mV, name="bg")
+    dense.run(120 * ms, progress=False)
+    assert dense.backend == "numba"
+    assert "dense Poisson drive" in dense.backend_choice["not_supported"]

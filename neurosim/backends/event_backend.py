@@ -14,6 +14,7 @@ neurons are advanced at that step; ring sums add as the clock-driven engine's).
 import numpy as np
 
 from ..engine import event as _ev
+from ..engine.poisson import ARRIVALS_BELOW
 from ..validation import fail
 from .numba_backend import NumbaRunner
 
@@ -52,8 +53,14 @@ class EventRunner(NumbaRunner):
                          "with one value per parameter and convention='brian2' with "
                          "backend='event' (use backend='numba' for the other models)",
                          " and ".join(why))
-        what = [("poisson_input drives", net.drives), ("current sources",
-                                                       net.current_sources),
+        for d in net.drives:
+            lam = float(d._rate.max(initial=0.0)) * net.dt
+            if lam >= ARRIVALS_BELOW:
+                fail("backend", f"'numba' for a network with a dense Poisson drive (drive "
+                     f"{d.name!r}: rate * dt = {lam:.3g} per step at some target; the "
+                     f"event-driven engine runs drives below {ARRIVALS_BELOW:g}, whose "
+                     "inputs it draws as arrivals)", "event")
+        what = [("current sources", net.current_sources),
                 ("plastic projections", [p for p in net.projections if p.plasticity]),
                 ("crossbar projections", [p for p in net.projections if p.crossbar])]
         for name, items in what:
@@ -68,6 +75,8 @@ class EventRunner(NumbaRunner):
         n = st.v.shape[0]
         self.E = np.zeros((n, _ev.row_width(plan.params)))
         self.changed = np.zeros(max(n, 1), np.int64)
+        self._due = np.zeros(max(int(plan.drives.n.sum()) if plan.drives is not None else 0,
+                                 1), np.int64)
         self._queues(st)
         self._end = -1            # the last step run (rows are at its end)
         self._reload = True       # the rows must be read from the state
@@ -81,16 +90,17 @@ class EventRunner(NumbaRunner):
         # None for plain models only: their kernel is compiled without the general code
         self.xmap = (_ev.x_map(self.plan.params, st.x.shape[0])
                      if self.E.shape[1] == _ev.WIDE else None)
+        calendar = lambda: (np.full(_ev.HORIZON, -1, np.int64),  # noqa: E731
+                            np.full(_ev.HORIZON, -1, np.int64), *_pool(),
+                            np.array([-1], np.int64))
         self.q = self._freed((np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
-                              np.array([-1], np.int64), np.full(_ev.HORIZON, -1, np.int64),
-                              np.full(_ev.HORIZON, -1, np.int64), *_pool(),
-                              np.array([-1], np.int64)))
+                              np.array([-1], np.int64), *calendar(), *calendar()))
 
     @staticmethod
     def _freed(q):
         """The pools' entries on their free lists."""
         q = list(q)
-        for nxt_i, free_i in ((2, 5), (8, 11)):
+        for nxt_i, free_i in ((2, 5), (8, 11), (14, 17)):
             cap = q[nxt_i].shape[0]
             q[nxt_i][:] = np.arange(1, cap + 1)
             q[nxt_i][-1] = -1
@@ -104,7 +114,7 @@ class EventRunner(NumbaRunner):
         if not self._synced:
             st = self._st
             _ev.store_rows(self.E, self.tb, self.xmap, self._end, st)
-            _ev.queue_to_ring(self.plan.conn, st, self.q)
+            _ev.queue_to_ring(self.plan.conn, st, self.q, self.plan.drives)
             self._synced = True
         self._reload = True       # whoever reads it may change it
         return self._st
@@ -129,7 +139,8 @@ class EventRunner(NumbaRunner):
         plan = self.plan
         return (plan.conn, plan.sources, record, self._st, self.E, self.tb, self.xmap,
                 self.q, self.changed, step0, n_steps, max_per_step,
-                self._spk_step, self._spk_node, samples)
+                self._spk_step, self._spk_node, samples, plan.drives, self.dstate,
+                self._due)
 
     def _call(self, args):
         k, n_spk, self.q = self._kernel(*args)
@@ -141,7 +152,11 @@ class EventRunner(NumbaRunner):
         cn, ca, cb = _ev.load_rows(self.E, st, self.plan.params, self.xmap, step, q)
         q = q[:8] + (cn, ca, cb) + q[11:]
         cn, ca, cb = _ev.predict_all(self.E, self.tb, q, step, self.xmap)
-        self.q = q[:8] + (cn, ca, cb) + q[11:]
+        q = q[:8] + (cn, ca, cb) + q[11:]
+        if self.dstate is not None:
+            wn, wa, wb = _ev.load_drives(self.dstate, q[12:])
+            q = q[:14] + (wn, wa, wb) + q[17:]
+        self.q = q
 
     def advance(self, step0, n_steps, record):
         if self._reload or step0 - 1 != self._end:

@@ -18,6 +18,7 @@ import numpy as np
 from ..engine import exchange as _exchange, lif as _lif
 from ..engine.lif import advance, advance_parallel
 from ..engine.loihi import advance_fixed
+from ..drives import start_drives
 from .base import Chunk, copy_state, fixed_bias_mant, plastic_state, weight_buffer
 
 __all__ = ["NumbaRunner", "FixedNumbaRunner", "kernel_cached_on_disk"]
@@ -61,7 +62,7 @@ class NumbaRunner:
         self.threads, self._kernel, self._sample_dtype = self._configure(plan)
         self.state = copy_state(plan.init)
         self.xstate = copy_state(plan.xbar_init) if getattr(plan, "xbar_init", None) else None
-        self.dstate = (copy_state(plan.drives_init)
+        self.dstate = (start_drives(plan.drives, copy_state(plan.drives_init))
                        if getattr(plan, "drives", None) is not None else None)
         self.pstate = plastic_state(plan)
         self.cstate = (copy_state(plan.currents_init)

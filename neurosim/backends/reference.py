@@ -16,7 +16,8 @@ from scipy.linalg import expm
 
 from ..crossbar.irdrop import solve_exact
 from ..engine.crossbar import CELL_ENERGY, CONVERSIONS, ROW_DRIVES, TILE_READS, read_draws
-from ..engine.poisson import poisson_count
+from ..drives import start_drives
+from ..engine.poisson import arrival_count, next_arrival, poisson_count
 from ..engine.rng import geometric, uniform
 from ..models.lif import linear_matrix, refractory_steps
 from .base import Chunk, copy_state, count_spike, plastic_state, weight_buffer
@@ -93,7 +94,8 @@ class ReferenceRunner:
         self.plan = plan
         self.state = copy_state(plan.init)
         self.xstate = copy_state(plan.xbar_init)
-        self.dstate = copy_state(plan.drives_init) if plan.drives is not None else None
+        self.dstate = (start_drives(plan.drives, copy_state(plan.drives_init))
+                       if plan.drives is not None else None)
         self.last_spike = np.full(plan.n_lif, -(1 << 40), dtype=np.int64)
         self.pending = {}
         self._now = (0, set())         # (step, LIF nodes that spiked in it)
@@ -401,7 +403,13 @@ class ReferenceRunner:
         for d in range(dv.start.shape[0]):
             for j in range(int(dv.n[d])):
                 s = int(dv.off[d]) + j
-                k = int(poisson_count(ds.rng, s, dv.lam[s], dv.exp_neg_lam[s]))
+                if dv.arrivals[d]:          # sparse: the next non-zero count's step
+                    if ds.next[s] != step:
+                        continue
+                    k = int(arrival_count(ds.rng, s, dv.lam[s], dv.exp_neg_lam[s]))
+                    ds.next[s] = int(next_arrival(ds.rng, s, dv.lam[s], step + 1))
+                else:
+                    k = int(poisson_count(ds.rng, s, dv.lam[s], dv.exp_neg_lam[s]))
                 if k == 0:
                     continue
                 tgt, w = int(dv.start[d]) + j, k * dv.weight[d]

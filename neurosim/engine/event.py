@@ -63,6 +63,7 @@ from numba import njit
 
 from .._config import INNER_JIT_OPTIONS, JIT_OPTIONS, STEP_JIT_OPTIONS
 from .lif import _emit_sources, count_spike
+from .poisson import NEVER, _arrival_count, _next_arrival
 
 __all__ = ["EventTables", "tables", "row_width", "event_advance", "queue_to_ring",
            "predict_all", "x_map", "load_rows", "store_rows", "TABLE", "HORIZON", "V", "IE", "II",
@@ -558,6 +559,87 @@ def _row_now(E, tb, conn, b, lo, hi, s, changed, nc, sink, gen):
 
 
 @njit(**STEP_JIT_OPTIONS)
+def _drive_value(dv, n_blocks, y):
+    """(value, inhibitory) of a queued drive input (``y = -1 - n_blocks - code``, code =
+    drive + D * (count - 1)): count * weight, as the clock-driven engine adds it."""
+    code = -1 - n_blocks - y
+    n_dr = dv.start.shape[0]
+    d = code % n_dr
+    w = dv.weight[d]
+    return (code // n_dr + 1) * w, w < 0
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _input_now(E, tb, n, col, x, s, changed, nc, gen):
+    """Input x into column ``col`` of neuron n at step s (advanced to it first)."""
+    if E[n, LAST] < s:
+        if gen is None:
+            _advance_plain(E, tb, n, s)
+        else:
+            _advance_to(E, tb, n, s, gen)
+        changed[nc] = n
+        nc += 1
+    E[n, col] += x
+    return nc
+
+
+@njit(**INNER_JIT_OPTIONS)
+def _drives_now(E, tb, dv, ds, wq, due, s, D, n_blocks, dq, changed, nc, gen):
+    """The sparse Poisson drives' inputs of step s (after the synapses, as in the
+    clock-driven engine): the drive calendar's entries of step s in stream order (drive,
+    then target: the clock-driven order of additions), each count * weight into its
+    target now (delay 0) or queued for its arrival step; the target's next arrival drawn
+    and put in the calendar. Entries of a later lap stay in their bucket."""
+    wh, wtl, wn, wa, wb, wfree = wq
+    dh, dtl, dn, da, db, dfree = dq
+    c = s % HORIZON
+    e = wh[c]
+    keep_h = np.int64(-1)
+    keep_t = np.int64(-1)
+    m = 0
+    while e >= 0:
+        nx = wn[e]
+        if wb[e] == s:
+            if ds.next[wa[e]] == s:       # (else stale: drawn again since)
+                due[m] = wa[e]
+                m += 1
+            wn[e] = wfree[0]
+            wfree[0] = e
+        else:                             # a later lap of the calendar
+            wn[e] = -1
+            if keep_t < 0:
+                keep_h = e
+            else:
+                wn[keep_t] = e
+            keep_t = e
+        e = nx
+    wh[c] = keep_h
+    wtl[c] = keep_t
+    if m > 1:
+        due[:m].sort()
+    n_dr = dv.start.shape[0]
+    d = 0
+    for j in range(m):
+        x = due[j]
+        while d + 1 < n_dr and dv.off[d + 1] <= x:
+            d += 1
+        k = _arrival_count(ds.rng, x, dv.lam[x], dv.exp_neg_lam[x])
+        nxt = _next_arrival(ds.rng, x, dv.lam[x], s + 1)
+        ds.next[x] = nxt
+        ds.events[0, d] += k
+        n = dv.start[d] + (x - dv.off[d])
+        w = dv.weight[d]
+        if dv.delay[d] == 0:
+            nc = _input_now(E, tb, n, II if w < 0 else IE, k * w, s, changed, nc, gen)
+        else:
+            dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + dv.delay[d]) % D, n,
+                               -1 - n_blocks - (d + n_dr * (k - 1)))
+        if nxt < NEVER:
+            wn, wa, wb = _push(wh, wtl, wn, wa, wb, wfree, nxt % HORIZON, x, nxt)
+    return nc, (dh, dtl, dn, da, db, dfree), (wh, wtl, wn, wa, wb, wfree)
+
+
+@njit(**STEP_JIT_OPTIONS)
 def _ring_now(E, tb, st, slot, s, changed, nc, gen):
     """The inputs in ring slot ``slot`` delivered at step s (a scan of every neuron: only
     for the slots that were pending when the rows were loaded)."""
@@ -578,28 +660,36 @@ def _ring_now(E, tb, st, slot, s, changed, nc, gen):
 
 
 @njit(**JIT_OPTIONS)
-def queue_to_ring(conn, st, q):
+def queue_to_ring(conn, st, q, dv):
     """Every queued delivery added to the ring slot of its arrival step (in the order
-    they were sent, as the clock-driven engine sums them) and taken off the queue."""
+    they were sent, as the clock-driven engine sums them) and taken off the queue
+    (``dv``: the plan's Drives, or None without)."""
     dh, dtl, dn, da, db, dfree = q[:6]
     n_blocks = conn.block_delay.shape[0]
+    base = conn.target_base
     for c in range(dh.shape[0]):
         e = dh[c]
         while e >= 0:
             pre = da[e]
             y = db[e]
-            if y < 0:
-                b = -1 - y
-                lo = conn.indptr[0, b, pre]
-                hi = conn.indptr[0, b, pre + 1]
+            if y < -n_blocks:                 # a drive's input into neuron ``pre``
+                if dv is not None:
+                    x, inh = _drive_value(dv, n_blocks, y)
+                    (st.ring_inh if inh else st.ring_exc)[c, pre] += x
             else:
-                b = y % n_blocks
-                lo = y // n_blocks
-                hi = lo + 1
-            ring = st.ring_inh if conn.block_inh[b] != 0 else st.ring_exc
-            w0 = conn.block_w[b]
-            for k in range(lo, hi):
-                ring[c, np.int64(conn.target[k]) + conn.target_base] += w0 if w0 == w0 else conn.weight[k]
+                if y < 0:
+                    b = -1 - y
+                    lo = conn.indptr[0, b, pre]
+                    hi = conn.indptr[0, b, pre + 1]
+                else:
+                    b = y % n_blocks
+                    lo = y // n_blocks
+                    hi = lo + 1
+                ring = st.ring_inh if conn.block_inh[b] != 0 else st.ring_exc
+                w0 = conn.block_w[b]
+                for k in range(lo, hi):
+                    ring[c, np.int64(conn.target[k]) + base] += \
+                        w0 if w0 == w0 else conn.weight[k]
             st.ring_used[c] = 1
             nx = dn[e]
             dn[e] = dfree[0]
@@ -632,14 +722,17 @@ def _sample(E, tb, gen, code, i, s):
 
 @njit(**JIT_OPTIONS)
 def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
-                  max_rec_per_step, spk_step, spk_node, rec_buf):
+                  max_rec_per_step, spk_step, spk_node, rec_buf, dv, dstate, due):
     """Run steps ``step0 .. step0+n_steps-1``; as :func:`neurosim.engine.lif.advance`
     (same spikes, counters and samples up to rounding), on the lazily updated rows ``E``.
 
     ``q``: (delivery heads, tails, pool next/a/b, free head, calendar heads, tails, pool
-    next/a/b, free head) -- the calendar's entries must be those of ``E[:, PRED]``.
+    next/a/b, free head, drive calendar heads, tails, pool next/a/b, free head) -- the
+    calendar's entries must be those of ``E[:, PRED]``, the drive calendar's those of
+    ``dstate.next``. ``dv``, ``dstate``: the sparse Poisson drives and their state, or None;
+    ``due``: scratch of one entry per drive target.
     Returns ``(steps_done, spikes_written, q)`` (the pools may have grown)."""
-    dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree = q
+    dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree, wh, wtl, wn, wa, wb, wfree = q
     n_blocks = conn.block_delay.shape[0]
     n_lif = E.shape[0]
     D = tb.ring
@@ -647,7 +740,8 @@ def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
     n_spk = np.int64(0)
     for k in range(n_steps):
         if spk_step.shape[0] - n_spk < max_rec_per_step:
-            return k, n_spk, (dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree)
+            return k, n_spk, (dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree,
+                              wh, wtl, wn, wa, wb, wfree)
         s = step0 + k
         # 1. start: samples at the start of the step (the end of the last one)
         for r in range(rec.var_code.shape[0]):
@@ -664,7 +758,11 @@ def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
         while e >= 0:
             pre = da[e]
             y = db[e]
-            if y < 0:
+            if y < -n_blocks:                 # a sparse drive's input into neuron pre
+                if dv is not None:
+                    x, inh = _drive_value(dv, n_blocks, y)
+                    nc = _input_now(E, tb, pre, II if inh else IE, x, s, changed, nc, gen)
+            elif y < 0:
                 b = -1 - y
                 nc = _row_now(E, tb, conn, b, conn.indptr[0, b, pre],
                               conn.indptr[0, b, pre + 1], s, changed, nc, st.sink, gen)
@@ -730,6 +828,12 @@ def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
                         else:
                             dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + ds) % D,
                                                pre, syn * n_blocks + b)
+        if dv is not None:            # the sparse Poisson drives, after the synapses
+            nc, dq, wq = _drives_now(E, tb, dv, dstate, (wh, wtl, wn, wa, wb, wfree), due, s, D,
+                                     n_blocks, (dh, dtl, dn, da, db, dfree), changed, nc,
+                                     gen)
+            dh, dtl, dn, da, db, dfree = dq
+            wh, wtl, wn, wa, wb, wfree = wq
         # 5. resets, counters, recording
         for f in range(nf):
             node = fired[f]
@@ -772,7 +876,8 @@ def event_advance(conn, src, rec, st, E, tb, gen, q, changed, step0, n_steps,
             E[n, PRED] = t
             if t >= 0:
                 cn, ca, cb = _push(ch, ctl, cn, ca, cb, cfree, t % HORIZON, n, t)
-    return n_steps, n_spk, (dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree)
+    return n_steps, n_spk, (dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree,
+                            wh, wtl, wn, wa, wb, wfree)
 
 
 @njit(**JIT_OPTIONS)
@@ -780,7 +885,7 @@ def load_rows(E, st, prm, gen, step, q):
     """Rows from the clock-driven state ``st`` at the end of step ``step`` (State.x
     through ``gen``, :func:`x_map`); the calendar emptied (every neuron is predicted again
     next). Returns the calendar's pool."""
-    dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree = q
+    ch, ctl, cn, ca, cb, cfree = q[6:12]
     pop_start = prm.pop_start
     for p in range(pop_start.shape[0] - 1):
         for n in range(pop_start[p], pop_start[p + 1]):
@@ -811,9 +916,29 @@ def load_rows(E, st, prm, gen, step, q):
 
 
 @njit(**JIT_OPTIONS)
+def load_drives(ds, wq):
+    """The drive calendar from ``ds.next`` (emptied first); returns its pool."""
+    wh, wtl, wn, wa, wb, wfree = wq
+    for c in range(wh.shape[0]):
+        e = wh[c]
+        while e >= 0:
+            nx = wn[e]
+            wn[e] = wfree[0]
+            wfree[0] = e
+            e = nx
+        wh[c] = -1
+        wtl[c] = -1
+    for x in range(ds.next.shape[0]):
+        t = ds.next[x]
+        if 0 <= t < NEVER:
+            wn, wa, wb = _push(wh, wtl, wn, wa, wb, wfree, t % HORIZON, x, t)
+    return wn, wa, wb
+
+
+@njit(**JIT_OPTIONS)
 def predict_all(E, tb, q, step, gen):
     """Every neuron (at the end of ``step``) predicted; returns the calendar's pool."""
-    dh, dtl, dn, da, db, dfree, ch, ctl, cn, ca, cb, cfree = q
+    ch, ctl, cn, ca, cb, cfree = q[6:12]
     for n in range(E.shape[0]):
         t = _crossing(E, tb, n, step, gen)
         E[n, PRED] = t

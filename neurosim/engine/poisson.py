@@ -12,6 +12,18 @@ target in one step is Poisson(lam) with lam = rate * dt, drawn
 so the cost per target and step is bounded whatever the rate. With lam < 1e-12 the
 drive is off (no draw).
 
+A drive whose every target has lam < :data:`ARRIVALS_BELOW` (sparse input) is drawn as
+arrivals instead: each target keeps the step of its next non-zero count
+(``DriveState.next``), the number of empty steps before it drawn at once (geometric with
+p = 1 - exp(-lam), :func:`neurosim.engine.rng.step_geometric`) and the count at it from
+the zero-truncated Poisson(lam) (:func:`arrival_count`). Step by step these are the same
+Poisson(lam) counts in distribution (a step's count is 0 with probability exp(-lam), else
+zero-truncated Poisson, independently of every other step), at a cost in proportion to the
+input spikes: the clock-driven engine compares one integer per target and step, the
+event-driven engine (:mod:`.event`) keeps the arrivals in a calendar and touches a target
+only when one comes. Each target's stream is drawn in the same order by both engines
+(count, then the gap to the next arrival), so they see the same inputs.
+
 A drive whose targets share one lam < 10 (the common case) searches a precomputed table
 instead (:func:`cdf_table`): the same cumulative sums, computed by the same recurrence, with
 a guide table (Chen & Asau 1974) that starts the search at the right count for the drawn
@@ -26,14 +38,20 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_OPTIONS, STEP_JIT_OPTIONS
-from .rng import step_uniform as uniform
+from .rng import step_geometric, step_uniform as uniform
 
-__all__ = ["poisson_count", "PTRS_ABOVE", "Drives", "DriveState", "deliver_drives"]
+__all__ = ["poisson_count", "PTRS_ABOVE", "ARRIVALS_BELOW", "NEVER", "Drives", "DriveState",
+           "deliver_drives", "arrival_count", "first_arrivals"]
 
 #: Mean count from which PTRS is used instead of inversion.
 PTRS_ABOVE = 10.0
 #: Entries of a drive's guide table (:func:`cdf_table`).
 GUIDE = 64
+#: A drive whose targets all have lam = rate * dt below this is drawn as arrivals (above
+#: it the per-step draw is cheaper than a geometric gap per input spike).
+ARRIVALS_BELOW = 0.1
+#: ``DriveState.next`` of a target that never receives input (lam < 1e-12).
+NEVER = np.int64(2 ** 62)
 
 
 def cdf_table(lam, exp_neg_lam):
@@ -110,6 +128,51 @@ def poisson_count(state, k, lam, exp_neg_lam):
     return _count(state, k, lam, exp_neg_lam)
 
 
+@njit(**STEP_JIT_OPTIONS)
+def _arrival_count(state, k, lam, exp_neg_lam):
+    """A zero-truncated Poisson(lam) count (lam < ARRIVALS_BELOW): inversion of a uniform
+    on (exp(-lam), 1], searched from 1 with the recurrence of :func:`_inversion`."""
+    u = exp_neg_lam - math.expm1(-lam) * uniform(state, k)
+    n = 1
+    p = lam * exp_neg_lam
+    f = exp_neg_lam + p
+    while u > f and n < 60:
+        n += 1
+        p *= lam / n
+        f += p
+    return np.int64(n)
+
+
+@njit(**STEP_JIT_OPTIONS)
+def _next_arrival(state, k, lam, step):
+    """The step of stream k's next non-zero count, from ``step`` on."""
+    if lam < 1e-12:
+        return NEVER
+    g = step_geometric(state, k, -lam)
+    return min(step + g, NEVER)
+
+
+@njit(**JIT_OPTIONS)
+def arrival_count(state, k, lam, exp_neg_lam):
+    """:func:`_arrival_count`, callable from Python (the reference backend)."""
+    return _arrival_count(state, k, lam, exp_neg_lam)
+
+
+@njit(**JIT_OPTIONS)
+def next_arrival(state, k, lam, step):
+    """:func:`_next_arrival`, callable from Python (the reference backend)."""
+    return _next_arrival(state, k, lam, step)
+
+
+@njit(**JIT_OPTIONS)
+def first_arrivals(dv, ds, d, step):
+    """Drive d's targets' next arrivals drawn afresh from ``step`` on (at the build, and
+    when its rates change between runs: a Poisson train has no memory), or none when it
+    is drawn per step."""
+    for s in range(dv.off[d], dv.off[d] + dv.n[d]):
+        ds.next[s] = _next_arrival(ds.rng, s, dv.lam[s], step) if dv.arrivals[d] else NEVER
+
+
 class Drives(NamedTuple):
     """The Poisson drives of a plan (``Network.poisson_input``), one entry per drive d."""
     start: np.ndarray          # int64[D]: first target (LIF index)
@@ -123,12 +186,14 @@ class Drives(NamedTuple):
     cdf: np.ndarray            # float64[.]: cdf_table's F of each drive with a table
     guide_off: np.ndarray      # int64[D]: ... and its G in guide
     guide: np.ndarray          # int64[.]
+    arrivals: np.ndarray       # uint8[D]: 1 = drawn as arrivals (every lam < ARRIVALS_BELOW)
 
 
 class DriveState(NamedTuple):
     """What the drives change while running."""
     rng: np.ndarray            # uint64[S]: one random stream per target of each drive
     events: np.ndarray         # int64[Q, D]: input spikes delivered, per partition
+    next: np.ndarray           # int64[S]: step of the next non-zero count (arrival drives)
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -153,7 +218,15 @@ def deliver_drives(dv, ds, q, lo, hi, i_exc, i_inh, ring_exc, ring_inh, ring_use
             slot = (step + delay) % n_slots
             dest = ring_exc[slot] if w >= 0 else ring_inh[slot]
         co = dv.cdf_off[d]
-        if co >= 0:                      # one lam for all: the table (same counts)
+        if dv.arrivals[d]:               # sparse: one integer compared per target
+            for i in range(a, b):
+                s = base + i
+                if ds.next[s] == step:
+                    k = _arrival_count(ds.rng, s, dv.lam[s], dv.exp_neg_lam[s])
+                    dest[i] += k * w
+                    total += k
+                    ds.next[s] = _next_arrival(ds.rng, s, dv.lam[s], step + 1)
+        elif co >= 0:                    # one lam for all: the table (same counts)
             go = dv.guide_off[d]
             for i in range(a, b):
                 u = uniform(ds.rng, base + i)
