@@ -3,6 +3,7 @@
     python benchmarks/sparse.py                 # the table and figure (about 20-40 minutes)
     python benchmarks/sparse.py --quick         # 10k and 100k neurons, neurosim only (~1 min)
     python benchmarks/sparse.py --child event --N 100000 --rate 0.1 --duration 1
+    python benchmarks/sparse.py --child event --N 100000 --rate 0.1 --inputs drive
 
 The network (the same in every simulator; benchmarks/peers/brian2_sparse.py, nest_sparse.py):
 N current-based LIF neurons with exponential synapses (tau_m 20 ms, tau_syn 5 ms, v_rest =
@@ -48,23 +49,29 @@ W_REC = 0.1e-3          # V
 SIMS = ("event", "numba", "brian2", "nest")
 
 
-def network(backend, N, rate, seed=1):
-    """The benchmark network in neurosim (see the module docstring)."""
+def network(backend, N, rate, seed=1, inputs="source"):
+    """The benchmark network in neurosim (see the module docstring); ``inputs``: the
+    Poisson trains as a source population connected one to one ("source", as in the
+    peers' scripts) or as a Poisson drive (``net.poisson_input``, drawn as arrivals below
+    rate * dt = 0.1: "drive")."""
     import neurosim as ns
     from neurosim.units import ms, mV
     net = ns.Network(seed=seed, backend=backend)
     pop = net.lif(N, tau_m=20 * ms, tau_syn=5 * ms, v_rest=-65 * mV, v_th=-50 * mV,
                   v_reset=-65 * mV, t_ref=2 * ms, name="pop")
-    drive = net.poisson(N, rate=rate, name="drive")
-    net.connect(drive, pop, weight=W_EXT, one_to_one=True, delay=0.1 * ms)
+    if inputs == "drive":
+        net.poisson_input(pop, rate, W_EXT, delay=0.1 * ms, name="drive")
+    else:
+        drive = net.poisson(N, rate=rate, name="drive")
+        net.connect(drive, pop, weight=W_EXT, one_to_one=True, delay=0.1 * ms)
     net.connect(pop, pop, weight=W_REC, indegree=K, multapses=True, delay=1.5 * ms)
     return net, pop
 
 
-def child(backend, N, rate, duration, seed):
+def child(backend, N, rate, duration, seed, inputs="source"):
     """One neurosim run (a process of its own): one JSON line."""
     t0 = time.perf_counter()
-    net, pop = network(backend, N, rate, seed)
+    net, pop = network(backend, N, rate, seed, inputs)
     net.build()
     build_s = time.perf_counter() - t0
     net.run(net.dt, progress=False)                   # loads the compiled kernels
@@ -74,7 +81,8 @@ def child(backend, N, rate, duration, seed):
     sim_s, cpu_s = time.perf_counter() - t1, time.process_time() - c1
     spikes = int(net.spike_counts(pop).sum()) - s0
     events = int(net.synaptic_events() - e0)
-    print(json.dumps(dict(sim=backend, N=N, input_rate_hz=rate, duration_s=duration,
+    print(json.dumps(dict(sim=backend, N=N, input_rate_hz=rate, inputs=inputs,
+                          duration_s=duration,
                           build_s=round(build_s, 3), sim_s=round(sim_s / duration, 4),
                           cpu_s=round(cpu_s / duration, 4),
                           rate_hz=round(spikes / (N * duration), 4), events=events,
@@ -154,9 +162,13 @@ def main():
     ap.add_argument("--from-log", help="make the tables from the printed lines of a run "
                     "that was stopped (its JSON lines)")
     ap.add_argument("--out", default=HERE)
+    ap.add_argument("--inputs", choices=("source", "drive"), default="source",
+                    help="--child only: the Poisson inputs as a source population "
+                    "connected one to one (the table's) or as a poisson_input drive")
     args = ap.parse_args()
     if args.child:
-        return child(args.child, args.N[0], args.rate[0], args.duration, args.seed)
+        return child(args.child, args.N[0], args.rate[0], args.duration, args.seed,
+                     args.inputs)
     if args.from_log:
         return finish(from_log(args.from_log), args)
     if args.quick:

@@ -46,7 +46,9 @@ Order of operations within step n, as the clock-driven engine's (Brian2's schedu
    delay is queued once per (neuron, block) at its arrival step, or once per synapse for
    blocks of per-synapse delays (linked lists in a pool, one list per arrival step modulo
    the ring length, first in first out so that a target's inputs add in the clock-driven
-   order);
+   order); then the sparse Poisson drives (:mod:`.poisson`, drawn as arrivals): the drive
+   calendar's entries of step n, in stream order, each count * weight into its target now
+   (delay 0) or queued as above, and the target's next arrival drawn into the calendar;
 5. resets, counters and recording; then every neuron changed in this step is predicted
    again.
 
