@@ -88,7 +88,8 @@ class Network(Sealed):
         so no rank waits for another at the exchange; "both" the same sum of the two
         shares (a rank's fraction of the synapses plus its fraction of the work), a split
         between the two. They differ when in-degrees differ between populations (the full
-        microcircuit at K = 2: README, benchmarks/mpi_balance/mpi_results.md).
+        microcircuit at K = 2, where "time" needs 0.49x the memory of one process and
+        spends 10 % in the exchange: README, benchmarks/mpi_balance/mpi_results.md).
     """
 
     def __init__(self, dt=0.1 * ms, seed=None, dtype="float64", backend="numba", threads=1,
