@@ -280,6 +280,7 @@ def summarize(rows, lat):
 def write(rows, summary, lat, args):
     meta = dict(date=time.strftime("%Y-%m-%d"), python=platform.python_version(),
                 cpus=os.cpu_count(), rounds=args.rounds, latency_ns=lat)
+    os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "sparse_results.json"), "w") as f:
         json.dump(dict(meta=meta, rows=rows, summary=summary), f, indent=1)
     lines = ["# Sparse activity: event-driven against clock-driven, Brian2 and NEST", "",

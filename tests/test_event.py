@@ -562,3 +562,31 @@ def test_auto_runs_sparse_drives_on_the_event_engine_and_dense_ones_on_the_clock
     dense.run(120 * ms, progress=False)
     assert dense.backend == "numba"
     assert "dense Poisson drive" in dense.backend_choice["not_supported"]
+
+
+def test_the_drive_calendar_follows_rate_changes_between_runs():
+    """The drive calendar has about two mean gaps of buckets (grown and shrunk when the
+    rates change between runs, entries of later laps kept): the same inputs as the
+    clock-driven engine throughout."""
+    from neurosim.engine.event import HORIZON, drive_buckets
+    out = {}
+    for backend in ("numba", "event"):
+        net, mons, drives = _driven(backend, n=3000)
+        mons.pop("trace")
+        net.run(20 * ms, progress=False)
+        sizes = [drive_buckets(net.plan.drives)]
+        for d in drives:
+            d.rate = 3.0                            # gaps of about 3,300 steps
+        net.run(400 * ms, progress=False)
+        sizes.append(drive_buckets(net.plan.drives))
+        if backend == "event":
+            assert net._runner.q[12].shape[0] == sizes[-1]
+        drives[0].rate = 900.0
+        net.run(30 * ms, progress=False)
+        sizes.append(drive_buckets(net.plan.drives))
+        out[backend] = (_spikes(mons), net.counts().to_dict(), sizes)
+    assert out["event"][2][0] == HORIZON and out["event"][2][1] >= 8192
+    assert out["event"][2][2] < out["event"][2][1]
+    assert sum(len(s[0]) for s in out["numba"][0].values()) > 500
+    _same(out["numba"][0], out["event"][0])
+    assert out["numba"][1] == out["event"][1]

@@ -25,6 +25,15 @@ def _pool():
     return (np.full(1024, -1, np.int64), np.zeros(1024, np.int64), np.zeros(1024, np.int64))
 
 
+def _calendar(buckets):
+    """Heads and tails of ``buckets`` empty lists, a pool and its free head (every entry
+    on the free list)."""
+    nxt = np.arange(1, 1025, dtype=np.int64)
+    nxt[-1] = -1
+    return (np.full(buckets, -1, np.int64), np.full(buckets, -1, np.int64), nxt,
+            np.zeros(1024, np.int64), np.zeros(1024, np.int64), np.zeros(1, np.int64))
+
+
 class EventRunner(NumbaRunner):
     """Runs a Plan of current-based LIF populations event by event (one thread)."""
 
@@ -90,11 +99,9 @@ class EventRunner(NumbaRunner):
         # None for plain models only: their kernel is compiled without the general code
         self.xmap = (_ev.x_map(self.plan.params, st.x.shape[0])
                      if self.E.shape[1] == _ev.WIDE else None)
-        calendar = lambda: (np.full(_ev.HORIZON, -1, np.int64),  # noqa: E731
-                            np.full(_ev.HORIZON, -1, np.int64), *_pool(),
-                            np.array([-1], np.int64))
         self.q = self._freed((np.full(D, -1, np.int64), np.full(D, -1, np.int64), *_pool(),
-                              np.array([-1], np.int64), *calendar(), *calendar()))
+                              np.array([-1], np.int64), *_calendar(_ev.HORIZON),
+                              *_calendar(_ev.HORIZON)))
 
     @staticmethod
     def _freed(q):
@@ -154,6 +161,9 @@ class EventRunner(NumbaRunner):
         cn, ca, cb = _ev.predict_all(self.E, self.tb, q, step, self.xmap)
         q = q[:8] + (cn, ca, cb) + q[11:]
         if self.dstate is not None:
+            H = _ev.drive_buckets(self.plan.drives)     # (the rates may have changed)
+            if q[12].shape[0] != H:
+                q = q[:12] + _calendar(H)
             wn, wa, wb = _ev.load_drives(self.dstate, q[12:])
             q = q[:14] + (wn, wa, wb) + q[17:]
         self.q = q

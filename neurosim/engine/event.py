@@ -68,6 +68,7 @@ from .lif import _emit_sources, count_spike
 from .poisson import NEVER, _arrival_count, _next_arrival
 
 __all__ = ["EventTables", "tables", "row_width", "event_advance", "queue_to_ring",
+           "drive_buckets", "load_drives",
            "predict_all", "x_map", "load_rows", "store_rows", "TABLE", "HORIZON", "V", "IE", "II",
            "LAST", "UNTIL", "PRED", "BIAS", "POP", "CE", "CI", "W", "A"]
 
@@ -591,10 +592,13 @@ def _drives_now(E, tb, dv, ds, wq, due, s, D, n_blocks, dq, changed, nc, gen):
     clock-driven engine): the drive calendar's entries of step s in stream order (drive,
     then target: the clock-driven order of additions), each count * weight into its
     target now (delay 0) or queued for its arrival step; the target's next arrival drawn
-    and put in the calendar. Entries of a later lap stay in their bucket."""
+    and put in the calendar. Entries of a later lap stay in their bucket (the calendar has
+    about two mean gaps of buckets, :func:`drive_buckets`, so an entry is seen about once
+    before it is due)."""
     wh, wtl, wn, wa, wb, wfree = wq
     dh, dtl, dn, da, db, dfree = dq
-    c = s % HORIZON
+    H = wh.shape[0]
+    c = s % H
     e = wh[c]
     keep_h = np.int64(-1)
     keep_t = np.int64(-1)
@@ -637,7 +641,7 @@ def _drives_now(E, tb, dv, ds, wq, due, s, D, n_blocks, dq, changed, nc, gen):
             dn, da, db = _push(dh, dtl, dn, da, db, dfree, (s + dv.delay[d]) % D, n,
                                -1 - n_blocks - (d + n_dr * (k - 1)))
         if nxt < NEVER:
-            wn, wa, wb = _push(wh, wtl, wn, wa, wb, wfree, nxt % HORIZON, x, nxt)
+            wn, wa, wb = _push(wh, wtl, wn, wa, wb, wfree, nxt % H, x, nxt)
     return nc, (dh, dtl, dn, da, db, dfree), (wh, wtl, wn, wa, wb, wfree)
 
 
@@ -917,6 +921,17 @@ def load_rows(E, st, prm, gen, step, q):
     return cn, ca, cb
 
 
+def drive_buckets(dv):
+    """Buckets of the drive calendar: a power of two near twice the mean gap between a
+    target's inputs (1 / mean rate*dt), so that a bucket holds the entries of about one
+    lap, at least HORIZON and at most 4 per target (and 2**22)."""
+    lam = dv.lam[dv.lam >= 1e-12]
+    if not lam.size:
+        return HORIZON
+    want = min(2.0 / float(lam.mean()), 4.0 * dv.lam.size, float(1 << 22))
+    return max(HORIZON, 1 << int(math.ceil(math.log2(max(want, 1.0)))))
+
+
 @njit(**JIT_OPTIONS)
 def load_drives(ds, wq):
     """The drive calendar from ``ds.next`` (emptied first); returns its pool."""
@@ -933,7 +948,7 @@ def load_drives(ds, wq):
     for x in range(ds.next.shape[0]):
         t = ds.next[x]
         if 0 <= t < NEVER:
-            wn, wa, wb = _push(wh, wtl, wn, wa, wb, wfree, t % HORIZON, x, t)
+            wn, wa, wb = _push(wh, wtl, wn, wa, wb, wfree, t % wh.shape[0], x, t)
     return wn, wa, wb
 
 
