@@ -97,6 +97,26 @@ def test_rate_settable_and_the_same_as_a_fresh_network_after_reset():
     np.testing.assert_array_equal(mon.steps, fmon.steps)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sparse_drive_after_reset_is_a_fresh_network_for_any_threads(threads):
+    """A drive made sparse between runs (drawn as arrivals from then on), then reset: the
+    run equals a fresh network's with that rate, on one thread and on two."""
+    net, exc = _driven(threads=threads)
+    net.run(10 * ms)
+    exc.rate = 700 * Hz
+    assert net.plan.drives.arrivals[0] == 1
+    net.run(10 * ms)
+    net.reset()
+    net.run(30 * ms)
+    fresh, _ = _driven(rate=700 * Hz)
+    fresh.run(30 * ms)
+    a, b = net.populations[0], fresh.populations[0]
+    assert not np.all(a.v == a.v[0])
+    np.testing.assert_array_equal(a.v, b.v)
+    assert net.counts().to_dict() == fresh.counts().to_dict()
+    assert net.counts().projections["bg_a"].events > 0.5 * 60 * 700 * 30e-3
+
+
 def test_poisson_population_above_1_over_dt_points_to_the_drive():
     net = ns.Network()
     with pytest.raises(ns.ParameterError, match="poisson_input"):
