@@ -667,6 +667,28 @@ def test_indices_the_engine_would_follow_out_of_range_are_refused(tmp_path):
     assert fresh.t == 0
 
 
+def _sparse_drive(net):
+    rec = _small(net)
+    net.poisson_input(net.populations[1], rate=300.0, weight=1 * mV, name="sparse")
+    return rec
+
+
+def test_a_sparse_drive_input_before_the_checkpoint_is_refused(tmp_path):
+    """A sparse drive's next input (DriveState.next) restored before the checkpoint's step
+    would never come: the target would lose its drive silently."""
+    path = _saved(tmp_path, _sparse_drive)
+
+    def change(header, arrays):
+        arrays["dstate/next"] = np.zeros_like(arrays["dstate/next"])
+    _rewrite(path, change)
+    fresh, _ = _net(_sparse_drive)
+    with pytest.raises(CheckpointError, match=re.escape(str(path)) + r": entry "
+                       r"'dstate/next': a sparse Poisson drive's next input lies before "
+                       r"step 50"):
+        fresh.restore_checkpoint(path)
+    assert fresh.t == 0
+
+
 @pytest.mark.parametrize("backend", ["numba", "reference", "event"])
 def test_a_checkpoint_with_shorter_delays_restores_after_one_with_longer(tmp_path, backend):
     """Found by the fuzzer reusing one network: a checkpoint whose edited delays grew the
