@@ -516,6 +516,20 @@ def _grow(nxt, fa, fb, free):
 
 
 @njit(**INNER_JIT_OPTIONS)
+def _empty(head, tail, nxt, free):
+    """Every list emptied, its entries back on the free list."""
+    for c in range(head.shape[0]):
+        e = head[c]
+        while e >= 0:
+            x = nxt[e]
+            nxt[e] = free[0]
+            free[0] = e
+            e = x
+        head[c] = -1
+        tail[c] = -1
+
+
+@njit(**INNER_JIT_OPTIONS)
 def _push(head, tail, nxt, fa, fb, free, bucket, x, y):
     """Append (x, y) to the list ``bucket``; returns the pool (grown if it was full)."""
     if free[0] < 0:
@@ -697,12 +711,8 @@ def queue_to_ring(conn, st, q, dv):
                     ring[c, np.int64(conn.target[k]) + base] += \
                         w0 if w0 == w0 else conn.weight[k]
             st.ring_used[c] = 1
-            nx = dn[e]
-            dn[e] = dfree[0]
-            dfree[0] = e
-            e = nx
-        dh[c] = -1
-        dtl[c] = -1
+            e = dn[e]
+    _empty(dh, dtl, dn, dfree)
 
 
 @njit(**STEP_JIT_OPTIONS)
@@ -908,16 +918,7 @@ def load_rows(E, st, prm, gen, step, q):
         for j in range(xrow.shape[0]):
             if xrow[j] >= 0:
                 E[xrow[j], xcol[j]] = st.x[j]
-    # the calendar: every entry back on the free list
-    for c in range(ch.shape[0]):
-        e = ch[c]
-        while e >= 0:
-            nx = cn[e]
-            cn[e] = cfree[0]
-            cfree[0] = e
-            e = nx
-        ch[c] = -1
-        ctl[c] = -1
+    _empty(ch, ctl, cn, cfree)          # the calendar: every entry back on the free list
     return cn, ca, cb
 
 
@@ -936,15 +937,7 @@ def drive_buckets(dv):
 def load_drives(ds, wq):
     """The drive calendar from ``ds.next`` (emptied first); returns its pool."""
     wh, wtl, wn, wa, wb, wfree = wq
-    for c in range(wh.shape[0]):
-        e = wh[c]
-        while e >= 0:
-            nx = wn[e]
-            wn[e] = wfree[0]
-            wfree[0] = e
-            e = nx
-        wh[c] = -1
-        wtl[c] = -1
+    _empty(wh, wtl, wn, wfree)
     for x in range(ds.next.shape[0]):
         t = ds.next[x]
         if 0 <= t < NEVER:
